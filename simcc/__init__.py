@@ -1,0 +1,18 @@
+"""simcc: a discrete-event call-center simulator with a compiled event kernel.
+
+>>> import simcc
+>>> scenario = simcc.textbook.erlang(arrival_rate=0.5, mean_talk_s=180, agents=100, hours=1)
+>>> result = simcc.simulate(scenario, seed=7, replications=2)
+>>> 0 <= result.summary()["service_level"]["mean"] <= 1
+True
+"""
+from . import erlang, textbook
+from .errors import Problem, ScenarioError, SizeError
+from .results import DAY_KPIS, INTERVAL_KPIS, Result
+from .scenario import Scenario, from_dict, load, loads
+from .simulate import simulate
+
+__all__ = [
+    "DAY_KPIS", "INTERVAL_KPIS", "Problem", "Result", "Scenario", "ScenarioError", "SizeError",
+    "erlang", "from_dict", "load", "loads", "simulate", "textbook",
+]

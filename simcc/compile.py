@@ -1,0 +1,243 @@
+"""Flatten a validated scenario into the arrays and small enums both engines read.
+
+Nothing here draws random numbers or knows about events; the kernel
+(`simcc._core`) and the SimPy reference (`simcc.reference`) read the same
+:class:`CompiledScenario`, which is what makes them agree call for call.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import scenario as sc
+
+# Enum values shared with simcc/_core.pxd (tests/test_contract.py checks them).
+DIST_CODES = {
+    "deterministic": 0, "exponential": 1, "uniform": 2, "lognormal": 3,
+    "gamma": 4, "weibull": 5, "empirical": 6, "never": 7,
+}
+SOURCES = (
+    "arrival", "tier", "ivr_time", "ivr_outcome", "menu", "patience",
+    "talk", "hold_flag", "hold_time", "acw", "volume",
+)
+SOURCE_IDS = {name: i for i, name in enumerate(SOURCES)}
+OUTCOMES = ("blocked", "contained", "ivr_abandoned", "answered", "abandoned")
+POLICIES = {"priority": 0}
+IVR_ENTRY = -1
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledScenario:
+    """Flat arrays of one scenario. Shapes use P intervals, K call types, L tiers, G groups, S streams."""
+
+    n_intervals: int
+    n_types: int
+    n_tiers: int
+    n_groups: int
+    n_streams: int
+    interval_s: float
+    warmup_s: float
+    sl_threshold_s: float
+    short_abandon_s: float
+    trunks: int                       # -1 = unlimited
+    tier_priority: int
+    policy: int
+    volume_cv: float
+    stream_rate: np.ndarray           # [S, P] calls per second
+    stream_entry: np.ndarray          # [S] call type or -1 = IVR
+    stream_tier_cum: np.ndarray       # [S, L]
+    ivr_time_dist: int
+    ivr_cut_contained: float
+    ivr_cut_hangup: float
+    menu_cum: np.ndarray              # [L, K]
+    patience_dist: np.ndarray         # [K, L] distribution ids
+    talk_dist: np.ndarray             # [K, G]
+    hold_prob: np.ndarray             # [K, G]
+    hold_dist: np.ndarray             # [K, G]
+    acw_dist: np.ndarray              # [K, G]
+    headcount: np.ndarray             # [P, G]
+    type_groups_ptr: np.ndarray       # [K+1]
+    type_groups: np.ndarray
+    type_groups_level: np.ndarray
+    group_types_ptr: np.ndarray       # [G+1]
+    group_types: np.ndarray
+    group_types_level: np.ndarray
+    dist_code: np.ndarray             # [D]
+    dist_n: np.ndarray
+    dist_offset: np.ndarray
+    dist_a: np.ndarray
+    dist_b: np.ndarray
+    dist_values: np.ndarray
+    type_names: tuple = field(default=())
+    tier_names: tuple = field(default=())
+    group_names: tuple = field(default=())
+    stream_names: tuple = field(default=())
+
+    @property
+    def horizon_s(self) -> float:
+        return self.n_intervals * self.interval_s
+
+
+class _DistTable:
+    """Interns distribution specs; the id is the row in the table."""
+
+    def __init__(self):
+        self.rows: list[tuple] = []
+        self.values: list[float] = []
+        self.index: dict = {}
+
+    def add(self, d) -> int:
+        key = d.model_dump_json() if d is not None else "zero"
+        if key in self.index:
+            return self.index[key]
+        row = _dist_row(d, self.values)
+        self.index[key] = len(self.rows)
+        self.rows.append(row)
+        return self.index[key]
+
+
+def weibull_shape(cv: float) -> float:
+    """Weibull shape k whose coefficient of variation is ``cv`` (bisection on log k)."""
+    def cv_of(k):
+        g1 = math.lgamma(1 + 1 / k)
+        g2 = math.lgamma(1 + 2 / k)
+        return math.sqrt(max(math.exp(g2 - 2 * g1) - 1, 0.0))
+    lo, hi = math.log(0.02), math.log(500.0)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if cv_of(math.exp(mid)) > cv:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp((lo + hi) / 2)
+
+
+def _dist_row(d, values: list[float]) -> tuple:
+    """(code, n, offset, a, b) for one distribution spec."""
+    if d is None:
+        return (DIST_CODES["deterministic"], 0, 0, 0.0, 0.0)
+    kind = d.dist
+    code = DIST_CODES["gamma" if kind == "erlang" else kind]
+    if kind == "exponential":
+        return (code, 0, 0, d.mean_s, 0.0)
+    if kind == "deterministic":
+        return (code, 0, 0, d.value_s, 0.0)
+    if kind == "uniform":
+        return (code, 0, 0, d.low_s, d.high_s - d.low_s)
+    if kind == "lognormal":
+        sigma2 = math.log1p(d.cv * d.cv)
+        return (code, 0, 0, math.log(d.mean_s) - sigma2 / 2, math.sqrt(sigma2))
+    if kind == "gamma":
+        shape = 1.0 / (d.cv * d.cv)
+        return (code, 0, 0, shape, d.mean_s / shape)
+    if kind == "erlang":
+        return (code, 0, 0, float(d.k), d.mean_s / d.k)
+    if kind == "weibull":
+        k = weibull_shape(d.cv)
+        return (code, 0, 0, k, d.mean_s / math.gamma(1 + 1 / k))
+    if kind == "empirical":
+        offset = len(values)
+        values.extend(d.values_s)
+        return (code, len(d.values_s), offset, 0.0, 0.0)
+    return (DIST_CODES["never"], 0, 0, 0.0, 0.0)
+
+
+def _cum(shares: list[float]) -> np.ndarray:
+    c = np.cumsum(np.asarray(shares, dtype=np.float64))
+    c[-1] = 1.0   # guard against rounding: the last category catches u near 1
+    return c
+
+
+def compile_scenario(s: sc.Scenario) -> CompiledScenario:
+    """Flatten a validated scenario.
+
+    Examples
+    --------
+    >>> from simcc.textbook import erlang
+    >>> cs = compile_scenario(erlang(arrival_rate=0.5, mean_talk_s=180, agents=100, hours=2))
+    >>> cs.n_intervals, cs.headcount[:, 0].tolist()
+    (4, [100, 100, 100, 100])
+    """
+    types = list(s.call_types)
+    tiers = list(s.tiers)
+    groups = list(s.groups)
+    K, L, G, S, P = len(types), len(tiers), len(groups), len(s.arrivals), s.n_intervals
+    table = _DistTable()
+    table.add(None)   # id 0: zero (no after-call work)
+
+    stream_rate = np.zeros((S, P))
+    stream_entry = np.zeros(S, dtype=np.int32)
+    stream_tier_cum = np.zeros((S, L))
+    for i, a in enumerate(s.arrivals):
+        stream_rate[i] = np.asarray(s.calls_per_interval(a), dtype=np.float64) / s.interval_s
+        stream_entry[i] = IVR_ENTRY if a.entry == "ivr" else types.index(a.entry)
+        tier_shares = a.tiers or {tiers[0]: 1.0}
+        stream_tier_cum[i] = _cum([tier_shares.get(t, 0.0) for t in tiers])
+
+    menu_cum = np.zeros((L, K))
+    ivr_time = 0
+    cut_contained = cut_hangup = 0.0
+    if s.ivr is not None:
+        ivr_time = table.add(s.ivr.menu_time)
+        cut_contained = s.ivr.contained
+        cut_hangup = s.ivr.contained + s.ivr.hangup
+        for l, t in enumerate(tiers):
+            menu = s.ivr.menu_by_tier.get(t, s.ivr.menu)
+            menu_cum[l] = _cum([menu.get(k, 0.0) for k in types])
+    else:
+        menu_cum[:] = _cum([1.0] + [0.0] * (K - 1))
+
+    patience = np.zeros((K, L), dtype=np.int32)
+    talk = np.zeros((K, G), dtype=np.int32)
+    hold_prob = np.zeros((K, G))
+    hold = np.zeros((K, G), dtype=np.int32)
+    acw = np.zeros((K, G), dtype=np.int32)
+    for k, name in enumerate(types):
+        ct = s.call_types[name]
+        for l, t in enumerate(tiers):
+            patience[k, l] = table.add(ct.patience_by_tier.get(t, ct.patience))
+        for g, grp in enumerate(groups):
+            o = grp.handling.get(name)
+            pick = lambda field: getattr(o, field) if o is not None and getattr(o, field) is not None else getattr(ct, field)  # noqa: E731
+            talk[k, g] = table.add(pick("talk"))
+            hold_prob[k, g] = pick("hold_prob")
+            hold[k, g] = table.add(pick("hold"))
+            acw[k, g] = table.add(pick("acw"))
+
+    headcount = np.zeros((P, G), dtype=np.int32)
+    for g, grp in enumerate(groups):
+        headcount[:, g] = s.agents_per_interval(grp)
+
+    # routing lists: who serves what, best level first (level 1 = best)
+    tg = [sorted((grp.skills[name], g) for g, grp in enumerate(groups) if name in grp.skills) for name in types]
+    gt = [sorted((lvl, types.index(name)) for name, lvl in grp.skills.items()) for grp in groups]
+    tg_ptr = np.cumsum([0] + [len(x) for x in tg]).astype(np.int32)
+    gt_ptr = np.cumsum([0] + [len(x) for x in gt]).astype(np.int32)
+
+    rows = np.array(table.rows, dtype=object)
+    return CompiledScenario(
+        n_intervals=P, n_types=K, n_tiers=L, n_groups=G, n_streams=S,
+        interval_s=s.interval_s, warmup_s=s.warmup_minutes * 60.0,
+        sl_threshold_s=s.sl_threshold_s, short_abandon_s=s.sla.short_abandon_s,
+        trunks=-1 if s.trunks is None else s.trunks,
+        tier_priority=int(s.routing.tier_priority), policy=POLICIES[s.routing.policy],
+        volume_cv=s.volume_cv,
+        stream_rate=stream_rate, stream_entry=stream_entry, stream_tier_cum=stream_tier_cum,
+        ivr_time_dist=ivr_time, ivr_cut_contained=cut_contained, ivr_cut_hangup=cut_hangup,
+        menu_cum=menu_cum, patience_dist=patience, talk_dist=talk, hold_prob=hold_prob,
+        hold_dist=hold, acw_dist=acw, headcount=headcount,
+        type_groups_ptr=tg_ptr,
+        type_groups=np.array([g for x in tg for _, g in x], dtype=np.int32),
+        type_groups_level=np.array([lv for x in tg for lv, _ in x], dtype=np.int32),
+        group_types_ptr=gt_ptr,
+        group_types=np.array([k for x in gt for _, k in x], dtype=np.int32),
+        group_types_level=np.array([lv for x in gt for lv, _ in x], dtype=np.int32),
+        dist_code=rows[:, 0].astype(np.int32), dist_n=rows[:, 1].astype(np.int32),
+        dist_offset=rows[:, 2].astype(np.int64), dist_a=rows[:, 3].astype(np.float64),
+        dist_b=rows[:, 4].astype(np.float64),
+        dist_values=np.asarray(table.values, dtype=np.float64) if table.values else np.zeros(1),
+        type_names=tuple(types), tier_names=tuple(tiers),
+        group_names=tuple(g.name for g in groups), stream_names=tuple(a.name for a in s.arrivals),
+    )

@@ -1,0 +1,53 @@
+"""Atomic output: a reader sees the old file or the new one, never half of one."""
+from __future__ import annotations
+
+import os
+import tempfile
+
+
+def atomic_write(path: str | os.PathLike, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> atomic_write(os.path.join(d, "a.txt"), "hello")
+    >>> open(os.path.join(d, "a.txt")).read()
+    'hello'
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".simcc-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_result(result, out_dir: str | os.PathLike) -> list[str]:
+    """Write a result's files into ``out_dir``; ``meta.json`` goes last as the commit marker."""
+    import json
+
+    out_dir = os.fspath(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    files = {
+        "summary.csv": result.summary_csv(),
+        "intervals.csv": result.intervals_csv(),
+        "result.json": result.to_json(),
+        "meta.json": json.dumps(result.to_dict()["meta"], indent=2, allow_nan=False),
+    }
+    written = []
+    for name, text in files.items():
+        atomic_write(os.path.join(out_dir, name), text)
+        written.append(os.path.join(out_dir, name))
+    return written

@@ -1,0 +1,543 @@
+"""Scenarios: what a call center looks like, validated before anything runs.
+
+A scenario is read from YAML (:func:`load`) or built from Python data
+(:func:`from_dict`, :mod:`simcc.textbook`). Every problem is reported at once,
+each with its field path, the line in the file and the reason; nothing
+downstream ever sees an invalid scenario. ``docs/scenario.md`` documents
+every key.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import os
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ._yaml import parse_yaml, read_yaml
+from .errors import Problem, ScenarioError
+
+MAX_AGENTS = 100_000          # per group and interval
+MAX_TRUNKS = 1_000_000
+MAX_INTERVALS = 10_000
+MAX_NAMES = 1_000             # call types, tiers, groups or streams
+MAX_CALLS_PER_DAY = 1e9
+SHARE_TOLERANCE = 1e-6
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+PosFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+Prob = Annotated[float, Field(ge=0, le=1)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+# --------------------------------------------------------------------------
+# Distributions, given as planners think of them: a mean (and a cv)
+# --------------------------------------------------------------------------
+class Exponential(_Model):
+    dist: Literal["exponential"]
+    mean_s: PosFloat
+
+
+class Deterministic(_Model):
+    dist: Literal["deterministic"]
+    value_s: NonNegFloat
+
+
+class Uniform(_Model):
+    dist: Literal["uniform"]
+    low_s: NonNegFloat
+    high_s: NonNegFloat
+
+
+class Lognormal(_Model):
+    dist: Literal["lognormal"]
+    mean_s: PosFloat
+    cv: Annotated[float, Field(gt=0, le=20)]
+
+
+class Gamma(_Model):
+    dist: Literal["gamma"]
+    mean_s: PosFloat
+    cv: Annotated[float, Field(gt=0, le=20)]
+
+
+class Erlang(_Model):
+    dist: Literal["erlang"]
+    mean_s: PosFloat
+    k: Annotated[int, Field(ge=1, le=1000)]
+
+
+class Weibull(_Model):
+    dist: Literal["weibull"]
+    mean_s: PosFloat
+    cv: Annotated[float, Field(ge=0.05, le=10)]
+
+
+class Empirical(_Model):
+    dist: Literal["empirical"]
+    values_s: Annotated[list[NonNegFloat], Field(min_length=1, max_length=100_000)]
+
+
+class Never(_Model):
+    """Infinite time: a caller who never hangs up (patience only)."""
+
+    dist: Literal["never"]
+
+
+Distribution = Annotated[
+    Union[Exponential, Deterministic, Uniform, Lognormal, Gamma, Erlang, Weibull, Empirical, Never],
+    Field(discriminator="dist"),
+]
+
+
+def dist_mean(d) -> float:
+    """Mean of a distribution spec in seconds (inf for ``never``)."""
+    if isinstance(d, Deterministic):
+        return d.value_s
+    if isinstance(d, Uniform):
+        return (d.low_s + d.high_s) / 2
+    if isinstance(d, Empirical):
+        return sum(d.values_s) / len(d.values_s)
+    if isinstance(d, Never):
+        return math.inf
+    return d.mean_s
+
+
+# --------------------------------------------------------------------------
+# The center
+# --------------------------------------------------------------------------
+class Handling(_Model):
+    """How agents handle a call type: talk, HOLD and after-call work."""
+
+    talk: Distribution
+    hold_prob: Prob = 0.0
+    hold: Distribution | None = None
+    acw: Distribution | None = None
+
+
+class HandlingOverride(_Model):
+    talk: Distribution | None = None
+    hold_prob: Prob | None = None
+    hold: Distribution | None = None
+    acw: Distribution | None = None
+
+
+class CallType(_Model):
+    patience: Distribution
+    patience_by_tier: dict[Name, Distribution] = {}
+    talk: Distribution
+    hold_prob: Prob = 0.0
+    hold: Distribution | None = None
+    acw: Distribution | None = None
+
+
+class IVR(_Model):
+    menu_time: Distribution
+    contained: Prob = 0.0
+    hangup: Prob = 0.0
+    menu: dict[Name, Prob]
+    menu_by_tier: dict[Name, dict[Name, Prob]] = {}
+
+
+class Arrivals(_Model):
+    name: Name
+    entry: Name = "ivr"
+    tiers: dict[Name, Prob] | None = None
+    calls: NonNegFloat | list[NonNegFloat] | None = None
+    daily_calls: NonNegFloat | None = None
+    profile: list[NonNegFloat] | None = None
+
+
+class Group(_Model):
+    name: Name
+    agents: Annotated[int, Field(ge=0, le=MAX_AGENTS)] | list[Annotated[int, Field(ge=0, le=MAX_AGENTS)]]
+    skills: dict[Name, Annotated[int, Field(ge=1, le=100)]]
+    handling: dict[Name, HandlingOverride] = {}
+
+
+class Routing(_Model):
+    policy: Literal["priority"] = "priority"
+    tier_priority: bool = True
+
+
+class ServiceLevelTarget(_Model):
+    percent: Annotated[float, Field(gt=0, le=100)]
+    within_s: NonNegFloat
+
+
+class SLA(_Model):
+    service_level: ServiceLevelTarget | str | None = None
+    abandon_max_pct: Annotated[float, Field(ge=0, le=100)] | None = None
+    acw_max_s: NonNegFloat | None = None
+    hold_max_s: NonNegFloat | None = None
+    blocking_max_pct: Annotated[float, Field(ge=0, le=100)] | None = None
+    denominator: Literal["queued", "answered"] = "queued"
+    short_abandon_s: NonNegFloat = 0.0
+
+    @field_validator("service_level")
+    @classmethod
+    def _parse_sl(cls, v):
+        if isinstance(v, str):
+            parts = v.replace(" ", "").split("/")
+            try:
+                pct, within = float(parts[0]), float(parts[1])
+                if len(parts) != 2:
+                    raise ValueError
+            except (ValueError, IndexError):
+                raise ValueError(f'write the service level as "PERCENT/SECONDS", e.g. "90/15", not {v!r}') from None
+            return ServiceLevelTarget(percent=pct, within_s=within)
+        return v
+
+
+class Scenario(_Model):
+    """A validated call-center scenario. Build it with :func:`load` or :func:`from_dict`."""
+
+    name: Name = "scenario"
+    description: str = ""
+    interval_minutes: Literal[15, 30, 60] = 30
+    intervals: Annotated[int, Field(ge=1, le=MAX_INTERVALS)] | None = None
+    warmup_minutes: NonNegFloat = 0.0
+    trunks: Annotated[int, Field(ge=0, le=MAX_TRUNKS)] | None = None
+    volume_cv: Annotated[float, Field(ge=0, le=2)] = 0.0
+    tiers: Annotated[list[Name], Field(min_length=1, max_length=MAX_NAMES)] = ["standard"]
+    call_types: Annotated[dict[Name, CallType], Field(min_length=1, max_length=MAX_NAMES)]
+    ivr: IVR | None = None
+    arrivals: Annotated[list[Arrivals], Field(min_length=1, max_length=MAX_NAMES)]
+    groups: Annotated[list[Group], Field(min_length=1, max_length=MAX_NAMES)]
+    routing: Routing = Routing()
+    sla: SLA = SLA()
+
+    # ------------------------------------------------------------------
+    @property
+    def interval_s(self) -> float:
+        return self.interval_minutes * 60.0
+
+    @property
+    def n_intervals(self) -> int:
+        return _n_intervals(self)
+
+    @property
+    def horizon_s(self) -> float:
+        return self.n_intervals * self.interval_s
+
+    @property
+    def sl_threshold_s(self) -> float:
+        sl = self.sla.service_level
+        return sl.within_s if sl is not None else 20.0
+
+    def calls_per_interval(self, stream: Arrivals) -> list[float]:
+        """Expected calls of one arrival stream in each interval."""
+        return _stream_calls(stream, self.n_intervals)
+
+    def agents_per_interval(self, group: Group) -> list[int]:
+        """Headcount of one group in each interval."""
+        return _per_interval(group.agents, self.n_intervals)
+
+    def expected_calls(self) -> float:
+        """Expected number of arrivals over the horizon (before redials)."""
+        return sum(sum(self.calls_per_interval(a)) for a in self.arrivals)
+
+    def warnings(self) -> list[str]:
+        """Things that are allowed but usually a mistake."""
+        return _warnings(self)
+
+    def with_changes(self, **changes) -> "Scenario":
+        """A new scenario with top-level fields replaced, validated again.
+
+        Examples
+        --------
+        >>> from simcc.textbook import erlang
+        >>> s = erlang(arrival_rate=0.5, mean_talk_s=180, agents=100, hours=1)
+        >>> s.with_changes(trunks=120).trunks
+        120
+        """
+        data = self.model_dump(mode="python", exclude_unset=False)
+        data.update(changes)
+        return from_dict(_plain(data))
+
+
+def _plain(obj):
+    """model_dump output back to plain data (drops the parsed SL object)."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items() if v is not None or k in ("trunks",)}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _per_interval(value, n):
+    return list(value) if isinstance(value, list) else [value] * n
+
+
+def _stream_calls(a: Arrivals, n: int) -> list[float]:
+    if a.calls is not None:
+        return [float(x) for x in _per_interval(a.calls, n)]
+    total = sum(a.profile)
+    return [a.daily_calls * w / total for w in a.profile]
+
+
+def _n_intervals(s) -> int:
+    if s.intervals is not None:
+        return s.intervals
+    for a in s.arrivals:
+        if isinstance(a.calls, list):
+            return len(a.calls)
+        if a.profile is not None:
+            return len(a.profile)
+    for g in s.groups:
+        if isinstance(g.agents, list):
+            return len(g.agents)
+    return int(round(24 * 60 / s.interval_minutes))
+
+
+# --------------------------------------------------------------------------
+# Cross-field checks: run after the structure is valid, collect everything
+# --------------------------------------------------------------------------
+def _check(s: Scenario) -> list[Problem]:
+    out: list[Problem] = []
+    add = lambda path, msg, hint=None: out.append(Problem(path, msg, None, hint))  # noqa: E731
+    types = list(s.call_types)
+    tiers = list(s.tiers)
+    n = s.n_intervals
+
+    def known(names, path, what, valid):
+        for name in names:
+            if name not in valid:
+                close = difflib.get_close_matches(name, valid, n=1)
+                add(f"{path}.{name}", f"unknown {what} {name!r}", f"did you mean {close[0]!r}?" if close else f"known: {', '.join(valid)}")
+
+    def shares(d, path, keys, label):
+        known(d, path, label, keys)
+        total = sum(d.values())
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            add(path, f"shares must add up to 1, they add up to {total:.6g}")
+
+    if len(set(tiers)) != len(tiers):
+        add("tiers", "tier names must be unique")
+    if n > MAX_INTERVALS:
+        add("intervals", f"{n} intervals; at most {MAX_INTERVALS}")
+    if s.warmup_minutes * 60 >= n * s.interval_s:
+        add("warmup_minutes", f"warm-up ({s.warmup_minutes:g} min) must be shorter than the horizon ({n * s.interval_minutes} min)")
+
+    for k, ct in s.call_types.items():
+        known(ct.patience_by_tier, f"call_types.{k}.patience_by_tier", "tier", tiers)
+        if ct.hold_prob > 0 and ct.hold is None:
+            add(f"call_types.{k}.hold", f"hold_prob is {ct.hold_prob:g} but no hold time distribution is given")
+        _check_dists(ct, f"call_types.{k}", add, patience_ok=True)
+        for tier, d in ct.patience_by_tier.items():
+            _check_dist(d, f"call_types.{k}.patience_by_tier.{tier}", add, never_ok=True)
+
+    entries = set()
+    names = set()
+    for i, a in enumerate(s.arrivals):
+        path = f"arrivals.{i}"
+        if a.name in names:
+            add(f"{path}.name", f"duplicate arrival stream name {a.name!r}")
+        names.add(a.name)
+        if a.entry != "ivr" and a.entry not in s.call_types:
+            close = difflib.get_close_matches(a.entry, types + ["ivr"], n=1)
+            add(f"{path}.entry", f"entry must be 'ivr' or a call type, not {a.entry!r}", f"did you mean {close[0]!r}?" if close else None)
+        if a.entry == "ivr" and s.ivr is None:
+            add(f"{path}.entry", "stream enters the IVR but the scenario has no ivr: block", "add ivr: or set entry to a call type")
+        entries.add(a.entry)
+        if a.tiers is None:
+            if len(tiers) > 1:
+                add(f"{path}.tiers", "the scenario has several tiers; give the share of each tier in this stream")
+        else:
+            shares(a.tiers, f"{path}.tiers", tiers, "tier")
+        given = [x for x in ("calls", "daily_calls") if getattr(a, x) is not None]
+        if len(given) != 1:
+            add(path, "give either calls (per interval) or daily_calls with a profile")
+        elif a.daily_calls is not None and a.profile is None:
+            add(f"{path}.profile", "daily_calls needs a profile (relative weights per interval)")
+        elif a.daily_calls is not None and sum(a.profile) <= 0:
+            add(f"{path}.profile", "profile weights must not all be zero")
+        if a.profile is not None and a.calls is not None:
+            add(f"{path}.profile", "profile goes with daily_calls, not with calls")
+        for field in ("calls", "profile"):
+            v = getattr(a, field)
+            if isinstance(v, list) and len(v) != n:
+                add(f"{path}.{field}", f"has {len(v)} values; the scenario has {n} intervals of {s.interval_minutes} min")
+    if not out and s.expected_calls() > MAX_CALLS_PER_DAY:
+        add("arrivals", f"{s.expected_calls():.3g} calls over the horizon; more than {MAX_CALLS_PER_DAY:.0e}")
+
+    if s.ivr is not None:
+        if s.ivr.contained + s.ivr.hangup > 1:
+            add("ivr", f"contained + hangup = {s.ivr.contained + s.ivr.hangup:g}; it cannot exceed 1")
+        shares(s.ivr.menu, "ivr.menu", types, "call type")
+        known(s.ivr.menu_by_tier, "ivr.menu_by_tier", "tier", tiers)
+        for tier, menu in s.ivr.menu_by_tier.items():
+            shares(menu, f"ivr.menu_by_tier.{tier}", types, "call type")
+        _check_dist(s.ivr.menu_time, "ivr.menu_time", add)
+
+    gnames = set()
+    served = set()
+    for i, g in enumerate(s.groups):
+        path = f"groups.{i}"
+        if g.name in gnames:
+            add(f"{path}.name", f"duplicate group name {g.name!r}")
+        gnames.add(g.name)
+        known(g.skills, f"{path}.skills", "call type", types)
+        known(g.handling, f"{path}.handling", "call type", types)
+        for k in g.handling:
+            if k in s.call_types and k not in g.skills:
+                add(f"{path}.handling.{k}", f"group {g.name!r} has handling for {k!r} but not the skill")
+        for k, h in g.handling.items():
+            _check_dists(h, f"{path}.handling.{k}", add)
+        served.update(g.skills)
+        if isinstance(g.agents, list) and len(g.agents) != n:
+            add(f"{path}.agents", f"has {len(g.agents)} values; the scenario has {n} intervals of {s.interval_minutes} min")
+
+    reachable = {a.entry for a in s.arrivals if a.entry != "ivr"}
+    if s.ivr is not None and "ivr" in entries:
+        reachable.update(k for k, p in s.ivr.menu.items() if p > 0)
+        for menu in s.ivr.menu_by_tier.values():
+            reachable.update(k for k, p in menu.items() if p > 0)
+    for k in types:
+        if k in reachable and k not in served:
+            add(f"call_types.{k}", f"no group has the skill {k!r}, so its calls could never be answered", "add it to some group's skills")
+    return out
+
+
+def _check_dists(h, path, add, patience_ok=False):
+    for field in ("talk", "hold", "acw", "patience"):
+        d = getattr(h, field, None)
+        if d is not None:
+            _check_dist(d, f"{path}.{field}", add, never_ok=patience_ok and field == "patience")
+
+
+def _check_dist(d, path, add, never_ok=False):
+    if isinstance(d, Never) and not never_ok:
+        add(f"{path}.dist", "'never' is only allowed for patience")
+    if isinstance(d, Uniform) and d.high_s < d.low_s:
+        add(f"{path}.high_s", f"high_s ({d.high_s:g}) is below low_s ({d.low_s:g})")
+
+
+def _warnings(s: Scenario) -> list[str]:
+    out = []
+    total_max = 0
+    n = s.n_intervals
+    agents = [s.agents_per_interval(g) for g in s.groups]
+    for p in range(n):
+        total_max = max(total_max, sum(a[p] for a in agents))
+    if s.trunks is not None and total_max > s.trunks:
+        out.append(f"{total_max} agents but only {s.trunks} trunks: agents beyond the trunk count can never all be busy")
+    finite_patience = all(not isinstance(ct.patience, Never) for ct in s.call_types.values())
+    if not finite_patience and s.trunks is None:
+        calls = [0.0] * n
+        for a in s.arrivals:
+            for p, c in enumerate(s.calls_per_interval(a)):
+                calls[p] += c
+        aht = max(dist_mean(ct.talk) for ct in s.call_types.values())
+        for p in range(n):
+            staffed = sum(a[p] for a in agents)
+            load = calls[p] * aht / s.interval_s
+            if load >= staffed and calls[p] > 0:
+                m = p * s.interval_minutes
+                out.append(f"interval {p} ({m // 60:02d}:{m % 60:02d}): offered load {load:.1f} Erlangs >= {staffed} agents and callers never abandon: the queue grows without bound")
+    return out
+
+
+# --------------------------------------------------------------------------
+# Entry points
+# --------------------------------------------------------------------------
+_FIELD_NAMES = sorted({name for model in (Scenario, CallType, IVR, Arrivals, Group, Routing, SLA, ServiceLevelTarget,
+                                            HandlingOverride, Exponential, Deterministic, Uniform, Lognormal, Gamma,
+                                            Erlang, Weibull, Empirical)
+                       for name in model.model_fields})
+
+
+def _line_for(lines: dict[str, int], path: str) -> int | None:
+    while True:
+        if path in lines:
+            return lines[path]
+        if "." not in path:
+            return lines.get(path)
+        path = path.rsplit(".", 1)[0]
+
+
+def _pydantic_problems(exc: ValidationError, lines) -> list[Problem]:
+    out = []
+    for e in exc.errors(include_url=False):
+        loc = [str(x) for x in e["loc"]]
+        # drop pydantic's union-member labels (e.g. 'list[...]', 'exponential', 'int')
+        loc = [x for x in loc if not (x.startswith(("list[", "dict[", "function-", "constrained-")) or x in (
+            "int", "float", "str", "bool", "ServiceLevelTarget", "exponential", "deterministic", "uniform", "lognormal",
+            "gamma", "erlang", "weibull", "empirical", "never"))]
+        path = ".".join(loc)
+        msg = e["msg"]
+        hint = None
+        if e["type"] == "extra_forbidden":
+            key = loc[-1] if loc else ""
+            close = difflib.get_close_matches(key, _FIELD_NAMES, n=1)
+            msg = f"unknown key {key!r}"
+            hint = f"did you mean {close[0]!r}?" if close else None
+        elif e["type"] == "union_tag_invalid":
+            msg = f"unknown distribution {e['input'].get('dist')!r}" if isinstance(e.get("input"), dict) else msg
+            hint = "one of: exponential, deterministic, uniform, lognormal, gamma, erlang, weibull, empirical, never"
+        elif e["type"] == "union_tag_not_found":
+            msg = "a distribution needs a 'dist' key"
+        elif e["type"] in ("int_type", "float_type") and isinstance(e.get("input"), str):
+            msg = f"{msg}, got the text {e['input']!r}"
+        elif e["type"] == "int_from_float":
+            msg = f"must be a whole number, got {e.get('input')!r}"
+        problem = Problem(path, msg, _line_for(lines, path), hint)
+        if problem not in out:
+            out.append(problem)
+    return out
+
+
+def from_dict(data: dict, *, source: str | None = None, lines: dict[str, int] | None = None) -> Scenario:
+    """Validate plain data (as read from YAML) into a :class:`Scenario`.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem found, each with its field path and reason.
+
+    Examples
+    --------
+    >>> s = from_dict({"call_types": {"general": {"patience": {"dist": "exponential", "mean_s": 120},
+    ...                                           "talk": {"dist": "exponential", "mean_s": 180}}},
+    ...                "arrivals": [{"name": "in", "entry": "general", "calls": 100}],
+    ...                "groups": [{"name": "all", "agents": 12, "skills": {"general": 1}}],
+    ...                "intervals": 2})
+    >>> s.n_intervals, s.expected_calls()
+    (2, 200.0)
+    """
+    lines = lines or {}
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem("", f"a scenario must be a mapping, not {type(data).__name__}")], source)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_pydantic_problems(exc, lines), source) from None
+    problems = _check(scenario)
+    if problems:
+        problems = [Problem(p.path, p.message, _line_for(lines, p.path), p.hint) for p in problems]
+        raise ScenarioError(problems, source)
+    return scenario
+
+
+def load(path: str | os.PathLike) -> Scenario:
+    """Read and validate a scenario YAML file.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem with its field path, line and reason.
+    """
+    data, lines = read_yaml(path)
+    return from_dict(data, source=os.fspath(path), lines=lines)
+
+
+def loads(text: str) -> Scenario:
+    """Validate scenario YAML given as text (see :func:`load`)."""
+    data, lines = parse_yaml(text)
+    return from_dict(data, lines=lines)

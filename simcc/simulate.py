@@ -1,0 +1,148 @@
+"""Run a scenario: replications on one of two engines, merged into a Result."""
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+from typing import Callable
+
+import numpy as np
+
+from . import streams
+from .compile import CompiledScenario, compile_scenario
+from .errors import SizeError
+from .results import Accumulator, Result
+from .scenario import Scenario
+
+ENGINES = ("kernel", "reference")
+DEFAULT_SEED = 1
+MAX_EVENTS = 5e8          # size guard: estimated events per run (all replications)
+EVENTS_PER_CALL = 4.0
+
+
+def _kernel():
+    try:
+        from . import _core
+    except ImportError as exc:  # pragma: no cover - only without a build
+        raise RuntimeError(
+            "the compiled kernel simcc._core is not built; run `pip install -e .` "
+            "(needs a C compiler), or pass engine='reference' explicitly") from exc
+    return _core
+
+
+def run_replication(cs: CompiledScenario, entropy: int, rep: int, engine: str = "kernel",
+                    call_log: bool = False) -> tuple[dict, float]:
+    """Run replication ``rep`` of a compiled scenario; returns (raw arrays, volume factor)."""
+    arrivals, sources = streams.bit_generators(entropy, rep, cs.n_streams)
+    volume = streams.volume_factor(cs, entropy, rep)
+    if engine == "kernel":
+        raw = _kernel().run(cs, arrivals, sources, volume, call_log)
+    elif engine == "reference":
+        from . import reference
+        raw = reference.run(cs, arrivals, sources, volume, call_log)
+    else:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    return raw, volume
+
+
+def estimate_events(scenario: Scenario, replications: int) -> float:
+    """Rough number of events a run will process (for the size guard)."""
+    return scenario.expected_calls() * EVENTS_PER_CALL * replications
+
+
+def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: int = 1, *,
+             engine: str = "kernel", progress: Callable[[int, int], None] | None = None,
+             max_events: float = MAX_EVENTS, call_log: bool = False) -> Result:
+    """Simulate ``replications`` independent days of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        From :func:`simcc.load`, :func:`simcc.from_dict` or :mod:`simcc.textbook`.
+    seed : int or None
+        Root seed; the same seed, scenario and version give bit-identical
+        results. None draws fresh entropy (recorded in ``result.meta``).
+    replications : int
+        Independent days, each with its own streams spawned from the root seed.
+    engine : {"kernel", "reference"}
+        The compiled kernel, or the SimPy reference (slow; the specification).
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each replication.
+    max_events : float
+        Refuse runs estimated to need more events than this (raise it on purpose).
+    call_log : bool
+        Keep one record per call (``result.call_logs``); memory grows with calls.
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    ValueError
+        Bad engine or replication count.
+    SizeError
+        The run is estimated above ``max_events``.
+
+    Examples
+    --------
+    >>> import simcc
+    >>> s = simcc.textbook.erlang(arrival_rate=0.5, mean_talk_s=180, agents=100, hours=1)
+    >>> r = simcc.simulate(s, seed=7, replications=3)
+    >>> sorted(r.summary()["service_level"])
+    ['ci_high', 'ci_low', 'mean']
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) or not 1 <= replications <= 1_000_000:
+        raise ValueError(f"replications must be a whole number from 1 to 1,000,000, not {replications!r}")
+    est = estimate_events(scenario, replications)
+    if est > max_events:
+        raise SizeError(f"this run is estimated at {est:.3g} events ({scenario.expected_calls():.3g} calls x "
+                        f"{replications} replications), above the limit of {max_events:.3g}; "
+                        f"pass max_events= (CLI: --max-events) to run it anyway")
+    if engine == "kernel":
+        _kernel()
+    cs = compile_scenario(scenario)
+    entropy = streams.root_entropy(seed)
+    acc = Accumulator(cs, scenario.sla.denominator)
+    logs = []
+    for rep in range(replications):
+        raw, volume = run_replication(cs, entropy, rep, engine, call_log)
+        if call_log:
+            logs.append(raw["call_log"])
+        acc.add(rep, raw, volume)
+        if progress is not None:
+            progress(rep + 1, replications)
+    result = Result(acc, scenario, run_meta(scenario, seed, entropy, replications, engine))
+    result.call_logs = logs
+    return result
+
+
+def run_meta(scenario: Scenario, seed, entropy: int, replications: int, engine: str) -> dict:
+    """Metadata recorded with every result (what makes a run reproducible)."""
+    try:
+        version = importlib.metadata.version("simcc")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        version = "unknown"
+    return {
+        "scenario": scenario.name,
+        "seed": seed,
+        "entropy": str(entropy),
+        "replications": replications,
+        "engine": engine,
+        "simcc_version": version,
+        "numpy_version": np.__version__,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "sl_definition": {
+            "threshold_s": scenario.sl_threshold_s,
+            "denominator": scenario.sla.denominator,
+            "short_abandon_s": scenario.sla.short_abandon_s,
+            "text": (f"answered within {scenario.sl_threshold_s:g} s / "
+                     f"{'queued' if scenario.sla.denominator == 'queued' else 'answered'}"
+                     + (f", abandons under {scenario.sla.short_abandon_s:g} s dropped"
+                        if scenario.sla.short_abandon_s > 0 else "")),
+        },
+        "warmup_s": scenario.warmup_minutes * 60.0,
+        "status": "complete",
+    }
