@@ -438,7 +438,7 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
     cdef int32_t kg = call.k * s.G + g
     cdef int64_t ix
     cdef float64_t wait = now - call.t_queue
-    cdef float64_t talk, hold = 0.0, acw
+    cdef float64_t talk, hold = 0.0, acw, service
     talk = _sample(s, s.bg[SRC_TALK], s.talk_dist[kg])
     if _uniform(s.bg[SRC_HOLD_FLAG]) < s.hold_prob[kg]:
         hold = _sample(s, s.bg[SRC_HOLD_TIME], s.hold_dist[kg])
@@ -461,10 +461,11 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
         s.acw_s[ix] += acw
     if s.log_on:
         _log(s, call, OUT_ANSWERED, now, wait, g)
-    _add_busy(s, s.service_busy_s, g, now, now + talk + hold)
+    service = talk + hold
+    _add_busy(s, s.service_busy_s, g, now, now + service)
     if acw > 0.0:
-        _add_busy(s, s.acw_busy_s, g, now + talk + hold, now + talk + hold + acw)
-    _push(s, now + talk + hold, EV_SERVICE_END, c)
+        _add_busy(s, s.acw_busy_s, g, now + service, now + service + acw)
+    _push(s, now + service, EV_SERVICE_END, c)
 
 
 cdef void _agent_free(State* s, int32_t g, float64_t now) noexcept nogil:
@@ -532,11 +533,13 @@ cdef float64_t _next_arrival(State* s, int32_t st) noexcept nogil:
     return INFINITY
 
 
-cdef void _schedule_arrival(State* s, int32_t st) noexcept nogil:
+cdef void _schedule_arrival(State* s, int32_t st, float64_t now) noexcept nogil:
+    # The event time is written now + (t - now), as a delay from now, so
+    # that it rounds exactly as a SimPy timeout(t - now) does.
     cdef float64_t t = _next_arrival(s, st)
     if t < s.horizon_s:
         s.arr_t[st] = t
-        _push(s, t, EV_ARRIVAL, st)
+        _push(s, now + (t - now), EV_ARRIVAL, st)
 
 
 cdef void _arrival(State* s, int32_t st, float64_t now) noexcept nogil:
@@ -545,7 +548,7 @@ cdef void _arrival(State* s, int32_t st, float64_t now) noexcept nogil:
     cdef int64_t ix
     cdef Call* call
     cdef Call tmp
-    _schedule_arrival(s, st)
+    _schedule_arrival(s, st, now)
     s.n_arrivals += 1
     # draws at arrival, in this order: tier, IVR time, IVR outcome, menu choice
     l = _categorical(s.bg[SRC_TIER], &s.stream_tier_cum[st * s.L], s.L)
@@ -716,7 +719,7 @@ cdef void _loop(State* s) noexcept nogil:
         for st in range(s.headcount[g]):
             _idle_push(s, g, 0.0)
     for st in range(s.S):
-        _schedule_arrival(s, st)
+        _schedule_arrival(s, st, 0.0)
     if s.P > 1:
         _push(s, s.interval_s, EV_INTERVAL, 1)
     while s.heap_n > 0 and not s.error:

@@ -485,7 +485,7 @@ def test_abandonment_needs_fewer_agents():
 # --------------------------------------------------------------------------
 # properties
 # --------------------------------------------------------------------------
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)
 @given(
     n=st.integers(1, 200),
     load=st.floats(0.01, 3.0),
@@ -505,7 +505,7 @@ def test_erlang_a_properties(n, load, s, pat_ratio, t):
     assert rinf.service_level == pytest.approx(1 - rinf.abandon_rate, abs=1e-10)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(n=st.integers(1, 400), rho=st.floats(0.0, 0.999))
 def test_erlang_c_between_b_and_one(n, rho):
     a = rho * n

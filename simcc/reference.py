@@ -1,0 +1,506 @@
+"""The simcc model written plainly on SimPy: the readable specification.
+
+This engine reads the same compiled scenario (:mod:`simcc.compile`) and the
+same random streams as the compiled kernel, and draws at the same points, so
+for a given seed it produces the same calls with the same outcomes, and the
+same statistics arrays. It is slow (one Python generator per caller); it is
+here to be read, to prove the kernel right, and to be the speed baseline.
+
+How a call goes through (see DESIGN.md, "The model"):
+
+1. An arrival stream's process sleeps until its next arrival (exact
+   non-homogeneous Poisson) and then handles the caller: tier, IVR time, IVR
+   outcome and menu choice are drawn now; the caller is blocked if every
+   trunk line is busy, otherwise it seizes a line.
+2. The caller's process waits out the IVR menu; it leaves if it finished in
+   self-service or hung up, else it reaches the agent queue of its call type.
+3. At the queue it draws its patience; the router gives it to an idle agent
+   at once if one can take it, otherwise it waits for an agent or for its
+   patience to run out, whichever comes first.
+4. Answered: talk, HOLD and after-call work are drawn by the answering group;
+   the line is released at the end of talk + hold, the agent after ACW.
+5. At each interval border the headcount changes; agents leaving finish the
+   call in hand first.
+
+Tie rule: events are ordered by time, then by the order they were scheduled.
+Every timeout below is created at the point where the kernel schedules the
+same event, and every state change happens in the callback of that event,
+so SimPy's own (time, id) order is the kernel's (time, seq) order.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+import simpy
+
+from .compile import DIST_CODES, IVR_ENTRY, SOURCE_IDS, CompiledScenario
+
+EXPONENTIAL = DIST_CODES["exponential"]
+DETERMINISTIC = DIST_CODES["deterministic"]
+UNIFORM = DIST_CODES["uniform"]
+LOGNORMAL = DIST_CODES["lognormal"]
+GAMMA = DIST_CODES["gamma"]
+WEIBULL = DIST_CODES["weibull"]
+EMPIRICAL = DIST_CODES["empirical"]
+
+ROUTED, CONTAINED, HANGUP = 0, 1, 2
+IN_IVR, WAITING, IN_SERVICE, DONE = "ivr", "waiting", "service", "done"
+BLOCKED_, CONTAINED_, IVR_ABANDONED_, ANSWERED_, ABANDONED_ = range(5)
+
+
+class Call:
+    """One caller in the system."""
+
+    __slots__ = ("t_arrive", "t_queue", "p", "k", "l", "g", "ivr_outcome", "counted", "state",
+                 "answered", "patience", "service_done", "acw_s")
+
+    def __init__(self, t, p, k, l, ivr_outcome, counted):
+        self.t_arrive = t
+        self.t_queue = t
+        self.p, self.k, self.l = p, k, l
+        self.g = -1
+        self.ivr_outcome = ivr_outcome
+        self.counted = counted
+        self.state = IN_IVR
+        self.answered = None
+        self.patience = None
+        self.service_done = None
+        self.acw_s = 0.0
+
+
+class CallCenter:
+    """The center: trunk lines, queues, agent groups and the statistics they produce."""
+
+    def __init__(self, env: simpy.Environment, cs: CompiledScenario, arrival_bitgens, source_bitgens,
+                 volume: float = 1.0, call_log: bool = False):
+        self.env = env
+        self.cs = cs
+        self.volume = volume
+        self.arrival_rng = [np.random.Generator(b) for b in arrival_bitgens]
+        self.rng = {name: np.random.Generator(source_bitgens[i]) for name, i in SOURCE_IDS.items()}
+        P, K, L, G = cs.n_intervals, cs.n_types, cs.n_tiers, cs.n_groups
+        self.horizon_s = P * cs.interval_s
+        trunks = cs.trunks if cs.trunks >= 0 else 2 ** 62
+        self.lines = simpy.Resource(env, capacity=trunks)
+        self.limited = cs.trunks >= 0
+        self.queues = [[{} for _ in range(L)] for _ in range(K)]   # insertion-ordered: FIFO
+        self.live: set[Call] = set()
+        self.p_cur = 0
+        # agents: per group, the idle-since times of idle agents (longest idle first)
+        self.idle = [deque() for _ in range(G)]
+        self.present = [0] * G
+        self.pending_leave = [0] * G
+        self.staff_t = [0.0] * G
+        self.lines_t = 0.0
+        self.queue_t = 0.0
+        self.n_waiting = 0
+        self.n_events = 0
+        self.n_arrivals = 0
+        self.arr_t = [0.0] * cs.n_streams
+        self.arr_p = [0] * cs.n_streams
+        self.log = [] if call_log else None
+        z = lambda *shape, dt=np.int64: np.zeros(shape, dtype=dt)  # noqa: E731
+        self.stats = {name: z(P, K, L) for name in (
+            "offered", "blocked", "contained", "ivr_abandoned", "queued", "abandoned",
+            "abandoned_short", "in_ivr_end", "in_queue_end")}
+        self.stats["abandon_wait_s"] = z(P, K, L, dt=np.float64)
+        for name in ("answered", "answered_within", "held"):
+            self.stats[name] = z(P, K, L, G)
+        for name in ("wait_s", "wait_max_s", "talk_s", "hold_s", "acw_s"):
+            self.stats[name] = z(P, K, L, G, dt=np.float64)
+        for name in ("staffed_s", "service_busy_s", "acw_busy_s"):
+            self.stats[name] = z(P, G, dt=np.float64)
+        self.stats["lines_s"] = z(P, dt=np.float64)
+        self.stats["queue_s"] = z(P, dt=np.float64)
+        self.stats["lines_peak"] = z(P)
+        self.stats["queue_peak"] = z(P)
+
+        # t = 0: headcount of interval 0, then the arrival streams, then the interval clock
+        for g in range(G):
+            self.present[g] = int(cs.headcount[0, g])
+            self.idle[g].extend([0.0] * self.present[g])
+        for s in range(cs.n_streams):
+            env.process(self.arrivals(s))
+        env.process(self.interval_clock())
+
+    # ------------------------------------------------------------------
+    # random draws: one numpy Generator method per kernel draw
+    # ------------------------------------------------------------------
+    def sample(self, source: str, d: int) -> float:
+        cs, gen = self.cs, self.rng[source]
+        code, a, b = int(cs.dist_code[d]), float(cs.dist_a[d]), float(cs.dist_b[d])
+        if code == EXPONENTIAL:
+            return a * gen.standard_exponential()
+        if code == DETERMINISTIC:
+            return a
+        if code == LOGNORMAL:
+            return float(gen.lognormal(a, b))
+        if code == GAMMA:
+            return float(gen.gamma(a, b))
+        if code == UNIFORM:
+            return a + b * gen.random()
+        if code == WEIBULL:
+            return b * gen.weibull(a)
+        if code == EMPIRICAL:
+            n = int(cs.dist_n[d])
+            j = min(int(gen.random() * n), n - 1)
+            return float(cs.dist_values[int(cs.dist_offset[d]) + j])
+        return math.inf  # never
+
+    @staticmethod
+    def categorical(gen, cum) -> int:
+        u = gen.random()
+        j = 0
+        while j < len(cum) - 1 and u >= cum[j]:
+            j += 1
+        return j
+
+    # ------------------------------------------------------------------
+    # time-weighted levels
+    # ------------------------------------------------------------------
+    def lines_level(self):
+        """Add the line-seconds since the last change; call before the number of busy lines changes."""
+        now = self.env.now
+        self.stats["lines_s"][self.p_cur] += self.lines.count * (now - self.lines_t)
+        self.lines_t = now
+
+    def seize_line(self):
+        self.lines_level()
+        line = self.lines.request()
+        peak = self.stats["lines_peak"]
+        peak[self.p_cur] = max(peak[self.p_cur], self.lines.count)
+        return line
+
+    def queue_change(self, delta: int):
+        now, st = self.env.now, self.stats
+        st["queue_s"][self.p_cur] += self.n_waiting * (now - self.queue_t)
+        self.queue_t = now
+        self.n_waiting += delta
+        if self.n_waiting > st["queue_peak"][self.p_cur]:
+            st["queue_peak"][self.p_cur] = self.n_waiting
+
+    def staff_change(self, g: int, delta: int):
+        now = self.env.now
+        self.stats["staffed_s"][self.p_cur, g] += self.present[g] * (now - self.staff_t[g])
+        self.staff_t[g] = now
+        self.present[g] += delta
+
+    def add_busy(self, acc, g: int, t0: float, t1: float):
+        """Busy span [t0, t1) of one agent of group g, split at interval borders."""
+        I = self.cs.interval_s
+        p = self.p_cur
+        t1 = min(t1, self.horizon_s)
+        while t0 < t1:
+            end = (p + 1) * I
+            while end <= t0:
+                p += 1
+                end = (p + 1) * I
+            if t1 <= end:
+                acc[p, g] += t1 - t0
+                return
+            acc[p, g] += end - t0
+            t0 = end
+            p += 1
+
+    def record(self, call: Call, outcome: int, wait: float = 0.0, g: int = -1):
+        if self.log is not None:
+            self.log.append((call.t_arrive, self.env.now, wait, call.k, call.l, outcome, g))
+
+    # ------------------------------------------------------------------
+    # processes
+    # ------------------------------------------------------------------
+    def next_arrival(self, s: int) -> float:
+        """Exact non-homogeneous Poisson: spend one unit exponential across the rates."""
+        cs = self.cs
+        e = self.arrival_rng[s].standard_exponential()
+        t, p = self.arr_t[s], self.arr_p[s]
+        while p < cs.n_intervals:
+            r = float(cs.stream_rate[s, p]) * self.volume
+            end = (p + 1) * cs.interval_s
+            if r > 0.0:
+                cap = r * (end - t)
+                if e < cap:
+                    self.arr_p[s] = p
+                    return t + e / r
+                e -= cap
+            t = end
+            p += 1
+        self.arr_p[s] = p
+        return math.inf
+
+    def arrivals(self, s: int):
+        """Arrival stream s: sleep to the next arrival, schedule the one after, handle the caller."""
+        t = self.next_arrival(s)
+        if t >= self.horizon_s:
+            return
+        self.arr_t[s] = t
+        yield self.env.timeout(t - self.env.now)
+        while True:
+            self.n_events += 1
+            t = self.next_arrival(s)
+            following = None
+            if t < self.horizon_s:
+                self.arr_t[s] = t
+                following = self.env.timeout(t - self.env.now)
+            self.arrive(s)
+            if following is None:
+                return
+            yield following
+
+    def arrive(self, s: int):
+        cs, now, rng = self.cs, self.env.now, self.rng
+        self.n_arrivals += 1
+        l = self.categorical(rng["tier"], cs.stream_tier_cum[s])
+        entry = int(cs.stream_entry[s])
+        outcome, ivr_t = ROUTED, 0.0
+        if entry == IVR_ENTRY:
+            ivr_t = self.sample("ivr_time", cs.ivr_time_dist)
+            u = rng["ivr_outcome"].random()
+            if u < cs.ivr_cut_contained:
+                outcome = CONTAINED
+            elif u < cs.ivr_cut_hangup:
+                outcome = HANGUP
+            k = self.categorical(rng["menu"], cs.menu_cum[l])
+        else:
+            k = entry
+        counted = now >= cs.warmup_s
+        call = Call(now, self.p_cur, k, l, outcome, counted)
+        if counted:
+            self.stats["offered"][self.p_cur, k, l] += 1
+        if self.limited and self.lines.count >= self.lines.capacity:
+            if counted:
+                self.stats["blocked"][self.p_cur, k, l] += 1
+            self.record(call, BLOCKED_)
+            return
+        line = self.seize_line()
+        self.live.add(call)
+        if entry == IVR_ENTRY:
+            self.env.process(self.caller(call, line, self.env.timeout(ivr_t)))
+        else:
+            self.enter_queue(call)
+            self.env.process(self.caller(call, line, None))
+
+    def caller(self, call: Call, line, ivr_done):
+        """One caller, from the IVR to hang-up."""
+        if ivr_done is not None:
+            yield ivr_done
+            self.n_events += 1
+            if call.ivr_outcome != ROUTED:
+                self.leave_ivr(call, line)
+                return
+            self.enter_queue(call)
+        if call.state == WAITING:
+            if call.patience is None:
+                yield call.answered
+            else:
+                yield call.answered | call.patience
+            if call.state == WAITING:           # patience ran out first
+                self.n_events += 1
+                self.abandon(call, line)
+                return
+        yield call.service_done
+        self.n_events += 1
+        self.hang_up(call, line)
+
+    def interval_clock(self):
+        """Interval borders k * interval_s: close the interval, apply the next headcount."""
+        for p in range(1, self.cs.n_intervals):
+            yield self.env.timeout(p * self.cs.interval_s - self.env.now)
+            self.n_events += 1
+            self.interval_start(p)
+
+    def after_call_work(self, g: int, done):
+        yield done
+        self.n_events += 1
+        self.agent_free(g)
+
+    # ------------------------------------------------------------------
+    # what happens at each event
+    # ------------------------------------------------------------------
+    def release(self, call: Call, line):
+        self.lines_level()
+        self.lines.release(line)
+        self.live.discard(call)
+        call.state = DONE
+
+    def leave_ivr(self, call: Call, line):
+        key = "contained" if call.ivr_outcome == CONTAINED else "ivr_abandoned"
+        if call.counted:
+            self.stats[key][call.p, call.k, call.l] += 1
+        self.record(call, CONTAINED_ if key == "contained" else IVR_ABANDONED_)
+        self.release(call, line)
+
+    def enter_queue(self, call: Call):
+        cs, now = self.cs, self.env.now
+        call.t_queue = now
+        if call.counted:
+            self.stats["queued"][call.p, call.k, call.l] += 1
+        patience = self.sample("patience", int(cs.patience_dist[call.k, call.l]))
+        g = self.pick_group(call.k)
+        if g >= 0:
+            self.idle[g].popleft()
+            self.answer(call, g)
+            return
+        call.state = WAITING
+        call.answered = self.env.event()
+        self.queues[call.k][call.l][call] = None
+        self.queue_change(+1)
+        if patience < math.inf:
+            call.patience = self.env.timeout(patience)
+
+    def abandon(self, call: Call, line):
+        wait = self.env.now - call.t_queue
+        del self.queues[call.k][call.l][call]
+        self.queue_change(-1)
+        if call.counted:
+            ix = (call.p, call.k, call.l)
+            self.stats["abandoned"][ix] += 1
+            self.stats["abandon_wait_s"][ix] += wait
+            if wait < self.cs.short_abandon_s:
+                self.stats["abandoned_short"][ix] += 1
+        self.record(call, ABANDONED_, wait)
+        self.release(call, line)
+
+    def answer(self, call: Call, g: int):
+        cs, now, st = self.cs, self.env.now, self.stats
+        wait = now - call.t_queue
+        talk = self.sample("talk", int(cs.talk_dist[call.k, g]))
+        hold = 0.0
+        if self.rng["hold_flag"].random() < cs.hold_prob[call.k, g]:
+            hold = self.sample("hold_time", int(cs.hold_dist[call.k, g]))
+        acw = self.sample("acw", int(cs.acw_dist[call.k, g]))
+        call.g = g
+        call.acw_s = acw
+        call.state = IN_SERVICE
+        if call.counted:
+            ix = (call.p, call.k, call.l, g)
+            st["answered"][ix] += 1
+            if wait <= cs.sl_threshold_s:
+                st["answered_within"][ix] += 1
+            st["wait_s"][ix] += wait
+            st["wait_max_s"][ix] = max(st["wait_max_s"][ix], wait)
+            st["talk_s"][ix] += talk
+            if hold > 0.0:
+                st["held"][ix] += 1
+                st["hold_s"][ix] += hold
+            st["acw_s"][ix] += acw
+        self.record(call, ANSWERED_, wait, g)
+        service = talk + hold
+        self.add_busy(st["service_busy_s"], g, now, now + service)
+        if acw > 0.0:
+            self.add_busy(st["acw_busy_s"], g, now + service, now + service + acw)
+        call.service_done = self.env.timeout(service)
+        if call.answered is not None:
+            call.answered.succeed(g)
+
+    def hang_up(self, call: Call, line):
+        g, acw = call.g, call.acw_s
+        self.release(call, line)
+        if acw > 0.0:
+            self.env.process(self.after_call_work(g, self.env.timeout(acw)))
+        else:
+            self.agent_free(g)
+
+    # ------------------------------------------------------------------
+    # routing: the `priority` policy
+    # ------------------------------------------------------------------
+    def pick_group(self, k: int) -> int:
+        """Group to take an arriving call: best skill level with an idle agent, then longest idle."""
+        cs = self.cs
+        best, best_t, level = -1, math.inf, None
+        for j in range(cs.type_groups_ptr[k], cs.type_groups_ptr[k + 1]):
+            if best >= 0 and cs.type_groups_level[j] != level:
+                break
+            g = int(cs.type_groups[j])
+            if self.idle[g] and (best < 0 or self.idle[g][0] < best_t):
+                best, best_t, level = g, self.idle[g][0], cs.type_groups_level[j]
+        return best
+
+    def pick_call(self, g: int):
+        """Call a freed agent of group g takes: best level with waiting calls, higher tier first, longest waiting."""
+        cs = self.cs
+        tier_first = bool(cs.tier_priority)
+        best, best_t, best_l, level = None, math.inf, 0, None
+        for j in range(cs.group_types_ptr[g], cs.group_types_ptr[g + 1]):
+            if best is not None and cs.group_types_level[j] != level:
+                break
+            k = int(cs.group_types[j])
+            for l in range(cs.n_tiers):
+                q = self.queues[k][l]
+                if not q:
+                    continue
+                head = next(iter(q))
+                t = head.t_queue
+                if best is None or (tier_first and l < best_l) or ((not tier_first or l == best_l) and t < best_t):
+                    best, best_t, best_l, level = head, t, l, cs.group_types_level[j]
+        return best
+
+    def take_or_idle(self, g: int):
+        call = self.pick_call(g)
+        if call is not None:
+            del self.queues[call.k][call.l][call]
+            self.queue_change(-1)
+            self.answer(call, g)
+        else:
+            self.idle[g].append(self.env.now)
+
+    def agent_free(self, g: int):
+        if self.pending_leave[g] > 0:
+            self.pending_leave[g] -= 1
+            self.staff_change(g, -1)
+            return
+        self.take_or_idle(g)
+
+    def interval_start(self, p: int):
+        """Close interval p - 1; move each group to the headcount of interval p."""
+        st = self.stats
+        self.lines_level()
+        self.queue_change(0)
+        for g in range(self.cs.n_groups):
+            self.staff_change(g, 0)
+        self.p_cur = p
+        st["lines_peak"][p] = self.lines.count
+        st["queue_peak"][p] = self.n_waiting
+        for g in range(self.cs.n_groups):
+            diff = int(self.cs.headcount[p, g]) - (self.present[g] - self.pending_leave[g])
+            if diff < 0:
+                d = -diff
+                while d > 0 and self.idle[g]:
+                    self.idle[g].popleft()
+                    self.staff_change(g, -1)
+                    d -= 1
+                self.pending_leave[g] += d
+            elif diff > 0:
+                d = min(diff, self.pending_leave[g])
+                self.pending_leave[g] -= d
+                for _ in range(diff - d):
+                    self.staff_change(g, +1)
+                    self.take_or_idle(g)
+
+    def finish(self):
+        """At the horizon: close the last interval, count calls still in the IVR or queue."""
+        self.lines_level()
+        self.queue_change(0)
+        for g in range(self.cs.n_groups):
+            self.staff_change(g, 0)
+        for call in self.live:
+            if call.counted and call.state in (IN_IVR, WAITING):
+                key = "in_ivr_end" if call.state == IN_IVR else "in_queue_end"
+                self.stats[key][call.p, call.k, call.l] += 1
+
+
+def run(cs: CompiledScenario, arrival_bitgens, source_bitgens, volume: float = 1.0, call_log: bool = False) -> dict:
+    """Run one replication on SimPy; same inputs and outputs as ``simcc._core.run``."""
+    env = simpy.Environment()
+    center = CallCenter(env, cs, arrival_bitgens, source_bitgens, volume, call_log)
+    env.run(until=center.horizon_s)
+    center.finish()
+    out = dict(center.stats)
+    out["n_events"] = center.n_events
+    out["n_arrivals"] = center.n_arrivals
+    if call_log:
+        from ._core import LOG_DTYPE
+        out["call_log"] = np.array(center.log, dtype=LOG_DTYPE)
+    return out
