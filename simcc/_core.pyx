@@ -588,6 +588,7 @@ cdef void _arrival(State* s, int32_t st, float64_t now) noexcept nogil:
     call.g = -1
     call.ivr_outcome = outcome
     call.counted = now >= s.warmup_s
+    call.patience_seq = -1          # a reused slot must not inherit a pending timer
     call.next = -1
     call.prev = -1
     if entry < 0:

@@ -23,12 +23,15 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ALIASES = 100
 MAX_NODES = 1_000_000
+MAX_DEPTH = 50                # nesting of mappings and lists
 
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _STR_TAG = "tag:yaml.org,2002:str"
 _NULL_TAG = "tag:yaml.org,2002:null"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 _SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
 _PLAIN_BOOL = re.compile(r"^(yes|no|on|off|y|n)$", re.IGNORECASE)
@@ -59,6 +62,12 @@ class _Builder:
             self.seen.add(id(node))
         line = node.start_mark.line + 1
         self.lines[_path(parts)] = line
+        if len(parts) > MAX_DEPTH:
+            raise ScenarioError([Problem(_path(parts[:MAX_DEPTH]), f"values are nested more than {MAX_DEPTH} levels deep", line)])
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in (_MAP_TAG, _SEQ_TAG):
+            # e.g. !!python/object/apply:os.system [...] or !!set: never constructed
+            self.problems.append(Problem(_path(parts), f"unsupported YAML tag {node.tag}", line))
+            return None
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)
             out: dict = {}
@@ -83,21 +92,29 @@ class _Builder:
 
     def _scalar(self, node, parts, line):
         raw = node.value
-        if node.tag == _INT_TAG and node.style is None:
-            if _SEXAGESIMAL.match(raw):
-                self.problems.append(Problem(_path(parts), f"{raw} would be read as a base-60 number", line, f'write it as a quoted string, e.g. "{raw}"'))
-                return raw
+        plain = not node.style  # unquoted: None from SafeLoader, "" from CSafeLoader
+        if node.tag in (_INT_TAG, _FLOAT_TAG) and plain and _SEXAGESIMAL.match(raw):  # 1:45 and 1:45.5
+            value = self.loader.construct_object(node, deep=True)
+            self.problems.append(Problem(_path(parts), f"{raw} would be read as the base-60 number {value:g}", line,
+                                         f'write a plain number (e.g. {value:g}), or quote it if it is text: "{raw}"'))
+            return raw
+        if node.tag == _INT_TAG and plain:
             if _LEADING_ZERO.match(raw):
                 self.problems.append(Problem(_path(parts), f"{raw} has a leading zero and would be read as octal", line, "remove the leading zero"))
                 return raw
-        if node.tag == _BOOL_TAG and node.style is None and _PLAIN_BOOL.match(raw):
+        if node.tag == _BOOL_TAG and plain and _PLAIN_BOOL.match(raw):
             # YAML 1.1 turns yes/no/on/off into booleans; keep the word so that
             # a string field gets the word and a number field a clear error
             return raw
         if node.tag not in (_INT_TAG, _FLOAT_TAG, _BOOL_TAG, _STR_TAG, _NULL_TAG):
-            self.problems.append(Problem(_path(parts), f"unsupported YAML tag {node.tag}", line))
+            hint = f'quote it if it is text, e.g. "{raw}"' if node.tag == "tag:yaml.org,2002:timestamp" else None
+            self.problems.append(Problem(_path(parts), f"unsupported YAML tag {node.tag}", line, hint))
             return None
-        return self.loader.construct_object(node, deep=True)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except ValueError:  # e.g. an integer of more than 4300 digits
+            self.problems.append(Problem(_path(parts), f"cannot read the number {raw[:20]}... ({len(raw)} characters)", line))
+            return None
 
 
 def read_yaml(path: str | os.PathLike) -> tuple[object, dict[str, int]]:
@@ -118,9 +135,14 @@ def read_yaml(path: str | os.PathLike) -> tuple[object, dict[str, int]]:
         raise ScenarioError([Problem("", f"file is {size / 1e6:.1f} MB; scenario files are limited to {MAX_FILE_BYTES / 1e6:.0f} MB")], name)
     try:
         with open(name, "rb") as fh:
-            text = fh.read().decode("utf-8")
+            data = fh.read()
+    except OSError as exc:  # a directory, no permission, ...
+        raise ScenarioError([Problem("", f"cannot read {name}: {exc.strerror or exc}")]) from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError([Problem("", f"file is not UTF-8 text ({exc.reason} at byte {exc.start})")], name) from None
+        raise ScenarioError([Problem("", f"file is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                                     data.count(b"\n", 0, exc.start) + 1, "save the file as UTF-8")], name) from None
     return parse_yaml(text, name)
 
 

@@ -125,6 +125,15 @@ def _open_unit_arg(value, name: str) -> float:
     return x
 
 
+def _offered_load(lam: float, s: float) -> float:
+    a = lam * s
+    if math.isinf(a):
+        raise ValueError(
+            f"offered load arrival_rate * mean_service_s overflows ({lam!r} * {s!r})"
+        )
+    return a
+
+
 # --------------------------------------------------------------------------
 # kernels (no validation)
 # --------------------------------------------------------------------------
@@ -281,7 +290,7 @@ def erlang_c_service_level(
     lam = _nonneg_arg(arrival_rate, "arrival_rate")
     s = _positive_arg(mean_service_s, "mean_service_s")
     t = _nonneg_arg(threshold_s, "threshold_s", allow_inf=True)
-    a = lam * s
+    a = _offered_load(lam, s)
     if lam == 0.0:
         return 1.0
     if a >= n:
@@ -333,7 +342,7 @@ def erlang_c_asa(servers: int, arrival_rate: float, mean_service_s: float) -> fl
     s = _positive_arg(mean_service_s, "mean_service_s")
     if lam == 0.0:
         return 0.0
-    a = lam * s
+    a = _offered_load(lam, s)
     if a >= n:
         return math.inf
     c = _erlang_c_from_b(n, a, _erlang_b(n, a))
@@ -390,6 +399,8 @@ def _erlang_a_core(n: int, lam: float, mu: float, theta: float, t: float) -> Erl
     # The ratio lam/(n mu + i theta) decreases in i, so once it is < 1 the
     # tails sum_{k>m} r_k and sum_{k>m} k r_k are bounded by geometric series:
     #   r_m g (m + 2 + g) with g = rho'/(1 - rho'), rho' the next ratio.
+    # E[Q] enters the abandonment as theta E[Q] / lam, hence the weight.
+    log_weight = math.log(max(1.0, theta / lam))
     logs = [0.0]
     logr = 0.0
     lmax = 0.0
@@ -398,7 +409,7 @@ def _erlang_a_core(n: int, lam: float, mu: float, theta: float, t: float) -> Erl
         rho_next = lam / (nmu + (m + 1) * theta)
         if rho_next < 1.0:
             g = rho_next / (1.0 - rho_next)
-            if logr + math.log(g * (m + 2 + g)) < lmax + _LOG_REL_TOL:
+            if logr + math.log(g * (m + 2 + g)) + log_weight < lmax + _LOG_REL_TOL:
                 break
         if m >= _MAX_TERMS:
             raise ValueError(
@@ -436,11 +447,16 @@ def _erlang_a_core(n: int, lam: float, mu: float, theta: float, t: float) -> Erl
     #   P(answered)                 = n mu / (n mu + (m+1) theta)
     #   wait | answered             ~ sum_{k=1..m+1} Exp(n mu + k theta)
     #   P(answered, wait <= t)      = P(answered) * P(N >= m+1),
-    #   N ~ NegBin(size = n mu/theta + 1, success p = 1 - exp(-theta t)).
+    #   N ~ NegBin(size = n mu/theta + 1, success p = 1 - exp(-theta t)),
+    # P(N = k) / P(N = k-1) = (k - 1 + size) p / k = p + n mu g / k with
+    # g = p / theta, written this way so that tiny theta cannot overflow.
     finite_t = 0.0 < t < math.inf
     if finite_t:
-        p = -math.expm1(-theta * t)
-        size = nmu / theta + 1.0
+        x = theta * t
+        p = -math.expm1(-x)
+        g = t * (1.0 - 0.5 * x) if x < 1e-10 else p / theta
+        if p == 0.0 and g == 0.0:
+            finite_t = False  # t is so small that P(N >= 1) is 0.0
         log_pmf = -(nmu + theta) * t  # log P(N = 0)
         tail = -math.expm1(-(nmu + theta) * t)  # P(N >= 1)
     s_all = 0.0  # sum q_m
@@ -463,7 +479,8 @@ def _erlang_a_core(n: int, lam: float, mu: float, theta: float, t: float) -> Erl
         if finite_t:
             s_sl += qa * tail
             k = m + 1
-            log_pmf += log((k - 1 + size) * p / k)
+            ratio = p + nmu * g / k
+            log_pmf = log_pmf + log(ratio) if ratio > 0.0 else -math.inf
             tail -= exp(log_pmf)
             if tail < 0.0:
                 tail = 0.0
@@ -581,11 +598,12 @@ def erlang_a(
     s = _positive_arg(mean_service_s, "mean_service_s")
     patience = _positive_arg(mean_patience_s, "mean_patience_s", allow_inf=True)
     t = _nonneg_arg(threshold_s, "threshold_s", allow_inf=True)
+    _offered_load(lam, s)
     if lam == 0.0:
         return ErlangAResult(0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
     mu = 1.0 / s
     if math.isinf(patience):
-        a = lam * s
+        a = _offered_load(lam, s)
         if a >= n:
             return ErlangAResult(1.0, 0.0, 0.0, math.inf, math.inf, 1.0)
         c = _erlang_c_from_b(n, a, _erlang_b(n, a))
@@ -662,7 +680,7 @@ def erlang_c_agents(
     occ = _real_arg(max_occupancy, "max_occupancy")
     if not 0.0 < occ <= 1.0:
         raise ValueError(f"max_occupancy must be in (0, 1], got {occ!r}")
-    a = lam * s
+    a = _offered_load(lam, s)
     if a == 0.0:
         return 1
     mu = 1.0 / s
@@ -736,6 +754,7 @@ def erlang_a_agents(
     target = _open_unit_arg(target_sl, "target_sl")
     t = _nonneg_arg(threshold_s, "threshold_s", allow_inf=True)
     amax = None if abandon_max is None else _open_unit_arg(abandon_max, "abandon_max")
+    _offered_load(lam, s)
     if lam == 0.0:
         return 1
 

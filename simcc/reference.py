@@ -82,8 +82,7 @@ class CallCenter:
         self.rng = {name: np.random.Generator(source_bitgens[i]) for name, i in SOURCE_IDS.items()}
         P, K, L, G = cs.n_intervals, cs.n_types, cs.n_tiers, cs.n_groups
         self.horizon_s = P * cs.interval_s
-        trunks = cs.trunks if cs.trunks >= 0 else 2 ** 62
-        self.lines = simpy.Resource(env, capacity=trunks)
+        self.lines = simpy.Resource(env, capacity=max(cs.trunks, 1) if cs.trunks >= 0 else 2 ** 62)
         self.limited = cs.trunks >= 0
         self.queues = [[{} for _ in range(L)] for _ in range(K)]   # insertion-ordered: FIFO
         self.live: set[Call] = set()
@@ -269,7 +268,7 @@ class CallCenter:
         call = Call(now, self.p_cur, k, l, outcome, counted)
         if counted:
             self.stats["offered"][self.p_cur, k, l] += 1
-        if self.limited and self.lines.count >= self.lines.capacity:
+        if self.limited and self.lines.count >= self.cs.trunks:
             if counted:
                 self.stats["blocked"][self.p_cur, k, l] += 1
             self.record(call, BLOCKED_)

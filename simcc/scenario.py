@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -453,6 +454,9 @@ _FIELD_NAMES = sorted({name for model in (Scenario, CallType, IVR, Arrivals, Gro
                        for name in model.model_fields})
 
 
+_NUMBER_TEXT = re.compile(r"^[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
 def _line_for(lines: dict[str, int], path: str) -> int | None:
     while True:
         if path in lines:
@@ -462,14 +466,82 @@ def _line_for(lines: dict[str, int], path: str) -> int | None:
         path = path.rsplit(".", 1)[0]
 
 
-def _pydantic_problems(exc: ValidationError, lines) -> list[Problem]:
+_BRANCH_LABELS = ("int", "float", "str", "bool", "ServiceLevelTarget", "exponential", "deterministic", "uniform",
+                  "lognormal", "gamma", "erlang", "weibull", "empirical", "never")
+
+
+def _is_branch(x: str) -> bool:
+    """A pydantic union-member label in an error location (e.g. 'list[...]', 'exponential', 'int')."""
+    return x.startswith(("list[", "dict[", "function-", "constrained-")) or x in _BRANCH_LABELS
+
+
+def _branch_kind(label: str) -> str:
+    if label.startswith("list["):
+        return "list"
+    if label.startswith("dict[") or label == "ServiceLevelTarget":
+        return "dict"
+    return "scalar"
+
+
+def _value_at(data, loc):
+    for x in loc:
+        try:
+            data = data[x]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _one_branch(errors: list[dict], data) -> list[dict]:
+    """Keep, for a value that matched no member of a union (``int | list[int]``), only the errors
+    of the member that fits the value's shape, so that one mistake gives one problem."""
+    def split(loc):
+        for i, x in enumerate(loc):
+            if isinstance(x, str) and _is_branch(x):
+                return tuple(loc[:i]), x
+        return None, None
+
+    members: dict[tuple, set] = {}
+    for e in errors:
+        prefix, branch = split(e["loc"])
+        if prefix is not None:
+            members.setdefault(prefix, set()).add(branch)
+    keep, merged = [], set()
+    for e in errors:
+        prefix, branch = split(e["loc"])
+        if prefix is None or len(members[prefix]) < 2:
+            keep.append(e)
+            continue
+        value = _value_at(data, prefix)
+        kind = "list" if isinstance(value, list) else "dict" if isinstance(value, dict) else "scalar"
+        if any(_branch_kind(b) == kind for b in members[prefix]):
+            if _branch_kind(branch) == kind:
+                keep.append(e)
+        elif prefix not in merged:   # fits no member: one problem naming what was expected
+            merged.add(prefix)
+            expected = " or ".join(sorted({_expected(b) for b in members[prefix]}))
+            keep.append(dict(e, loc=prefix, type="union_type", msg=f"Input should be {expected}"))
+    return keep
+
+
+def _expected(label: str) -> str:
+    if label.startswith("list["):
+        return "a list"
+    if label.startswith("dict[") or label == "ServiceLevelTarget":
+        return "a mapping"
+    if "int" in label:
+        return "a whole number"
+    if "float" in label:
+        return "a number"
+    return "a text" if "str" in label else label
+
+
+def _pydantic_problems(exc: ValidationError, lines, data=None) -> list[Problem]:
     out = []
-    for e in exc.errors(include_url=False):
+    for e in _one_branch(exc.errors(include_url=False), data):
         loc = [str(x) for x in e["loc"]]
         # drop pydantic's union-member labels (e.g. 'list[...]', 'exponential', 'int')
-        loc = [x for x in loc if not (x.startswith(("list[", "dict[", "function-", "constrained-")) or x in (
-            "int", "float", "str", "bool", "ServiceLevelTarget", "exponential", "deterministic", "uniform", "lognormal",
-            "gamma", "erlang", "weibull", "empirical", "never"))]
+        loc = [x for x in loc if not _is_branch(x)]
         path = ".".join(loc)
         msg = e["msg"]
         hint = None
@@ -485,7 +557,13 @@ def _pydantic_problems(exc: ValidationError, lines) -> list[Problem]:
             msg = "a distribution needs a 'dist' key"
         elif e["type"] in ("int_type", "float_type") and isinstance(e.get("input"), str):
             msg = f"{msg}, got the text {e['input']!r}"
-        elif e["type"] == "int_from_float":
+            text = e["input"].strip()
+            if _NUMBER_TEXT.match(text):
+                hint = ("YAML reads a number such as 1e3 as text; write 1000 or 1.0e+3" if "e" in text.lower()
+                        else "write the number without quotes")
+        elif e["type"] in ("int_type", "float_type") and isinstance(e.get("input"), bool):
+            msg = f"{msg}, got {str(e['input']).lower()}"
+        elif e["type"] == "int_from_float" or (e["type"] == "int_type" and isinstance(e.get("input"), float)):
             msg = f"must be a whole number, got {e.get('input')!r}"
         problem = Problem(path, msg, _line_for(lines, path), hint)
         if problem not in out:
@@ -517,7 +595,7 @@ def from_dict(data: dict, *, source: str | None = None, lines: dict[str, int] | 
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_pydantic_problems(exc, lines), source) from None
+        raise ScenarioError(_pydantic_problems(exc, lines, data), source) from None
     problems = _check(scenario)
     if problems:
         problems = [Problem(p.path, p.message, _line_for(lines, p.path), p.hint) for p in problems]

@@ -249,6 +249,24 @@ def test_erlang_a_theta_equal_mu_is_poisson():
     assert r.abandon_rate == pytest.approx(mu * mean_q / lam, abs=1e-12)
 
 
+@pytest.mark.parametrize("n,a", [(14, 10.0), (3, 5.0), (1500, 1400.0)])
+def test_erlang_a_impatient_callers_tend_to_erlang_b(n, a):
+    # callers who hang up at once are lost calls: the M/M/n/n system
+    s = 180.0
+    b = erlang_b(n, a)
+    for pat in (1e-9, 1e-300):
+        r = erlang_a(n, a / s, s, pat, threshold_s=20.0)
+        assert r.p_wait == pytest.approx(b, rel=1e-6)
+        assert r.abandon_rate == pytest.approx(b, rel=1e-6)
+        assert r.service_level == pytest.approx(1 - b, rel=1e-6)
+        assert r.occupancy == pytest.approx(a * (1 - b) / n, rel=1e-6)
+
+
+def test_erlang_a_denormal_threshold():
+    r = erlang_a(1, 1.0, 1.0, 2.0, threshold_s=5e-324)
+    assert r.service_level == pytest.approx(1 - r.p_wait, abs=1e-15)
+
+
 @pytest.mark.parametrize(
     "n,lam,s,t",
     [(14, LAM_100_30, AHT_180, 20.0), (3, 1.0, 2.5, 4.0), (1500, 1450 / 180, 180.0, 20.0)],
@@ -553,6 +571,8 @@ NAN = float("nan")
         (lambda: erlang_b_lines(5.0, 0.0), "blocking_max"),
         (lambda: erlang_b_lines(5.0, 1.0), "blocking_max"),
         (lambda: erlang_b_lines(-5.0, 0.01), "offered_erlangs"),
+        (lambda: erlang_c_asa(3, 1e300, 1e100), "offered load.*overflows"),
+        (lambda: erlang_a(3, 1e300, 1e100, 60.0), "offered load.*overflows"),
     ],
 )
 def test_invalid_inputs_raise_value_error(call, match):
