@@ -170,5 +170,6 @@ def parse_yaml(text: str, source: str | None = None) -> tuple[object, dict[str, 
     if builder.problems:
         raise ScenarioError(builder.problems, source)
     if not isinstance(data, dict):
-        raise ScenarioError([Problem("", f"the top level must be a mapping of keys (name:, call_types:, ...), not a {type(data).__name__}", 1)], source)
+        raise ScenarioError([Problem("", f"the top level must be a mapping of keys (name:, call_types:, ...), not a {type(data).__name__}",
+                                     node.start_mark.line + 1)], source)
     return data, builder.lines

@@ -64,8 +64,9 @@ def birth_death_reference(n, lam, mu, theta, t, extra=300):
     j = np.arange(size)
     mean_q = float(np.sum(np.maximum(j - n, 0) * pi))
     busy = float(np.sum(np.minimum(j, n) * pi))
-    # Tagged caller at position k = 1..K (k - 1 callers ahead).
-    kk = size - n
+    # Tagged caller at position k = 1..K (k - 1 callers ahead).  Positions
+    # only decrease, so positions no arrival starts from are unreachable.
+    kk = max(1, int(np.nonzero(pi[n:] > 1e-22)[0].max(initial=0)) + 1)
     tt = np.zeros((kk, kk))
     exit_served = np.zeros(kk)
     for k in range(1, kk + 1):
@@ -74,7 +75,7 @@ def birth_death_reference(n, lam, mu, theta, t, extra=300):
             tt[k - 1, k - 2] = n * mu + (k - 1) * theta
         else:
             exit_served[0] = n * mu
-    alpha = pi[n:]  # arrival finds n + k - 1 in system -> position k
+    alpha = pi[n : n + kk]  # arrival finds n + k - 1 in system -> position k
     inv = np.linalg.inv(-tt)
     served = alpha @ inv @ exit_served
     served_by_t = alpha @ (np.eye(kk) - scipy.linalg.expm(tt * t)) @ inv @ exit_served

@@ -1,0 +1,74 @@
+"""Invariants on random valid scenarios (Hypothesis): calls are conserved, nothing is negative, busy <= staffed."""
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import simcc
+from simcc.compile import compile_scenario
+from simcc.results import Stats
+from simcc.simulate import run_replication
+from simcc.streams import root_entropy
+
+from strategies import scenarios
+
+
+@given(scn=scenarios(max_agents=12, max_intervals=6, max_rate_per_min=8.0), seed=st.integers(0, 2 ** 32 - 1))
+@settings(max_examples=300)
+def test_conservation_and_bounds(scn, seed):
+    cs = compile_scenario(scn)
+    raw, _ = run_replication(cs, root_entropy(seed), 0, call_log=True)
+    log = raw["call_log"]
+    tot = {k: int(raw[k].sum()) for k in ("offered", "blocked", "contained", "ivr_abandoned", "answered",
+                                          "abandoned", "in_ivr_end", "in_queue_end", "queued", "answered_within")}
+    # every counted arrival ends in exactly one place
+    assert tot["offered"] == (tot["blocked"] + tot["contained"] + tot["ivr_abandoned"] + tot["answered"]
+                              + tot["abandoned"] + tot["in_ivr_end"] + tot["in_queue_end"])
+    assert tot["queued"] == tot["answered"] + tot["abandoned"] + tot["in_queue_end"]
+    # per (interval, call type, tier) as well
+    per = raw["answered"].sum(axis=3)
+    assert np.array_equal(raw["offered"], raw["blocked"] + raw["contained"] + raw["ivr_abandoned"] + per
+                          + raw["abandoned"] + raw["in_ivr_end"] + raw["in_queue_end"])
+    assert tot["answered_within"] <= tot["answered"]
+    assert raw["abandoned_short"].sum() <= tot["abandoned"]
+    # times and waits
+    assert np.all(log["wait_s"] >= 0)
+    assert np.all(log["t_end"] >= log["t_arrive"])
+    assert np.all(np.diff(log["t_end"]) >= 0), "outcomes are logged in event order"
+    for k in ("wait_s", "talk_s", "hold_s", "acw_s", "staffed_s", "service_busy_s", "acw_busy_s", "lines_s", "queue_s"):
+        assert np.all(raw[k] >= 0), k
+    busy = raw["service_busy_s"] + raw["acw_busy_s"]
+    assert np.all(busy <= raw["staffed_s"] * (1 + 1e-9) + 1e-6)
+    # staffed time follows the headcount: agents leaving finish their call, so staffed >= planned when falling
+    planned = cs.headcount * cs.interval_s
+    assert np.all(raw["staffed_s"] >= np.minimum(planned, np.roll(planned, 1, axis=0)) - 1e-6)
+    if cs.trunks >= 0:
+        assert raw["lines_peak"].max(initial=0) <= cs.trunks
+    # the day KPIs are the sums of the interval rows
+    st_ = Stats(raw, cs)
+    day, iv = st_.day(), st_.by_interval()
+    for k in ("offered", "answered", "abandoned", "blocked", "queued"):
+        assert iv[k].sum() == day[k]
+    for k in ("service_level", "abandon_rate", "occupancy", "blocking_rate"):
+        v = day[k]
+        assert np.isnan(v) or 0.0 <= v <= 1.0, k
+
+
+def test_zero_arrivals():
+    s = simcc.textbook.erlang(arrival_rate=0.0, mean_talk_s=100, agents=3, hours=1)
+    r = simcc.simulate(s, seed=1)
+    assert r.summary()["offered"]["mean"] == 0
+    assert r.summary()["occupancy"]["mean"] == 0
+
+
+def test_all_callers_abandon_without_agents():
+    s = simcc.textbook.erlang(arrival_rate=0.1, mean_talk_s=100, agents=0, mean_patience_s=10, hours=1)
+    r = simcc.simulate(s, seed=1)
+    sm = r.summary()
+    assert sm["answered"]["mean"] == 0
+    assert sm["abandoned"]["mean"] + sm["in_system_end"]["mean"] == sm["offered"]["mean"] > 0
+
+
+def test_zero_trunks_block_everything():
+    s = simcc.textbook.erlang(arrival_rate=0.1, mean_talk_s=100, agents=5, trunks=0, hours=1)
+    sm = simcc.simulate(s, seed=1).summary()
+    assert sm["blocked"]["mean"] == sm["offered"]["mean"] > 0
