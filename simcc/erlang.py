@@ -2,7 +2,7 @@
 
 Only the standard library (:mod:`math`) is used.  Every formula is evaluated
 with recursions or in log space, so nothing overflows or underflows
-harmfully for large systems. The tests cover 5,000 servers and more.
+harmfully for large systems (the tests go up to 5,000 servers).
 
 Notation used throughout
 ------------------------
@@ -571,8 +571,9 @@ def erlang_a(
     ------
     ValueError
         If a parameter is NaN, negative, zero where a positive value is
-        needed, or infinite where a finite value is needed; or if the queue
-        series needs more than one million terms (extremely long patience in a
+        needed, or infinite where a finite value is needed; if
+        ``arrival_rate * mean_service_s`` overflows; or if the queue series
+        needs more than one million terms (extremely long patience in a
         heavily overloaded system).
     TypeError
         If an argument is not a number.
