@@ -563,6 +563,9 @@ def _pydantic_problems(exc: ValidationError, lines, data=None) -> list[Problem]:
                         else "write the number without quotes")
         elif e["type"] in ("int_type", "float_type") and isinstance(e.get("input"), bool):
             msg = f"{msg}, got {str(e['input']).lower()}"
+        elif e["type"] == "bool_type":
+            msg = f"{msg}, got {e.get('input')!r}"
+            hint = "write true or false"
         elif e["type"] == "int_from_float" or (e["type"] == "int_type" and isinstance(e.get("input"), float)):
             msg = f"must be a whole number, got {e.get('input')!r}"
         problem = Problem(path, msg, _line_for(lines, path), hint)
