@@ -229,7 +229,9 @@ def erlang_cmd(
             ea = erl.erlang_a(agents, lam, aht_s, patience_s, sl_s)
             res.update({"p_wait": ea.p_wait, "service_level": ea.service_level, "abandon_rate": ea.abandon_rate,
                         "asa_s": ea.asa_s, "occupancy": ea.occupancy})
-        res["lines_for_agents_only"] = erl.erlang_b_lines(a, blocking_max / 100)
+        # a line is held while the caller waits and talks (Westbay): Erlang B on that holding time
+        wait = res["asa_s"] if patience_s is None else ea.mean_wait_s
+        res["trunk_lines"] = erl.erlang_b_lines(lam * (aht_s + wait), blocking_max / 100) if math.isfinite(wait) else None
     except ValueError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(EXIT_USAGE) from None
@@ -240,6 +242,9 @@ def erlang_cmd(
     t.add_column("quantity")
     t.add_column("value", justify="right")
     for k, v in res.items():
+        if v is None:
+            t.add_row(k, "-")
+            continue
         t.add_row(k, _pct(v) if k in ("p_wait", "service_level", "abandon_rate", "occupancy") else
                   (f"{v:,.2f}" if isinstance(v, float) else str(v)))
     out.print(t)

@@ -236,3 +236,29 @@ def test_cli_validate_accepts_base(tmp_path):
                           capture_output=True, text=True, timeout=60, env=CLI_ENV)
     assert proc.returncode == 0, proc.stderr
     assert "valid" in proc.stdout
+
+
+# ---------------------------------------------------------------------------
+# docs/scenario.md stays in step with the models
+# ---------------------------------------------------------------------------
+DOC = Path(__file__).parents[1] / "docs" / "scenario.md"
+
+
+def test_doc_example_is_valid():
+    text = DOC.read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
+    s = simcc.loads(example)
+    assert (s.n_intervals, s.trunks, s.sla.service_level.within_s) == (4, 40, 15.0)
+
+
+def test_doc_names_every_key():
+    from simcc import scenario as sc
+    text = DOC.read_text(encoding="utf-8")
+    models = (sc.Scenario, sc.CallType, sc.IVR, sc.Arrivals, sc.Group, sc.Routing, sc.SLA, sc.ServiceLevelTarget,
+              sc.HandlingOverride, sc.Exponential, sc.Deterministic, sc.Uniform, sc.Lognormal, sc.Gamma, sc.Erlang,
+              sc.Weibull, sc.Empirical, sc.Never)
+    missing = sorted({f"{m.__name__}.{k}" for m in models for k in m.model_fields if f"`{k}`" not in text
+                      and not (k in ("percent", "within_s") and "within_s: T}" in text)})
+    assert not missing, f"docs/scenario.md does not describe: {missing}"
+    for name in ("exponential", "deterministic", "uniform", "lognormal", "gamma", "erlang", "weibull", "empirical", "never"):
+        assert f"`{name}`" in text
