@@ -69,6 +69,14 @@ def _div(a, b):
     return out if out.ndim else float(out)
 
 
+def _occupancy(busy, staffed):
+    # Busy and staffed seconds are summed along different paths (per call
+    # span vs headcount area), so a fully busy group can come out a few
+    # ulps above 1; occupancy is a share, so cap it there.
+    occ = _div(busy, staffed)
+    return np.minimum(occ, 1.0) if isinstance(occ, np.ndarray) else min(occ, 1.0)
+
+
 def t_quantile(p: float, df: int) -> float:
     """Student-t quantile (exact for df 1 and 2; Cornish-Fisher, error < 1e-4, beyond).
 
@@ -144,7 +152,7 @@ class Stats:
             "mean_hold_s": _div(hold, tot["held"]),
             "mean_acw_s": _div(acw, tot["answered"]),
             "aht_s": _div(talk + hold + acw, tot["answered"]),
-            "occupancy": _div(busy, staffed),
+            "occupancy": _occupancy(busy, staffed),
             "agents_mean": _div(staffed, span),
             "lines_mean": _div(r["lines_s"][warm].sum(), span),
             "lines_peak": float(r["lines_peak"][warm].max()) if warm.any() else 0.0,
@@ -167,7 +175,7 @@ class Stats:
             "abandon_rate": _div(per("abandoned") - per("abandoned_short"), queued_eff),
             "blocking_rate": _div(per("blocked"), per("offered")),
             "asa_s": _div(per("wait_s"), per("answered")),
-            "occupancy": _div(busy, staffed),
+            "occupancy": _occupancy(busy, staffed),
             "agents": staffed / I, "busy_agents": busy / I,
             "lines_mean": r["lines_s"] / I, "lines_peak": r["lines_peak"].astype(np.float64),
             "queue_mean": r["queue_s"] / I, "queue_peak": r["queue_peak"].astype(np.float64),
