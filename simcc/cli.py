@@ -250,6 +250,10 @@ def erlang_cmd(
     out.print(t)
 
 
+# Commands defined in their own modules register themselves on `app` when imported.
+from . import _cli_plan, _cli_scale  # noqa: E402,F401
+
+
 def main() -> None:  # pragma: no cover - console entry point
     try:
         app()

@@ -1,0 +1,1 @@
+"""CLI commands for planners' answers: staffing, trunks, report (registered on simcc.cli.app)."""

@@ -1,0 +1,1 @@
+"""CLI commands for replications at scale and sweeps (registered on simcc.cli.app)."""
