@@ -17,6 +17,7 @@ cdef enum:                  # EventKind
     EV_SERVICE_END = 3      # id = call slot; talk + hold done, line released
     EV_ACW_END = 4          # id = group i; an agent of the group becomes free
     EV_INTERVAL = 5         # id = interval p that starts now
+    EV_RETRY = 6            # id = call slot; a redial or repeat call arrives again
 
 cdef enum:                  # DistCode
     D_DETERMINISTIC = 0     # a = value; draws nothing
@@ -40,13 +41,24 @@ cdef enum:                  # Source
     SRC_HOLD_TIME = 8
     SRC_ACW = 9
     SRC_VOLUME = 10
-    N_SOURCES = 11
+    SRC_REDIAL = 11         # redial decision and delay
+    SRC_REPEAT = 12         # first-call resolution draw and repeat delay
+    SRC_TRANSFER = 13
+    SRC_CALLBACK = 14
+    SRC_OUTBOUND = 15
+    N_SOURCES = 16
 
 cdef enum:                  # CallState
     CS_FREE = 0
     CS_IVR = 1
     CS_WAITING = 2
     CS_SERVICE = 3
+    CS_RETRY = 4            # waiting to call again (redial or repeat); holds no line
+
+cdef enum:                  # call kinds (why this attempt happens)
+    KIND_FIRST = 0
+    KIND_REDIAL = 1         # after being blocked or abandoning
+    KIND_REPEAT = 2         # the problem was not solved on the last call
 
 cdef enum:                  # IvrOutcome
     IVR_ROUTED = 0
@@ -80,6 +92,7 @@ ctypedef struct Call:
     float64_t t_arrive      # arrival time, s
     float64_t t_queue       # time the call reached the agent queue, s
     float64_t acw_s         # after-call work drawn at answer, s
+    float64_t repeat_delay_s  # unresolved: calls again this long after hang-up; -1 = resolved
     int64_t patience_seq    # seq of the live patience event (lazy cancellation)
     int32_t next            # next call in the queue, or next free slot; -1 = none
     int32_t prev            # previous call in the queue; -1 = none
@@ -90,7 +103,11 @@ ctypedef struct Call:
     int32_t state           # CallState
     int32_t ivr_outcome     # IvrOutcome drawn at arrival
     int32_t counted         # 1 if the call arrived after the warm-up
-    int32_t pad
+    int32_t kind            # KIND_FIRST, KIND_REDIAL or KIND_REPEAT
+    int32_t attempts        # attempts so far for this problem (redials count)
+    int32_t ivr_entry       # 1 if the caller dials into the IVR
+    int32_t transfer_to     # call type to transfer to after talk, -1 = none
+    int32_t leg             # 0 = first agent, 1 = after a transfer
 
 ctypedef struct LogRec:
     float64_t t_arrive      # arrival time, s

@@ -26,7 +26,8 @@ SOURCE_IDS = {
     "arrival": SRC_ARRIVAL, "tier": SRC_TIER, "ivr_time": SRC_IVR_TIME,
     "ivr_outcome": SRC_IVR_OUTCOME, "menu": SRC_MENU, "patience": SRC_PATIENCE,
     "talk": SRC_TALK, "hold_flag": SRC_HOLD_FLAG, "hold_time": SRC_HOLD_TIME,
-    "acw": SRC_ACW, "volume": SRC_VOLUME,
+    "acw": SRC_ACW, "volume": SRC_VOLUME, "redial": SRC_REDIAL, "repeat": SRC_REPEAT,
+    "transfer": SRC_TRANSFER, "callback": SRC_CALLBACK, "outbound": SRC_OUTBOUND,
 }
 DIST_CODES = {
     "deterministic": D_DETERMINISTIC, "exponential": D_EXPONENTIAL,
@@ -75,6 +76,13 @@ ctypedef struct State:
     int32_t* hold_dist              # [K, G]
     int32_t* acw_dist               # [K, G]
     int32_t* headcount              # [P, G]
+    float64_t* redial_prob          # [K] blocked or abandoned callers who call again
+    int32_t* redial_dist            # [K] delay before the redial
+    int32_t* redial_max             # [K] most attempts per caller
+    float64_t* fcr                  # [K, G] probability the answered call solves the problem
+    int32_t* repeat_dist            # [K] delay before an unresolved caller calls back
+    float64_t* transfer_prob        # [K, G] share transferred after talk
+    int32_t* transfer_to            # [K] call type transfers go to
     int32_t* tg_ptr                 # [K+1] groups that serve call type k ...
     int32_t* tg_group               # ... sorted by (level, group)
     int32_t* tg_level
@@ -126,6 +134,12 @@ ctypedef struct State:
     float64_t* abandon_wait_s
     int64_t* in_ivr_end             # still in the IVR at the horizon
     int64_t* in_queue_end           # still waiting at the horizon
+    int64_t* redials                # attempts that are redials
+    int64_t* repeats                # attempts that are repeat calls
+    int64_t* unresolved             # answered calls that will call back (1 - FCR)
+    int64_t* transferred            # calls transferred to another call type (by the source type)
+    int64_t* transfer_answered      # transferred legs answered (by the target type)
+    int64_t* transfer_abandoned     # transferred legs abandoned (by the target type)
     int64_t* answered               # [P, K, L, G]
     int64_t* answered_within
     float64_t* wait_s
@@ -446,7 +460,18 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
     call.g = g
     call.acw_s = acw
     call.state = CS_SERVICE
-    if call.counted:
+    call.transfer_to = -1
+    call.repeat_delay_s = -1.0
+    if s.transfer_prob[kg] > 0.0 and _uniform(s.bg[SRC_TRANSFER]) < s.transfer_prob[kg]:
+        call.transfer_to = s.transfer_to[call.k]
+    elif s.fcr[kg] < 1.0 and _uniform(s.bg[SRC_REPEAT]) >= s.fcr[kg]:
+        call.repeat_delay_s = _sample(s, s.bg[SRC_REPEAT], s.repeat_dist[call.k])
+        if call.counted:
+            s.unresolved[(call.p * s.K + call.k) * s.L + call.l] += 1
+    if call.leg > 0:
+        if call.counted:
+            s.transfer_answered[(call.p * s.K + call.k) * s.L + call.l] += 1
+    elif call.counted:
         ix = ((<int64_t>call.p * s.K + call.k) * s.L + call.l) * s.G + g
         s.answered[ix] += 1
         if wait <= s.sl_threshold_s:
@@ -488,7 +513,7 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
     cdef int32_t g
     cdef float64_t patience
     call.t_queue = now
-    if call.counted:
+    if call.counted and call.leg == 0:
         s.queued[(call.p * s.K + call.k) * s.L + call.l] += 1
     patience = _sample(s, s.bg[SRC_PATIENCE], s.patience_dist[call.k * s.L + call.l])
     g = _pick_group(s, call.k)
@@ -497,6 +522,7 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
         _answer(s, c, g, now)
         return
     call.state = CS_WAITING
+    call.patience_seq = -1          # an earlier leg's timer may still be pending
     _enqueue(s, c)
     _queue_change(s, now, 1)
     if patience < INFINITY:
@@ -507,6 +533,98 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
 cdef void _release(State* s, int32_t c, float64_t now) noexcept nogil:
     _lines_change(s, now, -1)
     _free_call(s, c)
+
+
+cdef void _maybe_redial(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry,
+                        int32_t attempts, float64_t now) noexcept nogil:
+    """A blocked or abandoning caller calls again with probability redial_prob[k].
+
+    ``c`` is the caller's slot, or -1 for a caller blocked before it had one;
+    the slot is kept for the pending redial or freed.
+    """
+    cdef float64_t delay
+    cdef Call* call
+    if s.redial_prob[k] > 0.0 and attempts < s.redial_max[k] and \
+            _uniform(s.bg[SRC_REDIAL]) < s.redial_prob[k]:
+        delay = _sample(s, s.bg[SRC_REDIAL], s.redial_dist[k])
+        if c < 0:
+            c = _new_call(s)
+            if c < 0:
+                return
+        call = &s.calls[c]
+        call.k = k
+        call.l = l
+        call.ivr_entry = ivr_entry
+        call.kind = KIND_REDIAL
+        call.attempts = attempts + 1
+        call.state = CS_RETRY
+        _push(s, now + delay, EV_RETRY, c)
+    elif c >= 0:
+        _free_call(s, c)
+
+
+cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, int32_t outcome,
+                 float64_t ivr_t, int32_t kind, int32_t attempts, float64_t now) noexcept nogil:
+    """An attempt reaches the trunks: blocked, or seizes a line and enters the IVR or the queue.
+
+    First attempts come with their IVR draws made at arrival (``c`` = -1);
+    redials and repeat calls reuse their slot and draw their IVR time only
+    once admitted, and go to their call type's queue after the menu.
+    """
+    cdef int64_t ix = (s.p_cur * s.K + k) * s.L + l
+    cdef bint counted = now >= s.warmup_s
+    cdef Call* call
+    cdef Call tmp
+    if counted:
+        s.offered[ix] += 1
+        if kind == KIND_REDIAL:
+            s.redials[ix] += 1
+        elif kind == KIND_REPEAT:
+            s.repeats[ix] += 1
+    if s.trunks >= 0 and s.lines >= s.trunks:
+        if counted:
+            s.blocked[ix] += 1
+        if s.log_on:
+            tmp.t_arrive = now
+            tmp.k = k
+            tmp.l = l
+            _log(s, &tmp, OUT_BLOCKED, now, 0.0, -1)
+        _maybe_redial(s, c, k, l, ivr_entry, attempts, now)
+        return
+    _lines_change(s, now, 1)
+    if c < 0:
+        c = _new_call(s)
+        if c < 0:
+            return
+    call = &s.calls[c]
+    call.t_arrive = now
+    call.t_queue = now
+    call.p = s.p_cur
+    call.k = k
+    call.l = l
+    call.g = -1
+    call.ivr_outcome = outcome
+    call.counted = counted
+    call.next = -1
+    call.prev = -1
+    call.kind = kind
+    call.attempts = attempts
+    call.ivr_entry = ivr_entry
+    call.transfer_to = -1
+    call.repeat_delay_s = -1.0
+    call.leg = 0
+    if ivr_entry:
+        if ivr_t < 0.0:
+            ivr_t = _sample(s, s.bg[SRC_IVR_TIME], s.ivr_time_dist)
+        call.state = CS_IVR
+        _push(s, now + ivr_t, EV_IVR_END, c)
+    else:
+        _enter_queue(s, c, now)
+
+
+cdef void _retry(State* s, int32_t c, float64_t now) noexcept nogil:
+    cdef Call* call = &s.calls[c]
+    _admit(s, c, call.k, call.l, call.ivr_entry, IVR_ROUTED, -1.0, call.kind, call.attempts, now)
 
 
 cdef float64_t _next_arrival(State* s, int32_t st) noexcept nogil:
@@ -543,11 +661,8 @@ cdef void _schedule_arrival(State* s, int32_t st, float64_t now) noexcept nogil:
 
 
 cdef void _arrival(State* s, int32_t st, float64_t now) noexcept nogil:
-    cdef int32_t c, k, l, entry, outcome = IVR_ROUTED
+    cdef int32_t k, l, entry, outcome = IVR_ROUTED
     cdef float64_t ivr_t = 0.0, u
-    cdef int64_t ix
-    cdef Call* call
-    cdef Call tmp
     _schedule_arrival(s, st, now)
     s.n_arrivals += 1
     # draws at arrival, in this order: tier, IVR time, IVR outcome, menu choice
@@ -563,39 +678,7 @@ cdef void _arrival(State* s, int32_t st, float64_t now) noexcept nogil:
         k = _categorical(s.bg[SRC_MENU], &s.menu_cum[l * s.K], s.K)
     else:
         k = entry
-    ix = (s.p_cur * s.K + k) * s.L + l
-    if now >= s.warmup_s:
-        s.offered[ix] += 1
-    if s.trunks >= 0 and s.lines >= s.trunks:
-        if now >= s.warmup_s:
-            s.blocked[ix] += 1
-        if s.log_on:
-            tmp.t_arrive = now
-            tmp.k = k
-            tmp.l = l
-            _log(s, &tmp, OUT_BLOCKED, now, 0.0, -1)
-        return
-    _lines_change(s, now, 1)
-    c = _new_call(s)
-    if c < 0:
-        return
-    call = &s.calls[c]
-    call.t_arrive = now
-    call.t_queue = now
-    call.p = s.p_cur
-    call.k = k
-    call.l = l
-    call.g = -1
-    call.ivr_outcome = outcome
-    call.counted = now >= s.warmup_s
-    call.patience_seq = -1          # a reused slot must not inherit a pending timer
-    call.next = -1
-    call.prev = -1
-    if entry < 0:
-        call.state = CS_IVR
-        _push(s, now + ivr_t, EV_IVR_END, c)
-    else:
-        _enter_queue(s, c, now)
+    _admit(s, -1, k, l, entry < 0, outcome, ivr_t, KIND_FIRST, 1, now)
 
 
 cdef void _ivr_end(State* s, int32_t c, float64_t now) noexcept nogil:
@@ -626,21 +709,44 @@ cdef void _patience_end(State* s, int32_t c, int64_t seq, float64_t now) noexcep
     wait = now - call.t_queue
     _unlink(s, c)
     _queue_change(s, now, -1)
+    ix = (call.p * s.K + call.k) * s.L + call.l
+    if call.leg > 0:
+        if call.counted:
+            s.transfer_abandoned[ix] += 1
+        _release(s, c, now)
+        return
     if call.counted:
-        ix = (call.p * s.K + call.k) * s.L + call.l
         s.abandoned[ix] += 1
         s.abandon_wait_s[ix] += wait
         if wait < s.short_abandon_s:
             s.abandoned_short[ix] += 1
     if s.log_on:
         _log(s, call, OUT_ABANDONED, now, wait, -1)
-    _release(s, c, now)
+    _lines_change(s, now, -1)
+    _maybe_redial(s, c, call.k, call.l, call.ivr_entry, call.attempts, now)
 
 
 cdef void _service_end(State* s, int32_t c, float64_t now) noexcept nogil:
-    cdef int32_t g = s.calls[c].g
-    cdef float64_t acw = s.calls[c].acw_s
-    _release(s, c, now)
+    cdef Call* call = &s.calls[c]
+    cdef int32_t g = call.g
+    cdef float64_t acw = call.acw_s
+    if call.transfer_to >= 0:
+        # the caller stays on the line and queues for the specialist type
+        if call.counted:
+            s.transferred[(call.p * s.K + call.k) * s.L + call.l] += 1
+        call.k = call.transfer_to
+        call.transfer_to = -1
+        call.leg = 1
+        call.g = -1
+        _enter_queue(s, c, now)
+    elif call.repeat_delay_s >= 0.0:
+        _lines_change(s, now, -1)
+        call.kind = KIND_REPEAT
+        call.attempts = 1
+        call.state = CS_RETRY
+        _push(s, now + call.repeat_delay_s, EV_RETRY, c)
+    else:
+        _release(s, c, now)
     if acw > 0.0:
         _push(s, now + acw, EV_ACW_END, g)
     else:
@@ -700,7 +806,8 @@ cdef void _finish(State* s) noexcept nogil:
     for g in range(s.G):
         _staff_change(s, g, now, 0)
     for c in range(s.calls_cap):
-        if s.calls[c].counted and (s.calls[c].state == CS_IVR or s.calls[c].state == CS_WAITING):
+        if s.calls[c].counted and s.calls[c].leg == 0 and (
+                s.calls[c].state == CS_IVR or s.calls[c].state == CS_WAITING):
             ix = (s.calls[c].p * s.K + s.calls[c].k) * s.L + s.calls[c].l
             if s.calls[c].state == CS_IVR:
                 s.in_ivr_end[ix] += 1
@@ -738,6 +845,8 @@ cdef void _loop(State* s) noexcept nogil:
             _agent_free(s, ev.id, ev.t)
         elif ev.kind == EV_IVR_END:
             _ivr_end(s, ev.id, ev.t)
+        elif ev.kind == EV_RETRY:
+            _retry(s, ev.id, ev.t)
         else:
             _interval_start(s, ev.id, ev.t)
     _finish(s)
@@ -822,6 +931,13 @@ def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=Fa
     s.hold_dist = _i32(i32(cs.hold_dist))
     s.acw_dist = _i32(i32(cs.acw_dist))
     s.headcount = _i32(i32(cs.headcount))
+    s.redial_prob = _f64(f64(cs.redial_prob))
+    s.redial_dist = _i32(i32(cs.redial_dist))
+    s.redial_max = _i32(i32(cs.redial_max))
+    s.fcr = _f64(f64(cs.fcr))
+    s.repeat_dist = _i32(i32(cs.repeat_dist))
+    s.transfer_prob = _f64(f64(cs.transfer_prob))
+    s.transfer_to = _i32(i32(cs.transfer_to))
     s.tg_ptr = _i32(i32(cs.type_groups_ptr))
     s.tg_group = _i32(i32(cs.type_groups))
     s.tg_level = _i32(i32(cs.type_groups_level))
@@ -835,7 +951,9 @@ def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=Fa
     shape_pklg = (P, K, L, G)
     out = {}
     for name in ("offered", "blocked", "contained", "ivr_abandoned", "queued",
-                 "abandoned", "abandoned_short", "in_ivr_end", "in_queue_end"):
+                 "abandoned", "abandoned_short", "in_ivr_end", "in_queue_end",
+                 "redials", "repeats", "unresolved", "transferred",
+                 "transfer_answered", "transfer_abandoned"):
         out[name] = np.zeros(shape_pkl, dtype=np.int64)
     out["abandon_wait_s"] = np.zeros(shape_pkl, dtype=np.float64)
     for name in ("answered", "answered_within", "held"):
@@ -853,6 +971,10 @@ def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=Fa
     s.queued = _i64(out["queued"]); s.abandoned = _i64(out["abandoned"])
     s.abandoned_short = _i64(out["abandoned_short"])
     s.in_ivr_end = _i64(out["in_ivr_end"]); s.in_queue_end = _i64(out["in_queue_end"])
+    s.redials = _i64(out["redials"]); s.repeats = _i64(out["repeats"])
+    s.unresolved = _i64(out["unresolved"]); s.transferred = _i64(out["transferred"])
+    s.transfer_answered = _i64(out["transfer_answered"])
+    s.transfer_abandoned = _i64(out["transfer_abandoned"])
     s.abandon_wait_s = _f64(out["abandon_wait_s"])
     s.answered = _i64(out["answered"]); s.answered_within = _i64(out["answered_within"])
     s.held = _i64(out["held"])

@@ -29,6 +29,8 @@ out = Console()
 err = Console(stderr=True)
 if not out.is_terminal:          # piped or captured: wide enough for the interval table
     out = Console(width=160)
+if not err.is_terminal:
+    err = Console(stderr=True, width=160)
 
 EXIT_USAGE = 2
 EXIT_SLA_FAILED = 3

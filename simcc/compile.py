@@ -21,6 +21,7 @@ DIST_CODES = {
 SOURCES = (
     "arrival", "tier", "ivr_time", "ivr_outcome", "menu", "patience",
     "talk", "hold_flag", "hold_time", "acw", "volume",
+    "redial", "repeat", "transfer", "callback", "outbound",
 )
 SOURCE_IDS = {name: i for i, name in enumerate(SOURCES)}
 OUTCOMES = ("blocked", "contained", "ivr_abandoned", "answered", "abandoned")
@@ -58,6 +59,13 @@ class CompiledScenario:
     hold_dist: np.ndarray             # [K, G]
     acw_dist: np.ndarray              # [K, G]
     headcount: np.ndarray             # [P, G]
+    redial_prob: np.ndarray           # [K]
+    redial_dist: np.ndarray           # [K]
+    redial_max: np.ndarray            # [K] most attempts per caller
+    fcr: np.ndarray                   # [K, G] first-call resolution probability
+    repeat_dist: np.ndarray           # [K] delay before a repeat call
+    transfer_prob: np.ndarray         # [K, G]
+    transfer_to: np.ndarray           # [K] target call type, -1 = none
     type_groups_ptr: np.ndarray       # [K+1]
     type_groups: np.ndarray
     type_groups_level: np.ndarray
@@ -206,6 +214,29 @@ def compile_scenario(s: sc.Scenario) -> CompiledScenario:
             hold[k, g] = table.add(pick("hold"))
             acw[k, g] = table.add(pick("acw"))
 
+    redial_prob = np.zeros(K)
+    redial_dist = np.zeros(K, dtype=np.int32)
+    redial_max = np.ones(K, dtype=np.int32)
+    fcr = np.ones((K, G))
+    repeat_dist = np.zeros(K, dtype=np.int32)
+    transfer_prob = np.zeros((K, G))
+    transfer_to = np.full(K, -1, dtype=np.int32)
+    for k, name in enumerate(types):
+        ct = s.call_types[name]
+        if ct.redial is not None:
+            redial_prob[k] = ct.redial.prob
+            redial_dist[k] = table.add(ct.redial.delay)
+            redial_max[k] = ct.redial.max_attempts
+        if ct.repeat_delay is not None:
+            repeat_dist[k] = table.add(ct.repeat_delay)
+        if ct.transfer is not None:
+            transfer_to[k] = types.index(ct.transfer.to)
+        for g, grp in enumerate(groups):
+            o = grp.handling.get(name)
+            fcr[k, g] = o.fcr if o is not None and o.fcr is not None else ct.fcr
+            if ct.transfer is not None:
+                transfer_prob[k, g] = o.transfer_prob if o is not None and o.transfer_prob is not None else ct.transfer.prob
+
     headcount = np.zeros((P, G), dtype=np.int32)
     for g, grp in enumerate(groups):
         headcount[:, g] = s.agents_per_interval(grp)
@@ -228,6 +259,8 @@ def compile_scenario(s: sc.Scenario) -> CompiledScenario:
         ivr_time_dist=ivr_time, ivr_cut_contained=cut_contained, ivr_cut_hangup=cut_hangup,
         menu_cum=menu_cum, patience_dist=patience, talk_dist=talk, hold_prob=hold_prob,
         hold_dist=hold, acw_dist=acw, headcount=headcount,
+        redial_prob=redial_prob, redial_dist=redial_dist, redial_max=redial_max, fcr=fcr,
+        repeat_dist=repeat_dist, transfer_prob=transfer_prob, transfer_to=transfer_to,
         type_groups_ptr=tg_ptr,
         type_groups=np.array([g for x in tg for _, g in x], dtype=np.int32),
         type_groups_level=np.array([lv for x in tg for lv, _ in x], dtype=np.int32),

@@ -46,7 +46,8 @@ WEIBULL = DIST_CODES["weibull"]
 EMPIRICAL = DIST_CODES["empirical"]
 
 ROUTED, CONTAINED, HANGUP = 0, 1, 2
-IN_IVR, WAITING, IN_SERVICE, DONE = "ivr", "waiting", "service", "done"
+IN_IVR, WAITING, IN_SERVICE, RETRY, DONE = "ivr", "waiting", "service", "retry", "done"
+FIRST, REDIAL, REPEAT = 0, 1, 2
 BLOCKED_, CONTAINED_, IVR_ABANDONED_, ANSWERED_, ABANDONED_ = range(5)
 
 
@@ -54,20 +55,27 @@ class Call:
     """One caller in the system."""
 
     __slots__ = ("t_arrive", "t_queue", "p", "k", "l", "g", "ivr_outcome", "counted", "state",
-                 "answered", "patience", "service_done", "acw_s")
+                 "answered", "patience", "service_done", "acw_s", "kind", "attempts", "ivr_entry",
+                 "transfer_to", "repeat_delay_s", "leg")
 
-    def __init__(self, t, p, k, l, ivr_outcome, counted):
-        self.t_arrive = t
-        self.t_queue = t
-        self.p, self.k, self.l = p, k, l
+    def __init__(self, k, l, ivr_entry, kind=FIRST, attempts=1):
+        self.k, self.l = k, l
+        self.ivr_entry = ivr_entry
+        self.kind, self.attempts = kind, attempts
+        self.state = RETRY
+
+    def admitted(self, t, p, ivr_outcome, counted):
+        """Reset for an attempt that seized a line at time t."""
+        self.t_arrive = self.t_queue = t
+        self.p = p
         self.g = -1
         self.ivr_outcome = ivr_outcome
         self.counted = counted
-        self.state = IN_IVR
-        self.answered = None
-        self.patience = None
-        self.service_done = None
+        self.answered = self.patience = self.service_done = None
         self.acw_s = 0.0
+        self.transfer_to = -1
+        self.repeat_delay_s = -1.0
+        self.leg = 0
 
 
 class CallCenter:
@@ -103,7 +111,8 @@ class CallCenter:
         z = lambda *shape, dt=np.int64: np.zeros(shape, dtype=dt)  # noqa: E731
         self.stats = {name: z(P, K, L) for name in (
             "offered", "blocked", "contained", "ivr_abandoned", "queued", "abandoned",
-            "abandoned_short", "in_ivr_end", "in_queue_end")}
+            "abandoned_short", "in_ivr_end", "in_queue_end", "redials", "repeats", "unresolved",
+            "transferred", "transfer_answered", "transfer_abandoned")}
         self.stats["abandon_wait_s"] = z(P, K, L, dt=np.float64)
         for name in ("answered", "answered_within", "held"):
             self.stats[name] = z(P, K, L, G)
@@ -249,7 +258,7 @@ class CallCenter:
             yield following
 
     def arrive(self, s: int):
-        cs, now, rng = self.cs, self.env.now, self.rng
+        cs, rng = self.cs, self.rng
         self.n_arrivals += 1
         l = self.categorical(rng["tier"], cs.stream_tier_cum[s])
         entry = int(cs.stream_entry[s])
@@ -264,25 +273,58 @@ class CallCenter:
             k = self.categorical(rng["menu"], cs.menu_cum[l])
         else:
             k = entry
+        self.admit(Call(k, l, entry == IVR_ENTRY), outcome, ivr_t)
+
+    def admit(self, call: Call, outcome=ROUTED, ivr_t=None):
+        """An attempt reaches the trunks: blocked, or it seizes a line and goes on to the IVR or the queue.
+
+        Redials and repeat calls draw their IVR time only once admitted, and
+        after the menu go to their call type's queue.
+        """
+        cs, now, st = self.cs, self.env.now, self.stats
         counted = now >= cs.warmup_s
-        call = Call(now, self.p_cur, k, l, outcome, counted)
+        ix = (self.p_cur, call.k, call.l)
         if counted:
-            self.stats["offered"][self.p_cur, k, l] += 1
-        if self.limited and self.lines.count >= self.cs.trunks:
+            st["offered"][ix] += 1
+            if call.kind == REDIAL:
+                st["redials"][ix] += 1
+            elif call.kind == REPEAT:
+                st["repeats"][ix] += 1
+        if self.limited and self.lines.count >= cs.trunks:
             if counted:
-                self.stats["blocked"][self.p_cur, k, l] += 1
-            self.record(call, BLOCKED_)
+                st["blocked"][ix] += 1
+            if self.log is not None:
+                self.log.append((now, now, 0.0, call.k, call.l, BLOCKED_, -1))
+            self.maybe_redial(call)
             return
         line = self.seize_line()
+        call.admitted(now, self.p_cur, outcome, counted)
         self.live.add(call)
-        if entry == IVR_ENTRY:
+        if call.ivr_entry:
+            if ivr_t is None:
+                ivr_t = self.sample("ivr_time", cs.ivr_time_dist)
+            call.state = IN_IVR
             self.env.process(self.caller(call, line, self.env.timeout(ivr_t)))
         else:
             self.enter_queue(call)
             self.env.process(self.caller(call, line, None))
 
+    def maybe_redial(self, call: Call):
+        """A blocked or abandoning caller calls again with probability redial_prob of its call type."""
+        cs, k = self.cs, call.k
+        if cs.redial_prob[k] > 0.0 and call.attempts < cs.redial_max[k] and \
+                self.rng["redial"].random() < cs.redial_prob[k]:
+            delay = self.sample("redial", int(cs.redial_dist[k]))
+            call.kind, call.attempts, call.state = REDIAL, call.attempts + 1, RETRY
+            self.env.process(self.call_again(call, self.env.timeout(delay)))
+
+    def call_again(self, call: Call, delay_done):
+        yield delay_done
+        self.n_events += 1
+        self.admit(call)
+
     def caller(self, call: Call, line, ivr_done):
-        """One caller, from the IVR to hang-up."""
+        """One caller on one line, from the IVR to hang-up (through a transfer if there is one)."""
         if ivr_done is not None:
             yield ivr_done
             self.n_events += 1
@@ -290,18 +332,20 @@ class CallCenter:
                 self.leave_ivr(call, line)
                 return
             self.enter_queue(call)
-        if call.state == WAITING:
-            if call.patience is None:
-                yield call.answered
-            else:
-                yield call.answered | call.patience
-            if call.state == WAITING:           # patience ran out first
-                self.n_events += 1
-                self.abandon(call, line)
+        while True:
+            if call.state == WAITING:
+                if call.patience is None:
+                    yield call.answered
+                else:
+                    yield call.answered | call.patience
+                if call.state == WAITING:           # patience ran out first
+                    self.n_events += 1
+                    self.abandon(call, line)
+                    return
+            yield call.service_done
+            self.n_events += 1
+            if not self.end_of_talk(call, line):
                 return
-        yield call.service_done
-        self.n_events += 1
-        self.hang_up(call, line)
 
     def interval_clock(self):
         """Interval borders k * interval_s: close the interval, apply the next headcount."""
@@ -334,7 +378,8 @@ class CallCenter:
     def enter_queue(self, call: Call):
         cs, now = self.cs, self.env.now
         call.t_queue = now
-        if call.counted:
+        call.answered = call.patience = None
+        if call.counted and call.leg == 0:
             self.stats["queued"][call.p, call.k, call.l] += 1
         patience = self.sample("patience", int(cs.patience_dist[call.k, call.l]))
         g = self.pick_group(call.k)
@@ -353,14 +398,20 @@ class CallCenter:
         wait = self.env.now - call.t_queue
         del self.queues[call.k][call.l][call]
         self.queue_change(-1)
+        ix = (call.p, call.k, call.l)
+        if call.leg > 0:
+            if call.counted:
+                self.stats["transfer_abandoned"][ix] += 1
+            self.release(call, line)
+            return
         if call.counted:
-            ix = (call.p, call.k, call.l)
             self.stats["abandoned"][ix] += 1
             self.stats["abandon_wait_s"][ix] += wait
             if wait < self.cs.short_abandon_s:
                 self.stats["abandoned_short"][ix] += 1
         self.record(call, ABANDONED_, wait)
         self.release(call, line)
+        self.maybe_redial(call)
 
     def answer(self, call: Call, g: int):
         cs, now, st = self.cs, self.env.now, self.stats
@@ -373,7 +424,17 @@ class CallCenter:
         call.g = g
         call.acw_s = acw
         call.state = IN_SERVICE
-        if call.counted:
+        call.transfer_to, call.repeat_delay_s = -1, -1.0
+        if cs.transfer_prob[call.k, g] > 0.0 and self.rng["transfer"].random() < cs.transfer_prob[call.k, g]:
+            call.transfer_to = int(cs.transfer_to[call.k])
+        elif cs.fcr[call.k, g] < 1.0 and self.rng["repeat"].random() >= cs.fcr[call.k, g]:
+            call.repeat_delay_s = self.sample("repeat", int(cs.repeat_dist[call.k]))
+            if call.counted:
+                st["unresolved"][call.p, call.k, call.l] += 1
+        if call.leg > 0:
+            if call.counted:
+                st["transfer_answered"][call.p, call.k, call.l] += 1
+        elif call.counted:
             ix = (call.p, call.k, call.l, g)
             st["answered"][ix] += 1
             if wait <= cs.sl_threshold_s:
@@ -394,9 +455,28 @@ class CallCenter:
         if call.answered is not None:
             call.answered.succeed(g)
 
-    def hang_up(self, call: Call, line):
+    def end_of_talk(self, call: Call, line) -> bool:
+        """Talk and hold are over: transfer, hang up (perhaps to call again), agent to ACW.
+
+        Returns True when the caller stays on the line (transferred).
+        """
         g, acw = call.g, call.acw_s
-        self.release(call, line)
+        stays = call.transfer_to >= 0
+        if stays:
+            if call.counted:
+                self.stats["transferred"][call.p, call.k, call.l] += 1
+            call.k, call.transfer_to, call.leg, call.g = call.transfer_to, -1, 1, -1
+            self.enter_queue(call)
+        elif call.repeat_delay_s >= 0.0:
+            self.release(call, line)
+            call.kind, call.attempts, call.state = REPEAT, 1, RETRY
+            self.env.process(self.call_again(call, self.env.timeout(call.repeat_delay_s)))
+        else:
+            self.release(call, line)
+        self.agent_done(g, acw)
+        return stays
+
+    def agent_done(self, g: int, acw: float):
         if acw > 0.0:
             self.env.process(self.after_call_work(g, self.env.timeout(acw)))
         else:
@@ -485,7 +565,7 @@ class CallCenter:
         for g in range(self.cs.n_groups):
             self.staff_change(g, 0)
         for call in self.live:
-            if call.counted and call.state in (IN_IVR, WAITING):
+            if call.counted and call.leg == 0 and call.state in (IN_IVR, WAITING):
                 key = "in_ivr_end" if call.state == IN_IVR else "in_queue_end"
                 self.stats[key][call.p, call.k, call.l] += 1
 

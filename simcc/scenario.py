@@ -127,6 +127,23 @@ class HandlingOverride(_Model):
     hold_prob: Prob | None = None
     hold: Distribution | None = None
     acw: Distribution | None = None
+    fcr: Prob | None = None
+    transfer_prob: Prob | None = None
+
+
+class Redial(_Model):
+    """Blocked and abandoning callers who call again."""
+
+    prob: Prob
+    delay: Distribution
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 3
+
+
+class Transfer(_Model):
+    """A share of answered calls handed to another call type's queue after talk."""
+
+    prob: Prob
+    to: Name
 
 
 class CallType(_Model):
@@ -136,6 +153,10 @@ class CallType(_Model):
     hold_prob: Prob = 0.0
     hold: Distribution | None = None
     acw: Distribution | None = None
+    redial: Redial | None = None
+    fcr: Prob = 1.0
+    repeat_delay: Distribution | None = None
+    transfer: Transfer | None = None
 
 
 class IVR(_Model):
@@ -333,6 +354,23 @@ def _check(s: Scenario) -> list[Problem]:
         _check_dists(ct, f"call_types.{k}", add, patience_ok=True)
         for tier, d in ct.patience_by_tier.items():
             _check_dist(d, f"call_types.{k}.patience_by_tier.{tier}", add, never_ok=True)
+        if ct.redial is not None:
+            _check_dist(ct.redial.delay, f"call_types.{k}.redial.delay", add)
+        fcrs = [ct.fcr] + [g.handling[k].fcr for g in s.groups if k in g.handling and g.handling[k].fcr is not None]
+        if min(fcrs) < 1 and ct.repeat_delay is None:
+            add(f"call_types.{k}.repeat_delay", "fcr is below 1, so unresolved callers call back: give repeat_delay (the time until they do)")
+        if ct.repeat_delay is not None:
+            _check_dist(ct.repeat_delay, f"call_types.{k}.repeat_delay", add)
+        if ct.transfer is not None:
+            if ct.transfer.to not in s.call_types:
+                close = difflib.get_close_matches(ct.transfer.to, types, n=1)
+                add(f"call_types.{k}.transfer.to", f"unknown call type {ct.transfer.to!r}", f"did you mean {close[0]!r}?" if close else None)
+            elif ct.transfer.to == k:
+                add(f"call_types.{k}.transfer.to", "a call type cannot transfer to itself")
+        for i, g in enumerate(s.groups):
+            h = g.handling.get(k)
+            if h is not None and h.transfer_prob is not None and ct.transfer is None:
+                add(f"groups.{i}.handling.{k}.transfer_prob", f"call type {k!r} has no transfer: block to say where transfers go")
 
     entries = set()
     names = set()
@@ -400,6 +438,7 @@ def _check(s: Scenario) -> list[Problem]:
         reachable.update(k for k, p in s.ivr.menu.items() if p > 0)
         for menu in s.ivr.menu_by_tier.values():
             reachable.update(k for k, p in menu.items() if p > 0)
+    reachable.update(ct.transfer.to for k, ct in s.call_types.items() if ct.transfer is not None and k in reachable)
     for k in types:
         if k in reachable and k not in served:
             add(f"call_types.{k}", f"no group has the skill {k!r}, so its calls could never be answered", "add it to some group's skills")
@@ -449,7 +488,7 @@ def _warnings(s: Scenario) -> list[str]:
 # Entry points
 # --------------------------------------------------------------------------
 _FIELD_NAMES = sorted({name for model in (Scenario, CallType, IVR, Arrivals, Group, Routing, SLA, ServiceLevelTarget,
-                                            HandlingOverride, Exponential, Deterministic, Uniform, Lognormal, Gamma,
+                                            HandlingOverride, Redial, Transfer, Exponential, Deterministic, Uniform, Lognormal, Gamma,
                                             Erlang, Weibull, Empirical)
                        for name in model.model_fields})
 

@@ -53,6 +53,14 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
             ct["acw"] = draw(dist(1, 120, allow_zero=True))
         if n_tiers > 1 and draw(st.booleans()):
             ct["patience_by_tier"] = {"vip": draw(dist(5, 400, allow_never=True))}
+        if draw(st.booleans()):
+            ct["redial"] = {"prob": draw(st.floats(0, 1)), "delay": draw(dist(1, 300)),
+                            "max_attempts": draw(st.integers(1, 4))}
+        if draw(st.booleans()):
+            ct["fcr"] = draw(st.floats(0.5, 1))
+            ct["repeat_delay"] = draw(dist(10, 900))
+        if n_types > 1 and draw(st.booleans()):
+            ct["transfer"] = {"prob": draw(st.floats(0, 0.5)), "to": draw(st.sampled_from([t for t in types if t != k]))}
         call_types[k] = ct
 
     n_groups = draw(st.integers(1, 3))

@@ -171,7 +171,7 @@ def test_five_independent_errors_reported_together(name):
 # Hints and security
 # ---------------------------------------------------------------------------
 def test_typo_in_valid_scenario_gets_did_you_mean_hint():
-    text = BASE.replace("abandon_max_pct: 5", "abandon_max_pct: 5\n  hold_max_s: 90").replace("hold_max_s", "hold_mx_s")
+    text = BASE.replace("abandon_max_pct: 5", "abandon_max_pct: 5\n  hold_mx_s: 90")   # meant hold_max_s
     with pytest.raises(simcc.ScenarioError) as info:
         simcc.loads(text)
     (p,) = info.value.problems
