@@ -18,6 +18,7 @@ cdef enum:                  # EventKind
     EV_ACW_END = 4          # id = group i; an agent of the group becomes free
     EV_INTERVAL = 5         # id = interval p that starts now
     EV_RETRY = 6            # id = call slot; a redial or repeat call arrives again
+    EV_OVERFLOW = 7         # id = call slot; the call becomes eligible for secondary groups
 
 cdef enum:                  # DistCode
     D_DETERMINISTIC = 0     # a = value; draws nothing
@@ -72,8 +73,9 @@ cdef enum:                  # Outcome (call log codes)
     OUT_ANSWERED = 3
     OUT_ABANDONED = 4
 
-cdef enum:                  # Policy
-    POL_PRIORITY = 0
+cdef enum:                  # Policy: how a freed agent chooses among waiting calls
+    POL_PRIORITY = 0        # best skill level first, then longest waiting (higher tier first)
+    POL_WEIGHTED_WAIT = 1   # largest weight x wait / mean service time (generalized c-mu)
 
 ctypedef struct Event:
     float64_t t             # event time, seconds from the start of the horizon
@@ -94,6 +96,7 @@ ctypedef struct Call:
     float64_t acw_s         # after-call work drawn at answer, s
     float64_t repeat_delay_s  # unresolved: calls again this long after hang-up; -1 = resolved
     int64_t patience_seq    # seq of the live patience event (lazy cancellation)
+    int64_t overflow_seq    # seq of the live overflow event (lazy cancellation)
     int32_t next            # next call in the queue, or next free slot; -1 = none
     int32_t prev            # previous call in the queue; -1 = none
     int32_t p               # interval of arrival

@@ -39,7 +39,7 @@ OUTCOMES = {
     "ivr_abandoned": OUT_IVR_ABANDONED, "answered": OUT_ANSWERED,
     "abandoned": OUT_ABANDONED,
 }
-POLICIES = {"priority": POL_PRIORITY}
+POLICIES = {"priority": POL_PRIORITY, "weighted_wait": POL_WEIGHTED_WAIT}
 N_SOURCE_IDS = N_SOURCES
 
 LOG_DTYPE = np.dtype([
@@ -62,6 +62,9 @@ ctypedef struct State:
     float64_t short_abandon_s
     int64_t trunks                  # -1 = unlimited
     int32_t tier_priority
+    int32_t policy                  # Policy: the freed agent's choice rule
+    int32_t use_overflow            # secondary groups only after overflow_after_s
+    int32_t use_reserve             # groups keep reserve_n idle agents for protected calls
     # compiled scenario (borrowed pointers into numpy arrays)
     float64_t* stream_rate          # [S, P] calls per second
     int32_t* stream_entry           # [S] call type, or -1 = IVR
@@ -83,6 +86,13 @@ ctypedef struct State:
     int32_t* repeat_dist            # [K] delay before an unresolved caller calls back
     float64_t* transfer_prob        # [K, G] share transferred after talk
     int32_t* transfer_to            # [K] call type transfers go to
+    float64_t* overflow_after_s     # [K] wait before secondary groups may take the call
+    int32_t* primary_level          # [K] best skill level among the groups serving k
+    int32_t* reserve_n              # [G] idle agents kept for protected calls
+    int32_t* reserve_tier           # [G] protected tier, -1 = none
+    int32_t* reserve_type           # [G] protected call type, -1 = none
+    float64_t* weight               # [K, L] cost weight of waiting (weighted_wait)
+    float64_t* service_mean_s       # [K, G] mean talk + hold (weighted_wait)
     int32_t* tg_ptr                 # [K+1] groups that serve call type k ...
     int32_t* tg_group               # ... sorted by (level, group)
     int32_t* tg_level
@@ -399,19 +409,32 @@ cdef inline float64_t _idle_since(State* s, int32_t g) noexcept nogil:
     return s.idle_t[g * s.idle_cap + s.idle_head[g]]
 
 
-cdef int32_t _pick_group(State* s, int32_t k) noexcept nogil:
-    """Routing decision 1: the group whose agent takes an arriving call.
+cdef inline bint _reserve_ok(State* s, int32_t g, int32_t k, int32_t l, int32_t idle_left) noexcept nogil:
+    """May group g give this call an agent, leaving idle_left agents idle?"""
+    if not s.use_reserve or s.reserve_n[g] == 0:
+        return True
+    if l == s.reserve_tier[g] or k == s.reserve_type[g]:
+        return True
+    return idle_left >= s.reserve_n[g]
 
-    Among groups with an idle agent, the best skill level wins; within that
-    level the longest-idle agent (ties: lower group index).
+
+cdef int32_t _pick_group(State* s, int32_t k, int32_t l, bint secondary) noexcept nogil:
+    """Routing decision 1: the group whose agent takes a call now.
+
+    Among groups with an idle agent the call may use, the best skill level
+    wins; within that level the longest-idle agent (ties: lower group
+    index). With overflow, groups below the primary level are eligible
+    only once the call has waited its threshold (``secondary``).
     """
     cdef int32_t j, g, best = -1, level = -1
     cdef float64_t best_t = INFINITY, t
     for j in range(s.tg_ptr[k], s.tg_ptr[k + 1]):
         if best >= 0 and s.tg_level[j] != level:
             break
+        if s.use_overflow and not secondary and s.tg_level[j] > s.primary_level[k]:
+            break
         g = s.tg_group[j]
-        if s.idle_n[g] > 0:
+        if s.idle_n[g] > 0 and _reserve_ok(s, g, k, l, s.idle_n[g] - 1):
             t = _idle_since(s, g)
             if best < 0 or t < best_t:
                 best = g
@@ -420,17 +443,22 @@ cdef int32_t _pick_group(State* s, int32_t k) noexcept nogil:
     return best
 
 
-cdef int32_t _pick_call(State* s, int32_t g) noexcept nogil:
+cdef int32_t _pick_call(State* s, int32_t g, float64_t now) noexcept nogil:
     """Routing decision 3: the waiting call a freed agent of group g takes.
 
-    Among call types at the group's best level that has waiting calls, the
-    call waiting longest; with tier priority, the highest tier first.
-    Ties go to the lower call type, then the lower tier.
+    priority: among call types at the group's best level that has eligible
+    waiting calls, the call waiting longest; with tier priority, the highest
+    tier first. Ties go to the lower call type, then the lower tier.
+    weighted_wait: over all call types the group serves, the largest
+    weight x wait / mean service time (first found on ties).
+    Overflow and reserve rules decide which queue heads are eligible.
     """
-    cdef int32_t j, k, l, c, best = -1, best_l = 0, level = -1
-    cdef float64_t best_t = INFINITY, t
+    cdef int32_t j, k, l, c, lv, best = -1, best_l = 0, level = -1
+    cdef float64_t best_t = INFINITY, t, score, best_score = -1.0
+    cdef bint weighted = s.policy == POL_WEIGHTED_WAIT
     for j in range(s.gt_ptr[g], s.gt_ptr[g + 1]):
-        if best >= 0 and s.gt_level[j] != level:
+        lv = s.gt_level[j]
+        if best >= 0 and not weighted and lv != level:
             break
         k = s.gt_type[j]
         for l in range(s.L):
@@ -438,12 +466,22 @@ cdef int32_t _pick_call(State* s, int32_t g) noexcept nogil:
             if c < 0:
                 continue
             t = s.calls[c].t_queue
+            if s.use_overflow and lv > s.primary_level[k] and now - t < s.overflow_after_s[k]:
+                continue
+            if not _reserve_ok(s, g, k, l, s.idle_n[g]):
+                continue
+            if weighted:
+                score = s.weight[k * s.L + l] * (now - t) / s.service_mean_s[k * s.G + g]
+                if score > best_score:
+                    best = c
+                    best_score = score
+                continue
             if best < 0 or (s.tier_priority and l < best_l) or (
                     (not s.tier_priority or l == best_l) and t < best_t):
                 best = c
                 best_t = t
                 best_l = l
-                level = s.gt_level[j]
+                level = lv
     return best
 
 
@@ -499,7 +537,7 @@ cdef void _agent_free(State* s, int32_t g, float64_t now) noexcept nogil:
         s.pending_leave[g] -= 1
         _staff_change(s, g, now, -1)
         return
-    c = _pick_call(s, g)
+    c = _pick_call(s, g, now)
     if c >= 0:
         _unlink(s, c)
         _queue_change(s, now, -1)
@@ -516,18 +554,36 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
     if call.counted and call.leg == 0:
         s.queued[(call.p * s.K + call.k) * s.L + call.l] += 1
     patience = _sample(s, s.bg[SRC_PATIENCE], s.patience_dist[call.k * s.L + call.l])
-    g = _pick_group(s, call.k)
+    g = _pick_group(s, call.k, call.l, False)
     if g >= 0:
         _idle_pop(s, g)
         _answer(s, c, g, now)
         return
     call.state = CS_WAITING
     call.patience_seq = -1          # an earlier leg's timer may still be pending
+    call.overflow_seq = -1
     _enqueue(s, c)
     _queue_change(s, now, 1)
     if patience < INFINITY:
         call.patience_seq = s.seq
         _push(s, now + patience, EV_PATIENCE, c)
+    if s.use_overflow and s.overflow_after_s[call.k] < INFINITY:
+        call.overflow_seq = s.seq
+        _push(s, now + s.overflow_after_s[call.k], EV_OVERFLOW, c)
+
+
+cdef void _overflow(State* s, int32_t c, int64_t seq, float64_t now) noexcept nogil:
+    """The call has waited its threshold: secondary groups may now take it."""
+    cdef Call* call = &s.calls[c]
+    cdef int32_t g
+    if call.state != CS_WAITING or call.overflow_seq != seq:
+        return
+    g = _pick_group(s, call.k, call.l, True)
+    if g >= 0:
+        _idle_pop(s, g)
+        _unlink(s, c)
+        _queue_change(s, now, -1)
+        _answer(s, c, g, now)
 
 
 cdef void _release(State* s, int32_t c, float64_t now) noexcept nogil:
@@ -785,7 +841,7 @@ cdef void _interval_start(State* s, int32_t p, float64_t now) noexcept nogil:
             while diff > 0:
                 _staff_change(s, g, now, 1)
                 diff -= 1
-                c = _pick_call(s, g)
+                c = _pick_call(s, g, now)
                 if c >= 0:
                     _unlink(s, c)
                     _queue_change(s, now, -1)
@@ -847,6 +903,8 @@ cdef void _loop(State* s) noexcept nogil:
             _ivr_end(s, ev.id, ev.t)
         elif ev.kind == EV_RETRY:
             _retry(s, ev.id, ev.t)
+        elif ev.kind == EV_OVERFLOW:
+            _overflow(s, ev.id, ev.seq, ev.t)
         else:
             _interval_start(s, ev.id, ev.t)
     _finish(s)
@@ -911,6 +969,9 @@ def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=Fa
     s.short_abandon_s = cs.short_abandon_s
     s.trunks = cs.trunks
     s.tier_priority = cs.tier_priority
+    s.policy = cs.policy
+    s.use_overflow = cs.use_overflow
+    s.use_reserve = cs.use_reserve
     s.volume = volume
     s.ivr_cut_contained = cs.ivr_cut_contained
     s.ivr_cut_hangup = cs.ivr_cut_hangup
@@ -938,6 +999,13 @@ def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=Fa
     s.repeat_dist = _i32(i32(cs.repeat_dist))
     s.transfer_prob = _f64(f64(cs.transfer_prob))
     s.transfer_to = _i32(i32(cs.transfer_to))
+    s.overflow_after_s = _f64(f64(cs.overflow_after_s))
+    s.primary_level = _i32(i32(cs.primary_level))
+    s.reserve_n = _i32(i32(cs.reserve_n))
+    s.reserve_tier = _i32(i32(cs.reserve_tier))
+    s.reserve_type = _i32(i32(cs.reserve_type))
+    s.weight = _f64(f64(cs.weight))
+    s.service_mean_s = _f64(f64(cs.service_mean_s))
     s.tg_ptr = _i32(i32(cs.type_groups_ptr))
     s.tg_group = _i32(i32(cs.type_groups))
     s.tg_level = _i32(i32(cs.type_groups_level))

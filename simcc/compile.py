@@ -25,7 +25,7 @@ SOURCES = (
 )
 SOURCE_IDS = {name: i for i, name in enumerate(SOURCES)}
 OUTCOMES = ("blocked", "contained", "ivr_abandoned", "answered", "abandoned")
-POLICIES = {"priority": 0}
+POLICIES = {"priority": 0, "weighted_wait": 1}
 IVR_ENTRY = -1
 
 
@@ -44,7 +44,9 @@ class CompiledScenario:
     short_abandon_s: float
     trunks: int                       # -1 = unlimited
     tier_priority: int
-    policy: int
+    policy: int                       # POLICIES: the freed agent's choice rule
+    use_overflow: int
+    use_reserve: int
     volume_cv: float
     stream_rate: np.ndarray           # [S, P] calls per second
     stream_entry: np.ndarray          # [S] call type or -1 = IVR
@@ -66,6 +68,13 @@ class CompiledScenario:
     repeat_dist: np.ndarray           # [K] delay before a repeat call
     transfer_prob: np.ndarray         # [K, G]
     transfer_to: np.ndarray           # [K] target call type, -1 = none
+    overflow_after_s: np.ndarray      # [K] inf when the type has no secondary groups
+    primary_level: np.ndarray         # [K]
+    reserve_n: np.ndarray             # [G]
+    reserve_tier: np.ndarray          # [G] -1 = none
+    reserve_type: np.ndarray          # [G] -1 = none
+    weight: np.ndarray                # [K, L] waiting cost weight (weighted_wait)
+    service_mean_s: np.ndarray        # [K, G] mean talk + hold
     type_groups_ptr: np.ndarray       # [K+1]
     type_groups: np.ndarray
     type_groups_level: np.ndarray
@@ -158,6 +167,14 @@ def _cum(shares: list[float]) -> np.ndarray:
     return c
 
 
+def _spec(s: sc.Scenario, call_type: str, group, field: str):
+    """A handling field for (call type, group): the group's override, else the call type's."""
+    o = group.handling.get(call_type)
+    if o is not None and getattr(o, field) is not None:
+        return getattr(o, field)
+    return getattr(s.call_types[call_type], field)
+
+
 def compile_scenario(s: sc.Scenario) -> CompiledScenario:
     """Flatten a validated scenario.
 
@@ -207,12 +224,10 @@ def compile_scenario(s: sc.Scenario) -> CompiledScenario:
         for l, t in enumerate(tiers):
             patience[k, l] = table.add(ct.patience_by_tier.get(t, ct.patience))
         for g, grp in enumerate(groups):
-            o = grp.handling.get(name)
-            pick = lambda field: getattr(o, field) if o is not None and getattr(o, field) is not None else getattr(ct, field)  # noqa: E731
-            talk[k, g] = table.add(pick("talk"))
-            hold_prob[k, g] = pick("hold_prob")
-            hold[k, g] = table.add(pick("hold"))
-            acw[k, g] = table.add(pick("acw"))
+            talk[k, g] = table.add(_spec(s, name, grp, "talk"))
+            hold_prob[k, g] = _spec(s, name, grp, "hold_prob")
+            hold[k, g] = table.add(_spec(s, name, grp, "hold"))
+            acw[k, g] = table.add(_spec(s, name, grp, "acw"))
 
     redial_prob = np.zeros(K)
     redial_dist = np.zeros(K, dtype=np.int32)
@@ -232,9 +247,9 @@ def compile_scenario(s: sc.Scenario) -> CompiledScenario:
         if ct.transfer is not None:
             transfer_to[k] = types.index(ct.transfer.to)
         for g, grp in enumerate(groups):
-            o = grp.handling.get(name)
-            fcr[k, g] = o.fcr if o is not None and o.fcr is not None else ct.fcr
+            fcr[k, g] = _spec(s, name, grp, "fcr")
             if ct.transfer is not None:
+                o = grp.handling.get(name)
                 transfer_prob[k, g] = o.transfer_prob if o is not None and o.transfer_prob is not None else ct.transfer.prob
 
     headcount = np.zeros((P, G), dtype=np.int32)
@@ -247,13 +262,42 @@ def compile_scenario(s: sc.Scenario) -> CompiledScenario:
     tg_ptr = np.cumsum([0] + [len(x) for x in tg]).astype(np.int32)
     gt_ptr = np.cumsum([0] + [len(x) for x in gt]).astype(np.int32)
 
+    r = s.routing
+    names = r.policies
+    primary = np.array([x[0][0] if x else 0 for x in tg], dtype=np.int32)
+    overflow_after = np.full(K, np.inf)
+    for k, name in enumerate(types):
+        if any(level > primary[k] for level, _ in tg[k]):
+            overflow_after[k] = r.overflow_after_s.get(name, 20.0) if isinstance(r.overflow_after_s, dict) else r.overflow_after_s
+    reserve_n = np.zeros(G, dtype=np.int32)
+    reserve_tier = np.full(G, -1, dtype=np.int32)
+    reserve_type = np.full(G, -1, dtype=np.int32)
+    gnames = [g.name for g in groups]
+    for rv in r.reserve:
+        g = gnames.index(rv.group)
+        reserve_n[g] = rv.agents
+        reserve_tier[g] = tiers.index(rv.tier) if rv.tier is not None else -1
+        reserve_type[g] = types.index(rv.call_type) if rv.call_type is not None else -1
+    weight = np.array([[r.weights.get(k, 1.0) * r.tier_weights.get(t, 1.0) for t in tiers] for k in types])
+    service_mean = np.zeros((K, G))
+    for k in range(K):
+        for g in range(G):
+            talk_mean = sc.dist_mean(_spec(s, types[k], groups[g], "talk"))
+            hold_spec = _spec(s, types[k], groups[g], "hold")
+            hold_mean = sc.dist_mean(hold_spec) if hold_spec is not None else 0.0
+            service_mean[k, g] = max(talk_mean + hold_prob[k, g] * hold_mean, 1e-9)
+
     rows = np.array(table.rows, dtype=object)
     return CompiledScenario(
         n_intervals=P, n_types=K, n_tiers=L, n_groups=G, n_streams=S,
         interval_s=s.interval_s, warmup_s=s.warmup_minutes * 60.0,
         sl_threshold_s=s.sl_threshold_s, short_abandon_s=s.sla.short_abandon_s,
         trunks=-1 if s.trunks is None else s.trunks,
-        tier_priority=int(s.routing.tier_priority), policy=POLICIES[s.routing.policy],
+        tier_priority=int(s.routing.tier_priority),
+        policy=POLICIES["weighted_wait" if "weighted_wait" in names else "priority"],
+        use_overflow=int("overflow" in names), use_reserve=int("reserve" in names),
+        overflow_after_s=overflow_after, primary_level=primary, reserve_n=reserve_n,
+        reserve_tier=reserve_tier, reserve_type=reserve_type, weight=weight, service_mean_s=service_mean,
         volume_cv=s.volume_cv,
         stream_rate=stream_rate, stream_entry=stream_entry, stream_tier_cum=stream_tier_cum,
         ivr_time_dist=ivr_time, ivr_cut_contained=cut_contained, ivr_cut_hangup=cut_hangup,

@@ -333,16 +333,22 @@ class _Evaluator:
         return deficit, gocc
 
     # which group gains / loses an agent in interval p ------------------------
-    def group_to_add(self, ev: _Eval, p: int, agents: np.ndarray) -> int:
+    def groups_to_add(self, ev: _Eval, p: int, agents: np.ndarray, k: int) -> list[int]:
+        """``k`` groups (with repeats) to give one more agent each in interval p: in proportion to how far the
+        call types each group serves (weighted by 1 / skill level) are short of the targets; else the busiest."""
         G = agents.shape[1]
         score = np.zeros(G)
         for g in range(G):
-            for k, level in self.skills[g].items():
-                score[g] += ev.type_deficit[p, self.types.index(k)] / level
+            for t, level in self.skills[g].items():
+                score[g] += ev.type_deficit[p, self.types.index(t)] / level
         if score.max() <= 0:
-            score = ev.group_occ[p].copy()
-        order = sorted(range(G), key=lambda g: (-score[g], -ev.group_occ[p, g], g))
-        return order[0]
+            busiest = sorted(range(G), key=lambda g: (-ev.group_occ[p, g], g))[0]
+            return [busiest] * k
+        share = _split(k, score, np.zeros(G, dtype=np.int64))
+        out = []
+        for g in sorted(range(G), key=lambda g: (-score[g], g)):
+            out += [g] * int(share[g])
+        return out
 
     def groups_to_remove(self, ev: _Eval, p: int, agents: np.ndarray, floor: np.ndarray) -> list[int]:
         G = agents.shape[1]
@@ -620,10 +626,65 @@ def _resolve(value, scenario_value, name):
     return _share_arg(value, name)
 
 
+class _ErlangCurves:
+    """Erlang A service level and abandonment against agents, per interval, to size repair steps.
+
+    The simulated value at ``n`` agents is located on the interval's Erlang
+    curve (an "Erlang-equivalent" headcount); the gap to the target on the
+    same curve is the step. Skills, IVR and non-exponential times shift the
+    curve but barely change its slope, so one step is usually enough.
+    """
+
+    def __init__(self, load: AgentLoad, within_s: float):
+        self.load = load
+        self.within_s = within_s
+        self.cache: dict = {}
+
+    def value(self, p: int, n: int, kind: str) -> float:
+        """Erlang A (Erlang C if nobody hangs up) service level or abandonment at n agents in interval p."""
+        key = (p, n, kind)
+        v = self.cache.get(key)
+        if v is None:
+            lam = self.load.calls[p] / self.load.interval_s
+            aht, pat = float(self.load.aht_s[p]), float(self.load.patience_s[p])
+            if n <= 0:
+                v = 0.0 if kind == "sl" else 1.0
+            elif math.isinf(pat):
+                v = erl.erlang_c_service_level(n, lam, aht, self.within_s) if kind == "sl" else 0.0
+            else:
+                r = erl.erlang_a(n, lam, aht, pat, self.within_s)
+                v = r.service_level if kind == "sl" else r.abandon_rate
+            self.cache[key] = v
+        return v
+
+    def locate(self, p: int, n: int, v: float, kind: str) -> float:
+        """Real-valued headcount at which interval p's Erlang curve reaches v, searched from n."""
+        sign = 1.0 if kind == "sl" else -1.0        # make the curve increasing in n
+        f = lambda m: sign * self.value(p, m, kind)  # noqa: E731
+        v = sign * v
+        lo = n
+        if f(lo) >= v:                      # walk down to the last headcount below v
+            while lo > 0 and f(lo) >= v and n - lo < 1000:
+                lo -= 1
+            if f(lo) >= v:
+                return float(lo)
+        else:                               # walk up to the first headcount at or above v
+            while f(lo + 1) < v and lo - n < 1000:
+                lo += 1
+        a, b = f(lo), f(lo + 1)
+        return lo + (1.0 if b == a else min(1.0, max(0.0, (v - a) / (b - a))))
+
+    def gap(self, p: int, n: int, value: float, target: float, kind: str) -> float:
+        """Agents to add at p (real-valued; <= 0: none) so the simulated ``value`` reaches ``target``."""
+        if self.load.calls[p] <= 0 or not np.isfinite(value):
+            return 1.0
+        return self.locate(p, n, target, kind) - self.locate(p, n, value, kind)
+
+
 def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s: float | None = None,
           abandon_max: float | None | str = SCENARIO, occupancy_max: float | None = None, *,
           seed: int = 1, replications: int = 20, confidence: float | None = 0.95, engine: str = "kernel",
-          verify: bool | Sequence[int] = True, max_evaluations: int = 1000,
+          verify: bool | Sequence[int] = True, max_evaluations: int = 1000, trim_rounds: int = 4,
           progress: Callable[[int], None] | None = None) -> StaffingPlan:
     """The fewest agents per interval and group that meet the targets in every interval.
 
@@ -745,34 +806,51 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
         history.append({"stage": stage, "agent_hours": float(ev.agents.sum() * base.interval_s / 3600),
                         "failing": int(ev.fail.sum())})
 
-    x = start.copy()
-    ev = E(x)
-    note("start", ev)
-    step = np.ones(P, dtype=np.int64)
-    frozen = ~measured.copy()
+    curves = _ErlangCurves(base_line.load, within_s)
+
+    def shortfall(ev, p) -> float:
+        """Agents interval p is short of (from the Erlang curve calibrated to the simulation)."""
+        n = int(ev.agents[p].sum())
+        need = 0.0
+        if target is not None and ev.sl[1][p] < target:
+            need = max(need, curves.gap(p, n, ev.sl[1][p], target, "sl"))
+        if amax is not None and ev.ab[2][p] > amax:
+            need = max(need, curves.gap(p, n, ev.ab[2][p], amax, "ab"))
+        if occ is not None and ev.occ[2][p] > occ:
+            need = max(need, ev.occ[2][p] * n / occ - n)
+        return need
 
     def repair(x, ev):
+        streak = np.zeros(P, dtype=np.int64)
         while ev.fail.any() and E.count < max_evaluations:
             x = x.copy()
             for p in np.flatnonzero(ev.fail):
-                for _ in range(int(step[p])):
-                    x[p, E.group_to_add(ev, p, x)] += 1
-                step[p] = min(2 * step[p], 64)
-                frozen[p] = True              # an interval that had to be raised is not trimmed again
-            step[~ev.fail] = 1
+                streak[p] += 1
+                k = max(1, math.ceil(shortfall(ev, p) - 1e-9))
+                if streak[p] > 2:                      # the curve keeps underestimating: double
+                    k = max(k, 2 ** (streak[p] - 2))
+                for g in E.groups_to_add(ev, p, x, min(k, 256)):
+                    x[p, g] += 1
+            streak[~ev.fail] = 0
             ev = E(x)
             note("repair", ev)
         return x, ev
 
+    x = start.copy()
+    ev = E(x)
+    note("start", ev)
     x, ev = repair(x, ev)
-    frozen[:] = ~measured                    # the start may have been low anywhere: allow trimming everywhere
-    tried: list[set] = [set() for _ in range(P)]   # groups whose removal failed at p's current level
+
+    # trim: remove one agent in every other interval at once (a few rounds; the verify pass is exact)
+    tried: list[set] = [set() for _ in range(P)]   # groups whose removal failed in this round's context
 
     def removable(p):
         return [g for g in E.groups_to_remove(ev, p, x, floor) if g not in tried[p]]
 
-    while not ev.fail.any() and E.count < max_evaluations:
-        cands = [p for p in range(P) if not frozen[p] and removable(p)]
+    for _ in range(trim_rounds):
+        if ev.fail.any() or E.count >= max_evaluations:
+            break
+        cands = [p for p in range(P) if measured[p] and removable(p)]
         if not cands:
             break
         accepted = []
@@ -807,10 +885,10 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
             accepted = [m for m in accepted if m not in undo]
             ev2 = E(x2)
             if ev2.fail.any():
-                frozen[ev2.fail] = True
                 x2, ev2 = repair(x2, ev2)
-        for p, _ in accepted:
-            tried[p] = set()                 # a new level: every group may be tried again
+        if accepted:                         # the day changed: every removal may be tried again
+            for t in tried:
+                t.clear()
         x, ev = x2, ev2
         note("trim", ev)
 

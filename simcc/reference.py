@@ -49,6 +49,7 @@ ROUTED, CONTAINED, HANGUP = 0, 1, 2
 IN_IVR, WAITING, IN_SERVICE, RETRY, DONE = "ivr", "waiting", "service", "retry", "done"
 FIRST, REDIAL, REPEAT = 0, 1, 2
 BLOCKED_, CONTAINED_, IVR_ABANDONED_, ANSWERED_, ABANDONED_ = range(5)
+WEIGHTED_WAIT = 1  # policy code (simcc.compile.POLICIES)
 
 
 class Call:
@@ -56,7 +57,7 @@ class Call:
 
     __slots__ = ("t_arrive", "t_queue", "p", "k", "l", "g", "ivr_outcome", "counted", "state",
                  "answered", "patience", "service_done", "acw_s", "kind", "attempts", "ivr_entry",
-                 "transfer_to", "repeat_delay_s", "leg")
+                 "transfer_to", "repeat_delay_s", "leg", "q", "overflow")
 
     def __init__(self, k, l, ivr_entry, kind=FIRST, attempts=1):
         self.k, self.l = k, l
@@ -71,7 +72,7 @@ class Call:
         self.g = -1
         self.ivr_outcome = ivr_outcome
         self.counted = counted
-        self.answered = self.patience = self.service_done = None
+        self.answered = self.patience = self.service_done = self.overflow = None
         self.acw_s = 0.0
         self.transfer_to = -1
         self.repeat_delay_s = -1.0
@@ -82,9 +83,11 @@ class CallCenter:
     """The center: trunk lines, queues, agent groups and the statistics they produce."""
 
     def __init__(self, env: simpy.Environment, cs: CompiledScenario, arrival_bitgens, source_bitgens,
-                 volume: float = 1.0, call_log: bool = False):
+                 volume: float = 1.0, call_log: bool = False, router: "Router | None" = None):
         self.env = env
         self.cs = cs
+        self.router = router if router is not None else Router()
+        self.router.center = self
         self.volume = volume
         self.arrival_rng = [np.random.Generator(b) for b in arrival_bitgens]
         self.rng = {name: np.random.Generator(source_bitgens[i]) for name, i in SOURCE_IDS.items()}
@@ -378,25 +381,42 @@ class CallCenter:
     def enter_queue(self, call: Call):
         cs, now = self.cs, self.env.now
         call.t_queue = now
-        call.answered = call.patience = None
+        call.answered = call.patience = call.overflow = None
         if call.counted and call.leg == 0:
             self.stats["queued"][call.p, call.k, call.l] += 1
         patience = self.sample("patience", int(cs.patience_dist[call.k, call.l]))
-        g = self.pick_group(call.k)
+        call.q = self.router.queue_for(call)
+        g = self.router.pick_group(call, False)
         if g >= 0:
             self.idle[g].popleft()
             self.answer(call, g)
             return
         call.state = WAITING
         call.answered = self.env.event()
-        self.queues[call.k][call.l][call] = None
+        self.queues[call.q][call.l][call] = None
         self.queue_change(+1)
         if patience < math.inf:
             call.patience = self.env.timeout(patience)
+        if cs.use_overflow and cs.overflow_after_s[call.q] < math.inf:
+            call.overflow = self.env.timeout(cs.overflow_after_s[call.q])
+            self.env.process(self.offer_to_secondary(call, call.overflow))
+
+    def offer_to_secondary(self, call: Call, threshold):
+        """After its overflow threshold a waiting call may be taken by secondary groups."""
+        yield threshold
+        self.n_events += 1
+        if call.state != WAITING or call.overflow is not threshold:
+            return
+        g = self.router.pick_group(call, True)
+        if g >= 0:
+            self.idle[g].popleft()
+            del self.queues[call.q][call.l][call]
+            self.queue_change(-1)
+            self.answer(call, g)
 
     def abandon(self, call: Call, line):
         wait = self.env.now - call.t_queue
-        del self.queues[call.k][call.l][call]
+        del self.queues[call.q][call.l][call]
         self.queue_change(-1)
         ix = (call.p, call.k, call.l)
         if call.leg > 0:
@@ -482,44 +502,10 @@ class CallCenter:
         else:
             self.agent_free(g)
 
-    # ------------------------------------------------------------------
-    # routing: the `priority` policy
-    # ------------------------------------------------------------------
-    def pick_group(self, k: int) -> int:
-        """Group to take an arriving call: best skill level with an idle agent, then longest idle."""
-        cs = self.cs
-        best, best_t, level = -1, math.inf, None
-        for j in range(cs.type_groups_ptr[k], cs.type_groups_ptr[k + 1]):
-            if best >= 0 and cs.type_groups_level[j] != level:
-                break
-            g = int(cs.type_groups[j])
-            if self.idle[g] and (best < 0 or self.idle[g][0] < best_t):
-                best, best_t, level = g, self.idle[g][0], cs.type_groups_level[j]
-        return best
-
-    def pick_call(self, g: int):
-        """Call a freed agent of group g takes: best level with waiting calls, higher tier first, longest waiting."""
-        cs = self.cs
-        tier_first = bool(cs.tier_priority)
-        best, best_t, best_l, level = None, math.inf, 0, None
-        for j in range(cs.group_types_ptr[g], cs.group_types_ptr[g + 1]):
-            if best is not None and cs.group_types_level[j] != level:
-                break
-            k = int(cs.group_types[j])
-            for l in range(cs.n_tiers):
-                q = self.queues[k][l]
-                if not q:
-                    continue
-                head = next(iter(q))
-                t = head.t_queue
-                if best is None or (tier_first and l < best_l) or ((not tier_first or l == best_l) and t < best_t):
-                    best, best_t, best_l, level = head, t, l, cs.group_types_level[j]
-        return best
-
     def take_or_idle(self, g: int):
-        call = self.pick_call(g)
+        call = self.router.pick_call(g)
         if call is not None:
-            del self.queues[call.k][call.l][call]
+            del self.queues[call.q][call.l][call]
             self.queue_change(-1)
             self.answer(call, g)
         else:
@@ -570,10 +556,94 @@ class CallCenter:
                 self.stats[key][call.p, call.k, call.l] += 1
 
 
-def run(cs: CompiledScenario, arrival_bitgens, source_bitgens, volume: float = 1.0, call_log: bool = False) -> dict:
-    """Run one replication on SimPy; same inputs and outputs as ``simcc._core.run``."""
+
+class Router:
+    """The three routing decisions of a contact-center router, as the compiled policies make them.
+
+    Subclass it and pass an instance to ``simcc.reference.run(..., router=...)``
+    (or ``simcc.simulate(..., engine="reference", router=...)``) to prototype a
+    policy in Python; the compiled kernel implements exactly the methods
+    below, selected by ``routing.policy`` in the scenario.
+
+    ``self.center`` is the :class:`CallCenter`: ``center.idle[g]`` (idle-since
+    times, longest idle first), ``center.queues[q][l]`` (waiting calls, oldest
+    first), ``center.env.now``, ``center.cs`` (the compiled scenario).
+    """
+
+    def __init__(self):
+        self.center = None
+
+    def queue_for(self, call: Call) -> int:
+        """Decision 2: the queue (a call type) the call waits in. Compiled policies: its own type."""
+        return call.k
+
+    def reserve_ok(self, g: int, k: int, l: int, idle_left: int) -> bool:
+        cs = self.center.cs
+        if not cs.use_reserve or cs.reserve_n[g] == 0:
+            return True
+        if l == cs.reserve_tier[g] or k == cs.reserve_type[g]:
+            return True
+        return idle_left >= cs.reserve_n[g]
+
+    def pick_group(self, call: Call, secondary: bool) -> int:
+        """Decision 1: the group whose agent takes the call now (-1: none, the call waits).
+
+        Best skill level with an idle agent the call may use, then the
+        longest-idle agent; with overflow, secondary levels only when
+        ``secondary`` (the call has waited its threshold).
+        """
+        cs, idle, k = self.center.cs, self.center.idle, call.q
+        best, best_t, level = -1, math.inf, None
+        for j in range(cs.type_groups_ptr[k], cs.type_groups_ptr[k + 1]):
+            lv = cs.type_groups_level[j]
+            if best >= 0 and lv != level:
+                break
+            if cs.use_overflow and not secondary and lv > cs.primary_level[k]:
+                break
+            g = int(cs.type_groups[j])
+            if idle[g] and self.reserve_ok(g, k, call.l, len(idle[g]) - 1) and (best < 0 or idle[g][0] < best_t):
+                best, best_t, level = g, idle[g][0], lv
+        return best
+
+    def pick_call(self, g: int):
+        """Decision 3: the waiting call a freed agent of group g takes (None: it stays idle)."""
+        center = self.center
+        cs, now = center.cs, center.env.now
+        weighted = cs.policy == WEIGHTED_WAIT
+        tier_first = bool(cs.tier_priority)
+        best, best_t, best_l, level, best_score = None, math.inf, 0, None, -1.0
+        for j in range(cs.group_types_ptr[g], cs.group_types_ptr[g + 1]):
+            lv = cs.group_types_level[j]
+            if best is not None and not weighted and lv != level:
+                break
+            k = int(cs.group_types[j])
+            for l in range(cs.n_tiers):
+                q = center.queues[k][l]
+                if not q:
+                    continue
+                head = next(iter(q))
+                t = head.t_queue
+                if cs.use_overflow and lv > cs.primary_level[k] and now - t < cs.overflow_after_s[k]:
+                    continue
+                if not self.reserve_ok(g, k, l, len(center.idle[g])):
+                    continue
+                if weighted:
+                    score = cs.weight[k, l] * (now - t) / cs.service_mean_s[k, g]
+                    if score > best_score:
+                        best, best_score = head, score
+                    continue
+                if best is None or (tier_first and l < best_l) or ((not tier_first or l == best_l) and t < best_t):
+                    best, best_t, best_l, level = head, t, l, lv
+        return best
+
+def run(cs: CompiledScenario, arrival_bitgens, source_bitgens, volume: float = 1.0, call_log: bool = False,
+        router: Router | None = None) -> dict:
+    """Run one replication on SimPy; same inputs and outputs as ``simcc._core.run``.
+
+    ``router`` replaces the compiled routing policy by a Python one (see :class:`Router`).
+    """
     env = simpy.Environment()
-    center = CallCenter(env, cs, arrival_bitgens, source_bitgens, volume, call_log)
+    center = CallCenter(env, cs, arrival_bitgens, source_bitgens, volume, call_log, router)
     env.run(until=center.horizon_s)
     center.finish()
     out = dict(center.stats)

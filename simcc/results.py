@@ -33,6 +33,11 @@ DAY_KPIS = {
     "abandoned": "callers who hung up while waiting for an agent",
     "answered_within": "calls answered within the SLA threshold",
     "in_system_end": "calls still in the IVR or queue at the horizon",
+    "redials": "attempts that were redials of blocked or abandoned callers",
+    "repeat_calls": "attempts that were repeat calls about an unsolved problem",
+    "unique_callers": "attempts that were not redials (offered - redials)",
+    "transferred": "answered calls transferred to another call type",
+    "fcr": "first-call resolution: answered calls that did not cause a repeat call / answered",
     "service_level": "answered within T / queued (or / answered; see sl_definition)",
     "abandon_rate": "abandoned / queued (short abandons dropped from both)",
     "blocking_rate": "blocked / offered",
@@ -127,7 +132,8 @@ class Stats:
         r = self.raw
         tot = {k: int(r[k].sum()) for k in ("offered", "blocked", "contained", "ivr_abandoned", "queued",
                                                "answered", "abandoned", "answered_within", "abandoned_short",
-                                               "held", "in_ivr_end", "in_queue_end")}
+                                               "held", "in_ivr_end", "in_queue_end", "redials", "repeats",
+                                               "unresolved", "transferred")}
         warm = self._warm_intervals()
         staffed = r["staffed_s"][warm].sum()
         busy = r["service_busy_s"][warm].sum() + r["acw_busy_s"][warm].sum()
@@ -140,6 +146,9 @@ class Stats:
             "ivr_abandoned": tot["ivr_abandoned"], "queued": tot["queued"], "answered": tot["answered"],
             "abandoned": tot["abandoned"], "answered_within": tot["answered_within"],
             "in_system_end": tot["in_ivr_end"] + tot["in_queue_end"],
+            "redials": tot["redials"], "repeat_calls": tot["repeats"],
+            "unique_callers": tot["offered"] - tot["redials"], "transferred": tot["transferred"],
+            "fcr": 1.0 - _div(tot["unresolved"], tot["answered"]),
             "service_level": _div(tot["answered_within"], sl_den),
             "abandon_rate": _div(tot["abandoned"] - tot["abandoned_short"], queued_eff),
             "blocking_rate": _div(tot["blocked"], tot["offered"]),
@@ -296,6 +305,8 @@ class Result:
             line("after-call work per call", "mean_acw_s", "<=", sla.acw_max_s, "s")
         if sla.hold_max_s is not None:
             line("HOLD per held call", "mean_hold_s", "<=", sla.hold_max_s, "s")
+        if sla.fcr_min_pct is not None:
+            line("first-call resolution", "fcr", ">=", sla.fcr_min_pct / 100, "share")
         return lines
 
     # ------------------------------------------------------------------

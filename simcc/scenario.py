@@ -183,9 +183,30 @@ class Group(_Model):
     handling: dict[Name, HandlingOverride] = {}
 
 
+POLICY_NAMES = ("priority", "overflow", "reserve", "weighted_wait")
+PolicyName = Literal["priority", "overflow", "reserve", "weighted_wait"]
+
+
+class Reserve(_Model):
+    """Keep ``agents`` idle agents of a group for one tier or one call type."""
+
+    group: Name
+    agents: Annotated[int, Field(ge=1, le=MAX_AGENTS)]
+    tier: Name | None = None
+    call_type: Name | None = None
+
+
 class Routing(_Model):
-    policy: Literal["priority"] = "priority"
+    policy: PolicyName | Annotated[list[PolicyName], Field(min_length=1, max_length=4)] = "priority"
     tier_priority: bool = True
+    overflow_after_s: NonNegFloat | dict[Name, NonNegFloat] = 20.0
+    reserve: list[Reserve] = []
+    weights: dict[Name, PosFloat] = {}
+    tier_weights: dict[Name, PosFloat] = {}
+
+    @property
+    def policies(self) -> tuple[str, ...]:
+        return (self.policy,) if isinstance(self.policy, str) else tuple(self.policy)
 
 
 class ServiceLevelTarget(_Model):
@@ -199,6 +220,7 @@ class SLA(_Model):
     acw_max_s: NonNegFloat | None = None
     hold_max_s: NonNegFloat | None = None
     blocking_max_pct: Annotated[float, Field(ge=0, le=100)] | None = None
+    fcr_min_pct: Annotated[float, Field(ge=0, le=100)] | None = None
     denominator: Literal["queued", "answered"] = "queued"
     short_abandon_s: NonNegFloat = 0.0
 
@@ -438,11 +460,50 @@ def _check(s: Scenario) -> list[Problem]:
         reachable.update(k for k, p in s.ivr.menu.items() if p > 0)
         for menu in s.ivr.menu_by_tier.values():
             reachable.update(k for k, p in menu.items() if p > 0)
+    _check_routing(s, add, types, tiers)
     reachable.update(ct.transfer.to for k, ct in s.call_types.items() if ct.transfer is not None and k in reachable)
     for k in types:
         if k in reachable and k not in served:
             add(f"call_types.{k}", f"no group has the skill {k!r}, so its calls could never be answered", "add it to some group's skills")
     return out
+
+
+def _check_routing(s, add, types, tiers):
+    r = s.routing
+    names = r.policies
+    if len(set(names)) != len(names):
+        add("routing.policy", "a policy is listed twice")
+    if "priority" in names and "weighted_wait" in names:
+        add("routing.policy", "priority and weighted_wait are two rules for the same choice; pick one")
+    if "reserve" in names and not r.reserve:
+        add("routing.reserve", "policy 'reserve' needs a reserve: list (group, agents, tier or call_type)")
+    if r.reserve and "reserve" not in names:
+        add("routing.reserve", "a reserve is given but the policy does not include 'reserve'")
+    groups = [g.name for g in s.groups]
+    seen = set()
+    for i, rv in enumerate(r.reserve):
+        if rv.group not in groups:
+            close = difflib.get_close_matches(rv.group, groups, n=1)
+            add(f"routing.reserve.{i}.group", f"unknown group {rv.group!r}", f"did you mean {close[0]!r}?" if close else None)
+        if rv.group in seen:
+            add(f"routing.reserve.{i}.group", f"group {rv.group!r} has two reserves")
+        seen.add(rv.group)
+        if (rv.tier is None) == (rv.call_type is None):
+            add(f"routing.reserve.{i}", "give exactly one of tier or call_type (who the idle agents are kept for)")
+        if rv.tier is not None and rv.tier not in tiers:
+            add(f"routing.reserve.{i}.tier", f"unknown tier {rv.tier!r}")
+        if rv.call_type is not None and rv.call_type not in types:
+            add(f"routing.reserve.{i}.call_type", f"unknown call type {rv.call_type!r}")
+    if isinstance(r.overflow_after_s, dict):
+        for k in r.overflow_after_s:
+            if k not in types:
+                add(f"routing.overflow_after_s.{k}", f"unknown call type {k!r}")
+    for k in r.weights:
+        if k not in types:
+            add(f"routing.weights.{k}", f"unknown call type {k!r}")
+    for t in r.tier_weights:
+        if t not in tiers:
+            add(f"routing.tier_weights.{t}", f"unknown tier {t!r}")
 
 
 def _check_dists(h, path, add, patience_ok=False):
@@ -488,7 +549,7 @@ def _warnings(s: Scenario) -> list[str]:
 # Entry points
 # --------------------------------------------------------------------------
 _FIELD_NAMES = sorted({name for model in (Scenario, CallType, IVR, Arrivals, Group, Routing, SLA, ServiceLevelTarget,
-                                            HandlingOverride, Redial, Transfer, Exponential, Deterministic, Uniform, Lognormal, Gamma,
+                                            HandlingOverride, Redial, Transfer, Reserve, Exponential, Deterministic, Uniform, Lognormal, Gamma,
                                             Erlang, Weibull, Empirical)
                        for name in model.model_fields})
 
@@ -511,7 +572,7 @@ _BRANCH_LABELS = ("int", "float", "str", "bool", "ServiceLevelTarget", "exponent
 
 def _is_branch(x: str) -> bool:
     """A pydantic union-member label in an error location (e.g. 'list[...]', 'exponential', 'int')."""
-    return x.startswith(("list[", "dict[", "function-", "constrained-")) or x in _BRANCH_LABELS
+    return x.startswith(("list[", "dict[", "function-", "constrained-", "literal[")) or x in _BRANCH_LABELS
 
 
 def _branch_kind(label: str) -> str:

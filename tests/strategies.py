@@ -87,10 +87,19 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
         if n_tiers > 1:
             a["tiers"] = shares(tiers)
         arrivals.append(a)
+    rule = draw(st.sampled_from(["priority", "weighted_wait"]))
+    extra = [p for p in ("overflow", "reserve") if draw(st.booleans())]
+    routing = {"policy": [rule] + extra, "tier_priority": draw(st.booleans()),
+               "overflow_after_s": draw(st.floats(0, 120)),
+               "weights": {k: draw(st.floats(0.5, 5)) for k in types if draw(st.booleans())}}
+    if "reserve" in extra:
+        g = draw(st.sampled_from(groups))
+        who = {"tier": draw(st.sampled_from(tiers))} if draw(st.booleans()) else {"call_type": draw(st.sampled_from(types))}
+        routing["reserve"] = [{"group": g["name"], "agents": draw(st.integers(1, 3)), **who}]
     data = {
         "name": "random", "interval_minutes": interval_minutes, "intervals": n_intervals,
         "tiers": tiers, "call_types": call_types, "arrivals": arrivals, "groups": groups,
-        "routing": {"policy": "priority", "tier_priority": draw(st.booleans())},
+        "routing": routing,
         "sla": {"service_level": {"percent": 80.0, "within_s": draw(st.floats(0, 60))},
                 "short_abandon_s": draw(st.sampled_from([0.0, 5.0]))},
         "warmup_minutes": draw(st.sampled_from([0.0, 7.5])) if n_intervals > 1 else 0.0,
