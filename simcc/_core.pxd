@@ -19,6 +19,7 @@ cdef enum:                  # EventKind
     EV_INTERVAL = 5         # id = interval p that starts now
     EV_RETRY = 6            # id = call slot; a redial or repeat call arrives again
     EV_OVERFLOW = 7         # id = call slot; the call becomes eligible for secondary groups
+    EV_CALLBACK_OFFER = 8   # id = call slot; the waiting caller is offered a callback
 
 cdef enum:                  # DistCode
     D_DETERMINISTIC = 0     # a = value; draws nothing
@@ -55,6 +56,7 @@ cdef enum:                  # CallState
     CS_WAITING = 2
     CS_SERVICE = 3
     CS_RETRY = 4            # waiting to call again (redial or repeat); holds no line
+    CS_CALLBACK = 5         # accepted a callback: waits for an agent to call back, holds no line
 
 cdef enum:                  # call kinds (why this attempt happens)
     KIND_FIRST = 0
@@ -72,6 +74,8 @@ cdef enum:                  # Outcome (call log codes)
     OUT_IVR_ABANDONED = 2
     OUT_ANSWERED = 3
     OUT_ABANDONED = 4
+    OUT_CALLBACK = 5        # accepted a callback offer
+    OUT_CALLED_BACK = 6     # an agent made the callback
 
 cdef enum:                  # Policy: how a freed agent chooses among waiting calls
     POL_PRIORITY = 0        # best skill level first, then longest waiting (higher tier first)
@@ -97,6 +101,7 @@ ctypedef struct Call:
     float64_t repeat_delay_s  # unresolved: calls again this long after hang-up; -1 = resolved
     int64_t patience_seq    # seq of the live patience event (lazy cancellation)
     int64_t overflow_seq    # seq of the live overflow event (lazy cancellation)
+    int64_t offer_seq       # seq of the live callback-offer event (lazy cancellation)
     int32_t next            # next call in the queue, or next free slot; -1 = none
     int32_t prev            # previous call in the queue; -1 = none
     int32_t p               # interval of arrival
@@ -110,7 +115,8 @@ ctypedef struct Call:
     int32_t attempts        # attempts so far for this problem (redials count)
     int32_t ivr_entry       # 1 if the caller dials into the IVR
     int32_t transfer_to     # call type to transfer to after talk, -1 = none
-    int32_t leg             # 0 = first agent, 1 = after a transfer
+    int32_t leg             # 0 = first agent, 1 = after a transfer, 2 = outbound work
+    int32_t quality         # 1 = a quality call-back is due after this call
 
 ctypedef struct LogRec:
     float64_t t_arrive      # arrival time, s

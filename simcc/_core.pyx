@@ -37,7 +37,7 @@ DIST_CODES = {
 OUTCOMES = {
     "blocked": OUT_BLOCKED, "contained": OUT_CONTAINED,
     "ivr_abandoned": OUT_IVR_ABANDONED, "answered": OUT_ANSWERED,
-    "abandoned": OUT_ABANDONED,
+    "abandoned": OUT_ABANDONED, "callback": OUT_CALLBACK, "called_back": OUT_CALLED_BACK,
 }
 POLICIES = {"priority": POL_PRIORITY, "weighted_wait": POL_WEIGHTED_WAIT}
 N_SOURCE_IDS = N_SOURCES
@@ -93,6 +93,20 @@ ctypedef struct State:
     int32_t* reserve_type           # [G] protected call type, -1 = none
     float64_t* weight               # [K, L] cost weight of waiting (weighted_wait)
     float64_t* service_mean_s       # [K, G] mean talk + hold (weighted_wait)
+    float64_t* cb_offer_after_s     # [K] wait before a callback is offered, inf = never
+    float64_t* cb_accept            # [K] probability the caller accepts
+    float64_t* cb_within_s          # [K] callback service-level threshold
+    float64_t* quality_share        # [K] share of answered calls that get a quality call-back
+    int32_t W                       # outbound task types: quality, then campaigns
+    int32_t* out_groups             # [W, G] 1 if group g does task type w
+    int32_t* out_talk_dist          # [W]
+    int32_t* out_acw_dist           # [W]
+    int32_t* campaign_calls         # [P, W] tasks added at the start of each interval
+    int64_t blend_max_queue         # outbound only while at most this many inbound calls wait
+    int32_t blend_min_idle          # ... and at least this many other agents of the group stay idle
+    int32_t* cb_head                # [K] callback FIFO per call type
+    int32_t* cb_tail                # [K]
+    int64_t* pending                # [W] outbound tasks waiting
     int32_t* tg_ptr                 # [K+1] groups that serve call type k ...
     int32_t* tg_group               # ... sorted by (level, group)
     int32_t* tg_level
@@ -150,6 +164,14 @@ ctypedef struct State:
     int64_t* transferred            # calls transferred to another call type (by the source type)
     int64_t* transfer_answered      # transferred legs answered (by the target type)
     int64_t* transfer_abandoned     # transferred legs abandoned (by the target type)
+    int64_t* callbacks              # waiting callers who accepted a callback
+    int64_t* callbacks_done         # callbacks made (agent reached the caller)
+    int64_t* callbacks_within       # callbacks made within cb_within_s of acceptance
+    float64_t* callback_wait_s      # acceptance to callback, s
+    int64_t* callbacks_end          # accepted callbacks still waiting at the horizon
+    int64_t* outbound_done          # [P, W] outbound tasks started
+    int64_t* outbound_end           # [W] outbound tasks still pending at the horizon
+    float64_t* outbound_busy_s      # [P, G] agent-seconds on outbound work (talk + ACW)
     int64_t* answered               # [P, K, L, G]
     int64_t* answered_within
     float64_t* wait_s
@@ -506,6 +528,10 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
         call.repeat_delay_s = _sample(s, s.bg[SRC_REPEAT], s.repeat_dist[call.k])
         if call.counted:
             s.unresolved[(call.p * s.K + call.k) * s.L + call.l] += 1
+    call.quality = 0
+    if call.transfer_to < 0 and s.quality_share[call.k] > 0.0 and \
+            _uniform(s.bg[SRC_OUTBOUND]) < s.quality_share[call.k]:
+        call.quality = 1
     if call.leg > 0:
         if call.counted:
             s.transfer_answered[(call.p * s.K + call.k) * s.L + call.l] += 1
@@ -542,8 +568,133 @@ cdef void _agent_free(State* s, int32_t g, float64_t now) noexcept nogil:
         _unlink(s, c)
         _queue_change(s, now, -1)
         _answer(s, c, g, now)
-    else:
+    elif not _take_outbound(s, g, now, s.idle_n[g]):
         _idle_push(s, g, now)
+
+
+cdef bint _take_outbound(State* s, int32_t g, float64_t now, int32_t idle_left) noexcept nogil:
+    """Blending: an agent of group g with no inbound call to take starts outbound work.
+
+    Only while at most blend_max_queue inbound calls wait, at least
+    blend_min_idle other agents of the group stay idle, and a trunk line
+    is free. Callbacks first (the oldest among the group's call types),
+    then quality call-backs, then campaigns in order.
+    """
+    cdef int32_t j, k, c, best = -1, w
+    cdef float64_t best_t = INFINITY
+    if s.n_waiting > s.blend_max_queue or idle_left < s.blend_min_idle:
+        return False
+    if s.trunks >= 0 and s.lines >= s.trunks:
+        return False
+    for j in range(s.gt_ptr[g], s.gt_ptr[g + 1]):
+        k = s.gt_type[j]
+        c = s.cb_head[k]
+        if c >= 0 and s.calls[c].t_queue < best_t:
+            best = c
+            best_t = s.calls[c].t_queue
+    if best >= 0:
+        _serve_callback(s, best, g, now)
+        return True
+    for w in range(s.W):
+        if s.pending[w] > 0 and s.out_groups[w * s.G + g]:
+            _serve_task(s, w, g, now)
+            return True
+    return False
+
+
+cdef void _outbound_start(State* s, int32_t c, int32_t g, float64_t talk, float64_t acw,
+                          float64_t now) noexcept nogil:
+    cdef Call* call = &s.calls[c]
+    _lines_change(s, now, 1)
+    call.g = g
+    call.acw_s = acw
+    call.state = CS_SERVICE
+    call.transfer_to = -1
+    call.repeat_delay_s = -1.0
+    call.quality = 0
+    call.leg = 2
+    _add_busy(s, s.service_busy_s, g, now, now + talk)
+    _add_busy(s, s.outbound_busy_s, g, now, now + talk)
+    if acw > 0.0:
+        _add_busy(s, s.acw_busy_s, g, now + talk, now + talk + acw)
+        _add_busy(s, s.outbound_busy_s, g, now + talk, now + talk + acw)
+    _push(s, now + talk, EV_SERVICE_END, c)
+
+
+cdef void _serve_callback(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
+    cdef Call* call = &s.calls[c]
+    cdef int32_t kg = call.k * s.G + g
+    cdef int64_t ix = (call.p * s.K + call.k) * s.L + call.l
+    cdef float64_t talk, hold = 0.0, acw, wait = now - call.t_queue
+    # unlink from the callback FIFO (always the head of its call type)
+    s.cb_head[call.k] = call.next
+    if call.next >= 0:
+        s.calls[call.next].prev = -1
+    else:
+        s.cb_tail[call.k] = -1
+    talk = _sample(s, s.bg[SRC_OUTBOUND], s.talk_dist[kg])
+    if _uniform(s.bg[SRC_OUTBOUND]) < s.hold_prob[kg]:
+        hold = _sample(s, s.bg[SRC_OUTBOUND], s.hold_dist[kg])
+    acw = _sample(s, s.bg[SRC_OUTBOUND], s.acw_dist[kg])
+    if s.log_on:
+        _log(s, call, OUT_CALLED_BACK, now, wait, g)
+    if call.counted:
+        s.callbacks_done[ix] += 1
+        s.callback_wait_s[ix] += wait
+        if wait <= s.cb_within_s[call.k]:
+            s.callbacks_within[ix] += 1
+    _outbound_start(s, c, g, talk + hold, acw, now)
+
+
+cdef void _serve_task(State* s, int32_t w, int32_t g, float64_t now) noexcept nogil:
+    cdef int32_t c
+    cdef float64_t talk, acw
+    s.pending[w] -= 1
+    c = _new_call(s)
+    if c < 0:
+        return
+    talk = _sample(s, s.bg[SRC_OUTBOUND], s.out_talk_dist[w])
+    acw = _sample(s, s.bg[SRC_OUTBOUND], s.out_acw_dist[w])
+    s.outbound_done[s.p_cur * s.W + w] += 1
+    s.calls[c].k = 0
+    s.calls[c].l = 0
+    s.calls[c].counted = 0
+    _outbound_start(s, c, g, talk, acw, now)
+
+
+cdef void _dispatch_outbound(State* s, float64_t now) noexcept nogil:
+    """New outbound work: idle agents (group order, longest idle first) take what blending allows."""
+    cdef int32_t g
+    for g in range(s.G):
+        while s.idle_n[g] > 0 and _take_outbound(s, g, now, s.idle_n[g] - 1):
+            _idle_pop(s, g)
+
+
+cdef void _callback_offer(State* s, int32_t c, int64_t seq, float64_t now) noexcept nogil:
+    """The waiting caller is offered a callback; on acceptance it hangs up and joins the callback list."""
+    cdef Call* call = &s.calls[c]
+    cdef int32_t k = call.k
+    if call.state != CS_WAITING or call.offer_seq != seq:
+        return
+    if _uniform(s.bg[SRC_CALLBACK]) >= s.cb_accept[k]:
+        return
+    _unlink(s, c)
+    _queue_change(s, now, -1)
+    _lines_change(s, now, -1)
+    if call.counted:
+        s.callbacks[(call.p * s.K + k) * s.L + call.l] += 1
+    if s.log_on:
+        _log(s, call, OUT_CALLBACK, now, now - call.t_queue, -1)
+    call.state = CS_CALLBACK
+    call.t_queue = now              # the callback clock starts at acceptance
+    call.next = -1
+    call.prev = s.cb_tail[k]
+    if s.cb_tail[k] >= 0:
+        s.calls[s.cb_tail[k]].next = c
+    else:
+        s.cb_head[k] = c
+    s.cb_tail[k] = c
+    _dispatch_outbound(s, now)
 
 
 cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
@@ -570,6 +721,10 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
     if s.use_overflow and s.overflow_after_s[call.k] < INFINITY:
         call.overflow_seq = s.seq
         _push(s, now + s.overflow_after_s[call.k], EV_OVERFLOW, c)
+    call.offer_seq = -1
+    if call.leg == 0 and s.cb_offer_after_s[call.k] < INFINITY:
+        call.offer_seq = s.seq
+        _push(s, now + s.cb_offer_after_s[call.k], EV_CALLBACK_OFFER, c)
 
 
 cdef void _overflow(State* s, int32_t c, int64_t seq, float64_t now) noexcept nogil:
@@ -786,6 +941,9 @@ cdef void _service_end(State* s, int32_t c, float64_t now) noexcept nogil:
     cdef Call* call = &s.calls[c]
     cdef int32_t g = call.g
     cdef float64_t acw = call.acw_s
+    cdef bint quality = call.quality
+    if quality:
+        s.pending[0] += 1           # a quality call-back is due on this call
     if call.transfer_to >= 0:
         # the caller stays on the line and queues for the specialist type
         if call.counted:
@@ -807,6 +965,8 @@ cdef void _service_end(State* s, int32_t c, float64_t now) noexcept nogil:
         _push(s, now + acw, EV_ACW_END, g)
     else:
         _agent_free(s, g, now)
+    if quality:
+        _dispatch_outbound(s, now)
 
 
 cdef void _interval_start(State* s, int32_t p, float64_t now) noexcept nogil:
@@ -846,16 +1006,28 @@ cdef void _interval_start(State* s, int32_t p, float64_t now) noexcept nogil:
                     _unlink(s, c)
                     _queue_change(s, now, -1)
                     _answer(s, c, g, now)
-                else:
+                elif not _take_outbound(s, g, now, s.idle_n[g]):
                     _idle_push(s, g, now)
+    _add_campaign_tasks(s, p, now)
     if p + 1 < s.P:
         _push(s, (p + 1) * s.interval_s, EV_INTERVAL, p + 1)
+
+
+cdef void _add_campaign_tasks(State* s, int32_t p, float64_t now) noexcept nogil:
+    cdef int32_t w
+    cdef bint added = False
+    for w in range(s.W):
+        if s.campaign_calls[p * s.W + w] > 0:
+            s.pending[w] += s.campaign_calls[p * s.W + w]
+            added = True
+    if added:
+        _dispatch_outbound(s, now)
 
 
 cdef void _finish(State* s) noexcept nogil:
     """Close the last interval at the horizon and count calls still in the system."""
     cdef float64_t now = s.horizon_s
-    cdef int32_t g, c
+    cdef int32_t g, c, w
     cdef int64_t ix
     _lines_change(s, now, 0)
     _queue_change(s, now, 0)
@@ -869,6 +1041,10 @@ cdef void _finish(State* s) noexcept nogil:
                 s.in_ivr_end[ix] += 1
             else:
                 s.in_queue_end[ix] += 1
+        elif s.calls[c].counted and s.calls[c].state == CS_CALLBACK:
+            s.callbacks_end[(s.calls[c].p * s.K + s.calls[c].k) * s.L + s.calls[c].l] += 1
+    for w in range(s.W):
+        s.outbound_end[w] = s.pending[w]
 
 
 cdef void _loop(State* s) noexcept nogil:
@@ -882,6 +1058,7 @@ cdef void _loop(State* s) noexcept nogil:
         s.present[g] = s.headcount[g]
         for st in range(s.headcount[g]):
             _idle_push(s, g, 0.0)
+    _add_campaign_tasks(s, 0, 0.0)
     for st in range(s.S):
         _schedule_arrival(s, st, 0.0)
     if s.P > 1:
@@ -905,6 +1082,8 @@ cdef void _loop(State* s) noexcept nogil:
             _retry(s, ev.id, ev.t)
         elif ev.kind == EV_OVERFLOW:
             _overflow(s, ev.id, ev.seq, ev.t)
+        elif ev.kind == EV_CALLBACK_OFFER:
+            _callback_offer(s, ev.id, ev.seq, ev.t)
         else:
             _interval_start(s, ev.id, ev.t)
     _finish(s)
@@ -1006,6 +1185,17 @@ def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=Fa
     s.reserve_type = _i32(i32(cs.reserve_type))
     s.weight = _f64(f64(cs.weight))
     s.service_mean_s = _f64(f64(cs.service_mean_s))
+    s.cb_offer_after_s = _f64(f64(cs.cb_offer_after_s))
+    s.cb_accept = _f64(f64(cs.cb_accept))
+    s.cb_within_s = _f64(f64(cs.cb_within_s))
+    s.quality_share = _f64(f64(cs.quality_share))
+    s.W = cs.n_tasks
+    s.out_groups = _i32(i32(cs.out_groups))
+    s.out_talk_dist = _i32(i32(cs.out_talk_dist))
+    s.out_acw_dist = _i32(i32(cs.out_acw_dist))
+    s.campaign_calls = _i32(i32(cs.campaign_calls))
+    s.blend_max_queue = cs.blend_max_queue
+    s.blend_min_idle = cs.blend_min_idle
     s.tg_ptr = _i32(i32(cs.type_groups_ptr))
     s.tg_group = _i32(i32(cs.type_groups))
     s.tg_level = _i32(i32(cs.type_groups_level))
@@ -1021,14 +1211,18 @@ def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=Fa
     for name in ("offered", "blocked", "contained", "ivr_abandoned", "queued",
                  "abandoned", "abandoned_short", "in_ivr_end", "in_queue_end",
                  "redials", "repeats", "unresolved", "transferred",
-                 "transfer_answered", "transfer_abandoned"):
+                 "transfer_answered", "transfer_abandoned", "callbacks", "callbacks_done",
+                 "callbacks_within", "callbacks_end"):
         out[name] = np.zeros(shape_pkl, dtype=np.int64)
     out["abandon_wait_s"] = np.zeros(shape_pkl, dtype=np.float64)
+    out["callback_wait_s"] = np.zeros(shape_pkl, dtype=np.float64)
+    out["outbound_done"] = np.zeros((P, cs.n_tasks), dtype=np.int64)
+    out["outbound_end"] = np.zeros(cs.n_tasks, dtype=np.int64)
     for name in ("answered", "answered_within", "held"):
         out[name] = np.zeros(shape_pklg, dtype=np.int64)
     for name in ("wait_s", "wait_max_s", "talk_s", "hold_s", "acw_s"):
         out[name] = np.zeros(shape_pklg, dtype=np.float64)
-    for name in ("staffed_s", "service_busy_s", "acw_busy_s"):
+    for name in ("staffed_s", "service_busy_s", "acw_busy_s", "outbound_busy_s"):
         out[name] = np.zeros((P, G), dtype=np.float64)
     out["lines_s"] = np.zeros(P, dtype=np.float64)
     out["queue_s"] = np.zeros(P, dtype=np.float64)
@@ -1043,6 +1237,11 @@ def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=Fa
     s.unresolved = _i64(out["unresolved"]); s.transferred = _i64(out["transferred"])
     s.transfer_answered = _i64(out["transfer_answered"])
     s.transfer_abandoned = _i64(out["transfer_abandoned"])
+    s.callbacks = _i64(out["callbacks"]); s.callbacks_done = _i64(out["callbacks_done"])
+    s.callbacks_within = _i64(out["callbacks_within"]); s.callbacks_end = _i64(out["callbacks_end"])
+    s.callback_wait_s = _f64(out["callback_wait_s"])
+    s.outbound_done = _i64(out["outbound_done"]); s.outbound_end = _i64(out["outbound_end"])
+    s.outbound_busy_s = _f64(out["outbound_busy_s"])
     s.abandon_wait_s = _f64(out["abandon_wait_s"])
     s.answered = _i64(out["answered"]); s.answered_within = _i64(out["answered_within"])
     s.held = _i64(out["held"])
@@ -1074,6 +1273,9 @@ def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=Fa
         s.calls = <Call*>malloc(s.calls_cap * sizeof(Call))
         s.q_head = <int32_t*>malloc(K * L * sizeof(int32_t))
         s.q_tail = <int32_t*>malloc(K * L * sizeof(int32_t))
+        s.cb_head = <int32_t*>malloc(K * sizeof(int32_t))
+        s.cb_tail = <int32_t*>malloc(K * sizeof(int32_t))
+        s.pending = <int64_t*>malloc(max(s.W, 1) * sizeof(int64_t))
         s.arr_t = <float64_t*>malloc(max(S, 1) * sizeof(float64_t))
         s.arr_p = <int32_t*>malloc(max(S, 1) * sizeof(int32_t))
         s.idle_cap = max(1, int(np.max(cs.headcount)) + 1 if cs.headcount.size else 1)
@@ -1090,7 +1292,8 @@ def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=Fa
                 or s.calls == NULL or s.q_head == NULL or s.q_tail == NULL
                 or s.arr_t == NULL or s.arr_p == NULL or s.idle_t == NULL
                 or s.idle_head == NULL or s.idle_n == NULL or s.present == NULL
-                or s.pending_leave == NULL or s.staff_t == NULL or s.log == NULL):
+                or s.pending_leave == NULL or s.staff_t == NULL or s.log == NULL
+                or s.cb_head == NULL or s.cb_tail == NULL or s.pending == NULL):
             raise MemoryError("simcc kernel: cannot allocate its state")
         for i in range(S):
             s.bg_arrival[i] = <bitgen_t*>PyCapsule_GetPointer(arrival_bitgens[i].capsule, "BitGenerator")
@@ -1112,6 +1315,11 @@ def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=Fa
         for i in range(K * L):
             s.q_head[i] = -1
             s.q_tail[i] = -1
+        for i in range(K):
+            s.cb_head[i] = -1
+            s.cb_tail[i] = -1
+        for i in range(s.W):
+            s.pending[i] = 0
         for g in range(G):
             s.idle_head[g] = 0
             s.idle_n[g] = 0
@@ -1137,4 +1345,5 @@ def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=Fa
         free(s.q_head); free(s.q_tail); free(s.arr_t); free(s.arr_p)
         free(s.idle_t); free(s.idle_head); free(s.idle_n); free(s.present)
         free(s.pending_leave); free(s.staff_t); free(s.log)
+        free(s.cb_head); free(s.cb_tail); free(s.pending)
     return out

@@ -75,6 +75,17 @@ class CompiledScenario:
     reserve_type: np.ndarray          # [G] -1 = none
     weight: np.ndarray                # [K, L] waiting cost weight (weighted_wait)
     service_mean_s: np.ndarray        # [K, G] mean talk + hold
+    cb_offer_after_s: np.ndarray      # [K] inf = no callback offer
+    cb_accept: np.ndarray             # [K]
+    cb_within_s: np.ndarray           # [K]
+    quality_share: np.ndarray         # [K]
+    n_tasks: int                      # W outbound task types: quality, then campaigns
+    out_groups: np.ndarray            # [W, G]
+    out_talk_dist: np.ndarray         # [W]
+    out_acw_dist: np.ndarray          # [W]
+    campaign_calls: np.ndarray        # [P, W]
+    blend_max_queue: int
+    blend_min_idle: int
     type_groups_ptr: np.ndarray       # [K+1]
     type_groups: np.ndarray
     type_groups_level: np.ndarray
@@ -272,7 +283,7 @@ def compile_scenario(s: sc.Scenario) -> CompiledScenario:
     reserve_n = np.zeros(G, dtype=np.int32)
     reserve_tier = np.full(G, -1, dtype=np.int32)
     reserve_type = np.full(G, -1, dtype=np.int32)
-    gnames = [g.name for g in groups]
+    gnames = [g.name for g in groups]  # noqa: F841 - also used below
     for rv in r.reserve:
         g = gnames.index(rv.group)
         reserve_n[g] = rv.agents
@@ -287,6 +298,35 @@ def compile_scenario(s: sc.Scenario) -> CompiledScenario:
             hold_mean = sc.dist_mean(hold_spec) if hold_spec is not None else 0.0
             service_mean[k, g] = max(talk_mean + hold_prob[k, g] * hold_mean, 1e-9)
 
+    cb_offer = np.full(K, np.inf)
+    cb_accept = np.zeros(K)
+    cb_within = np.full(K, np.inf)
+    for k, name in enumerate(types):
+        cb = s.call_types[name].callback
+        if cb is not None:
+            cb_offer[k], cb_accept[k], cb_within[k] = cb.offer_after_s, cb.accept_prob, cb.within_s
+    o = s.outbound
+    W = 1 + len(o.campaigns)
+    gnames = [g.name for g in groups]
+    quality_share = np.zeros(K)
+    out_groups = np.zeros((W, G), dtype=np.int32)
+    out_talk = np.zeros(W, dtype=np.int32)
+    out_acw = np.zeros(W, dtype=np.int32)
+    campaign_calls = np.zeros((P, W), dtype=np.int32)
+    if o.quality is not None:
+        for name, share in o.quality.share.items():
+            quality_share[types.index(name)] = share
+        for name in o.quality.groups:
+            out_groups[0, gnames.index(name)] = 1
+        out_talk[0] = table.add(o.quality.talk)
+        out_acw[0] = table.add(o.quality.acw)
+    for w, c in enumerate(o.campaigns, start=1):
+        for name in c.groups:
+            out_groups[w, gnames.index(name)] = 1
+        out_talk[w] = table.add(c.talk)
+        out_acw[w] = table.add(c.acw)
+        campaign_calls[:, w] = c.calls if isinstance(c.calls, list) else [c.calls] * P
+
     rows = np.array(table.rows, dtype=object)
     return CompiledScenario(
         n_intervals=P, n_types=K, n_tiers=L, n_groups=G, n_streams=S,
@@ -298,6 +338,9 @@ def compile_scenario(s: sc.Scenario) -> CompiledScenario:
         use_overflow=int("overflow" in names), use_reserve=int("reserve" in names),
         overflow_after_s=overflow_after, primary_level=primary, reserve_n=reserve_n,
         reserve_tier=reserve_tier, reserve_type=reserve_type, weight=weight, service_mean_s=service_mean,
+        cb_offer_after_s=cb_offer, cb_accept=cb_accept, cb_within_s=cb_within, quality_share=quality_share,
+        n_tasks=W, out_groups=out_groups, out_talk_dist=out_talk, out_acw_dist=out_acw,
+        campaign_calls=campaign_calls, blend_max_queue=o.max_queue, blend_min_idle=o.min_idle,
         volume_cv=s.volume_cv,
         stream_rate=stream_rate, stream_entry=stream_entry, stream_tier_cum=stream_tier_cum,
         ivr_time_dist=ivr_time, ivr_cut_contained=cut_contained, ivr_cut_hangup=cut_hangup,

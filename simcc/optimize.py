@@ -15,19 +15,31 @@ and the comparison between them is not blurred by sampling noise.
 
 The confidence rule
 -------------------
-An interval meets a "at least" line (service level) when the one-sided lower
+An interval meets an "at least" line (service level) when a one-sided lower
 confidence bound of its mean over replications is at least the target, and an
 "at most" line (abandonment, occupancy, blocking) when the one-sided upper
 bound is at most the target::
 
-    bound = mean -/+ t(confidence, R - 1) * sd / sqrt(R)
+    bound = mean -/+ t(level, R - 1) * sd / sqrt(R)
 
-so that, with ``confidence=0.95``, "the interval's expected service level is
-at least the target" holds with 95% confidence. ``confidence=None`` uses the
-plain mean (what an Erlang calculator states, but then a fresh seed misses
-the target in about half of the tight intervals). Per-interval KPIs are the
-ones of :meth:`simcc.Result.by_interval`: calls counted in the interval they
-arrive in, service level as defined by the scenario's SLA block.
+By default (``joint=True``) the statement covers the whole day at once: with
+``confidence=0.95``, m interval checks (intervals x SLA lines) are each made
+at ``level = 1 - 0.05 / m`` (Bonferroni), so "every interval meets every
+target in expectation" holds with 95% confidence. ``joint=False`` makes each
+interval's check at 95% on its own (about one interval in twenty may then
+miss its target in expectation); ``confidence=None`` compares plain means
+(what an Erlang calculator states, but a fresh seed then misses the target in
+about half of the tight intervals). Per-interval KPIs are those of
+:meth:`simcc.Result.by_interval`: calls counted in the interval they arrive
+in, the service level as defined by the scenario's SLA block.
+
+Common random numbers are only partly synchronised across candidates: the
+kernel draws talk, HOLD and ACW times in the order calls are answered, so one
+agent more or fewer at 09:00 re-deals those times for the rest of the day.
+Arrivals, IVR and patience stay synchronised. The search therefore judges
+every candidate on the whole day, and :meth:`StaffingPlan.one_fewer_where`
+says whether one agent fewer fails at the interval itself or only at a
+distant, marginal interval.
 """
 from __future__ import annotations
 
@@ -117,7 +129,9 @@ class AgentLoad:
     ``calls`` excludes calls contained in or abandoned in the IVR; ``aht_s`` is
     the call-weighted talk + HOLD share x HOLD time + ACW of the call types'
     defaults; ``patience_s`` the call-weighted mean patience (``inf`` when most
-    callers never hang up); ``calls_by_type`` is [P, K].
+    callers never hang up); ``calls_by_type`` is [P, K]. Redials, repeat
+    calls, transfers, callbacks and outbound work are not in it (the
+    simulation has them).
     """
 
     calls: np.ndarray
@@ -397,8 +411,12 @@ class StaffingPlan:
         The one-sided bound the rule compared with the target, per line.
     passed : ndarray [P] of bool
     one_fewer : list
-        Per interval: ``None`` not checked, ``"floor"`` no group could lose an
-        agent, else a dict ``{group: failing reason or "" if it passed}``.
+        Per interval checked by the descent: ``{group: {"fails_at": q, "time":
+        "HH:MM", "reason": "service level"}}``, where the plan with one agent
+        fewer in that group first fails (interval ``q``; ``fails_at`` None and
+        reason "at floor" when the group cannot lose an agent); ``None`` when
+        not checked. A removal that passed was kept, so every checked entry
+        fails.
     measured : ndarray [P] of bool
         False for warm-up intervals (held at the Erlang answer, not searched).
     scenario : Scenario
@@ -428,6 +446,8 @@ class StaffingPlan:
     evaluations: int
     engine: str = "kernel"
     history: list = field(default_factory=list)
+    check_level: float | None = None      # the one-sided level of each interval check (Bonferroni when joint)
+    n_checks: int = 1
 
     @property
     def interval_s(self) -> float:
@@ -460,17 +480,36 @@ class StaffingPlan:
     @property
     def rule(self) -> str:
         """The confidence rule in words (printed with every plan)."""
-        return _rule_text(self.targets, self.confidence, self.replications, self.seed)
+        return _rule_text(self.targets, self.confidence, self.replications, self.seed, self.check_level,
+                          self.n_checks)
 
     def one_fewer_fails(self) -> list:
-        """Per interval: True if removing any one agent (from any group that has one to spare) fails,
-        False if some removal still passed, None if not checked or at the floor."""
+        """Per interval: True when one agent fewer (in any group) fails some interval, None if not checked."""
+        return [None if not x else True for x in self.one_fewer]
+
+    def one_fewer_where(self) -> list:
+        """Per interval: where one agent fewer fails, in words.
+
+        ``"here"``: every removal fails in this interval or the next (through
+        the queue carried over); ``"elsewhere"``: some removal still meets the
+        targets here and in the next interval but tips a marginal interval
+        later in the day. That is sampling noise, not queue carry-over: the
+        simulation deals talk, HOLD and ACW times in the order calls are
+        answered, so one agent fewer re-deals them for the rest of the day.
+        ``"floor"``: no group can lose an agent; None: not checked.
+        """
         out = []
-        for x in self.one_fewer:
-            if not isinstance(x, dict) or not x:
+        for p, x in enumerate(self.one_fewer):
+            if not x:
                 out.append(None)
+                continue
+            qs = [v["fails_at"] for v in x.values() if v["fails_at"] is not None]
+            if not qs:
+                out.append("floor")
+            elif all(q <= p + 1 for q in qs):
+                out.append("here")
             else:
-                out.append(all(v != "" for v in x.values()))
+                out.append("elsewhere")
         return out
 
     def table(self) -> dict[str, list]:
@@ -493,6 +532,7 @@ class StaffingPlan:
             cols[f"{k}_ci_high"] = hi.tolist()
         cols["passed"] = [bool(x) for x in self.passed]
         cols["one_fewer_fails"] = self.one_fewer_fails()
+        cols["one_fewer_fails_where"] = self.one_fewer_where()
         cols["measured"] = [bool(x) for x in self.measured]
         return cols
 
@@ -516,6 +556,7 @@ class StaffingPlan:
             "seed": self.seed,
             "replications": self.replications,
             "confidence": self.confidence,
+            "check_level": self.check_level,
             "evaluations": self.evaluations,
             "agent_hours": self.agent_hours,
             "scheduled_agent_hours": self.scheduled_agent_hours,
@@ -541,7 +582,7 @@ class StaffingPlan:
         reps = replications or self.replications
         res = simulate(self.scenario, seed=seed, replications=reps, engine=engine or self.engine)
         iv = res.intervals
-        strict = _check(iv, self.targets, self.confidence, self.measured)
+        strict = _check(iv, self.targets, self.check_level, self.measured)
         mean_ok = _check(iv, self.targets, None, self.measured)
         return Verification(seed, reps, res, ~strict, ~mean_ok, res.sla_report())
 
@@ -567,7 +608,7 @@ def _check(iv, targets, confidence, measured) -> np.ndarray:
     return fail & measured
 
 
-def _rule_text(targets, confidence, replications, seed) -> str:
+def _rule_text(targets, confidence, replications, seed, level=None, n_checks=1) -> str:
     parts = []
     if targets.get("service_level") is not None:
         parts.append(f"service level >= {100 * targets['service_level']:g}% within {targets['within_s']:g} s")
@@ -576,12 +617,16 @@ def _rule_text(targets, confidence, replications, seed) -> str:
     if targets.get("occupancy_max") is not None:
         parts.append(f"occupancy <= {100 * targets['occupancy_max']:g}%")
     lines = "; ".join(parts)
+    level = confidence if level is None else level
     if confidence is None:
         how = f"on the mean of {replications} replications"
+    elif level != confidence:
+        how = (f"with {100 * confidence:g}% confidence for all {n_checks} interval checks at once (Bonferroni: "
+               f"each one-sided bound at {100 * level:.4g}% over {replications} replications must meet its target)")
     else:
-        how = (f"with {100 * confidence:g}% confidence: the one-sided {100 * confidence:g}% confidence bound "
-               f"over {replications} replications must meet each target")
-    return f"every interval: {lines}, {how} (seed {seed}, common random numbers for every candidate)"
+        how = (f"with {100 * confidence:g}% confidence in each interval (the one-sided {100 * confidence:g}% "
+               f"bound over {replications} replications must meet each target)")
+    return f"every interval: {lines}, {how}; seed {seed}, common random numbers for every candidate"
 
 
 def _hhmm(seconds: float) -> str:
@@ -683,33 +728,33 @@ class _ErlangCurves:
 
 def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s: float | None = None,
           abandon_max: float | None | str = SCENARIO, occupancy_max: float | None = None, *,
-          seed: int = 1, replications: int = 20, confidence: float | None = 0.95, engine: str = "kernel",
-          verify: bool | Sequence[int] = True, max_evaluations: int = 1000, trim_rounds: int = 4,
+          seed: int = 1, replications: int = 20, confidence: float | None = 0.95, joint: bool = True,
+          engine: str = "kernel", verify: bool | Sequence[int] = True, max_evaluations: int = 1000,
           progress: Callable[[int], None] | None = None) -> StaffingPlan:
     """The fewest agents per interval and group that meet the targets in every interval.
 
     Method (all simulations use the same ``seed`` and ``replications``, so
-    every candidate sees the same callers):
+    every candidate sees the same callers; the day is always simulated as a
+    whole, because intervals interact through the queue carried over):
 
     1. **Start** at the per-interval Erlang A answer for the center pooled
        into one queue (Erlang C where callers never hang up), split across
        groups in proportion to the scenario's headcount in that interval,
        keeping at least one agent in a group the scenario staffs then.
        Warm-up intervals are held at this answer and not searched.
-    2. **Repair**: simulate the whole day; in every failing interval add an
-       agent (to the group whose call types are furthest short of the
-       targets, weighted by skill level; ties to the busiest group). The step
-       doubles while an interval keeps failing. Repeat until every interval
-       passes: intervals interact through the queue carried over, so the day
-       is always simulated as a whole.
-    3. **Trim**: remove one agent (from the least busy group) in every other
-       interval at once, keep the removals whose interval and the next one
-       still pass, then the other half; repeat (repairing if the combination
-       fails) until no removal is accepted.
-    4. **Verify** (``verify=True``, or a list of intervals): in time order,
-       remove one agent from each group in turn in each interval and simulate
-       the day; a removal that passes everywhere is kept. The plan records,
-       per interval and group, which line the one-fewer plan fails.
+    2. **Repair**: in every failing interval add agents: as many as the
+       interval's Erlang curve, shifted to pass through the simulated value,
+       says are missing (at least one; doubling if an interval keeps
+       failing), given to the groups whose call types are furthest short of
+       the targets (weighted by 1 / skill level; else the busiest group).
+       Repeat until every interval passes.
+    3. **Descend and verify** (``verify=True``, or a list of intervals): in
+       time order, take one agent from each group in turn (least busy first)
+       and simulate the day; a removal after which every interval still
+       passes is kept and the interval is tried again. When no removal
+       passes, the plan records, per group, where the day with one agent
+       fewer first fails. Time order makes one pass enough: a change at p
+       moves only p and later intervals.
 
     Parameters
     ----------
@@ -727,6 +772,10 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
         The common random numbers; ``replications`` >= 2 with a confidence.
     confidence : float or None
         One-sided confidence of the rule (module docs); None: plain means.
+    joint : bool
+        Make the confidence hold for all intervals and lines at once
+        (Bonferroni: each of the m interval-line checks at ``1 - (1 -
+        confidence) / m``) instead of for each interval on its own.
     engine : str
     verify : bool or sequence of int
         Check (and improve) minimality interval by interval: True for every
@@ -799,7 +848,11 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
             shares = day_share
         start[p] = _split(int(base_line.erlang_a[p]), shares, floor[p])
 
-    E = _Evaluator(base, seed, int(replications), engine, confidence, target, amax, occ, measured, progress)
+    n_checks = int(measured.sum()) * sum(v is not None for v in (target, amax, occ))
+    level = confidence
+    if confidence is not None and joint and n_checks > 1:
+        level = 1 - (1 - confidence) / n_checks
+    E = _Evaluator(base, seed, int(replications), engine, level, target, amax, occ, measured, progress)
     history: list = []
 
     def note(stage, ev):
@@ -841,90 +894,50 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
     note("start", ev)
     x, ev = repair(x, ev)
 
-    # trim: remove one agent in every other interval at once (a few rounds; the verify pass is exact)
-    tried: list[set] = [set() for _ in range(P)]   # groups whose removal failed in this round's context
-
-    def removable(p):
-        return [g for g in E.groups_to_remove(ev, p, x, floor) if g not in tried[p]]
-
-    for _ in range(trim_rounds):
-        if ev.fail.any() or E.count >= max_evaluations:
-            break
-        cands = [p for p in range(P) if measured[p] and removable(p)]
-        if not cands:
-            break
-        accepted = []
-        for parity in (0, 1):
-            sub = [p for p in cands if p % 2 == parity]
-            if not sub or E.count >= max_evaluations:
-                continue
-            trial = x.copy()
-            moves = {p: removable(p)[0] for p in sub}
-            for p, g in moves.items():
-                trial[p, g] -= 1
-            ev2 = E(trial)
-            for p, g in moves.items():
-                # a removal at p shows in p and in p + 1 (not in the subset, so nobody else's removal)
-                if not ev2.fail[p] and not (p + 1 < P and ev2.fail[p + 1]):
-                    accepted.append((p, g))
-                else:
-                    tried[p].add(g)
-        if not accepted:
-            continue
-        x2 = x.copy()
-        for p, g in accepted:
-            x2[p, g] -= 1
-        ev2 = E(x2)
-        if ev2.fail.any():
-            # the combination interacts: take back the removals next to a failing interval
-            bad = set(np.flatnonzero(ev2.fail).tolist())
-            undo = [(p, g) for p, g in accepted if p in bad or p + 1 in bad]
-            for p, g in undo:
-                x2[p, g] += 1
-                tried[p].add(g)
-            accepted = [m for m in accepted if m not in undo]
-            ev2 = E(x2)
-            if ev2.fail.any():
-                x2, ev2 = repair(x2, ev2)
-        if accepted:                         # the day changed: every removal may be tried again
-            for t in tried:
-                t.clear()
-        x, ev = x2, ev2
-        note("trim", ev)
-
-    # verify minimality interval by interval (time order: a removal only affects later intervals)
+    # descend and verify, interval by interval in time order (a change at p only affects p and later)
     one_fewer: list = [None] * P
     if verify is not False and verify is not None:
-        check = range(P) if verify is True else sorted({int(p) for p in verify})
+        check = list(range(P)) if verify is True else sorted({int(p) for p in verify})
         for p in check:
-            if not measured[p]:
-                continue
             if not 0 <= p < P:
                 raise ValueError(f"verify: interval {p} is outside 0..{P - 1}")
-            while True:
-                groups = E.groups_to_remove(ev, p, x, floor)
-                if not groups:
-                    one_fewer[p] = one_fewer[p] or "floor"
-                    break
-                outcome = {}
-                improved = False
-                for g in groups:
-                    trial = x.copy()
-                    trial[p, g] -= 1
-                    ev2 = E(trial)
-                    if not ev2.fail.any():
-                        x, ev = trial, ev2
-                        note("verify", ev)
-                        improved = True
+        check = [p for p in check if measured[p]]
+        changed_at: list = []           # intervals where a removal was kept, in order
+        checked_when: dict = {}         # interval -> len(changed_at) when its check finished
+        while check and E.count < max_evaluations:
+            for p in check:
+                while E.count < max_evaluations:
+                    outcome = {}
+                    improved = False
+                    for g in E.groups_to_remove(ev, p, x, floor):
+                        trial = x.copy()
+                        trial[p, g] -= 1
+                        ev2 = E(trial)
+                        if not ev2.fail.any():
+                            x, ev = trial, ev2
+                            changed_at.append(p)
+                            note("descend", ev)
+                            improved = True
+                            break
+                        q = int(np.flatnonzero(ev2.fail)[0])
+                        outcome[base.groups[g].name] = {"fails_at": q, "time": _hhmm(q * base.interval_s),
+                                                        "reason": ev2.reason[q]}
+                    if not improved:
+                        for g in range(G):
+                            if x[p, g] <= floor[p, g]:
+                                outcome[base.groups[g].name] = {"fails_at": None, "time": "", "reason": "at floor"}
+                        one_fewer[p] = outcome
+                        checked_when[p] = len(changed_at)
                         break
-                    q = int(np.flatnonzero(ev2.fail)[0])
-                    outcome[base.groups[g].name] = f"{_hhmm(q * base.interval_s)} {ev2.reason[q]}"
-                if not improved:
-                    for g in range(G):
-                        if x[p, g] <= floor[p, g]:
-                            outcome.setdefault(base.groups[g].name, "at floor")
-                    one_fewer[p] = outcome
-                    break
+            # a check is stale if a later kept removal could have moved the interval where it failed
+            # (noise, since the random numbers are re-dealt after a change): check those again
+            check = []
+            for p, when in checked_when.items():
+                qs = [v["fails_at"] for v in (one_fewer[p] or {}).values() if v["fails_at"] is not None]
+                if qs and any(c <= max(qs) for c in changed_at[when:]):
+                    check.append(p)
+                    checked_when[p] = len(changed_at)
+            check.sort()
 
     res = ev.result
     iv_m, iv_lo, iv_hi = mean_ci(res.intervals)
@@ -936,7 +949,7 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
         erlang_c=base_line.erlang_c, scheduled=scheduled_pg.sum(axis=1), kpis=kpis, bound=bound,
         passed=~ev.fail, one_fewer=one_fewer, measured=measured, scenario=E.scenario(x), source=scenario,
         result=res, targets=targets, seed=seed, replications=int(replications), confidence=confidence,
-        evaluations=E.count, engine=engine, history=history)
+        evaluations=E.count, engine=engine, history=history, check_level=level, n_checks=n_checks)
 
 
 # --------------------------------------------------------------------------
@@ -946,18 +959,21 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
 class TrunkPlan:
     """What :func:`trunks` found.
 
-    ``lines`` is the fewest trunk lines whose blocking meets the target in
-    every interval (by the confidence rule); ``e1_groups = ceil(lines / 30)``.
-    ``erlang_b_lines`` is Erlang B on the busiest interval: offered load =
-    its arrival rate x the mean time a call holds a line there (IVR + wait +
-    talk + HOLD, measured by simulating with unlimited lines; Little's law).
+    ``lines`` is the fewest trunk lines whose blocking in the busiest
+    interval meets the target (by the confidence rule); ``e1_groups =
+    ceil(lines / 30)``. ``erlang_b_lines`` is Erlang B on that interval: the
+    offered load is the mean number of calls holding a line there when lines
+    are unlimited (Little's law: arrival rate x time a call holds a line,
+    IVR + wait + talk + HOLD), and ``holding_time_s`` that time per call.
     """
 
     lines: int
     e1_groups: int
     blocking_max: float
-    blocking: tuple                 # (mean, ci_low, ci_high) per interval at `lines`
+    blocking: tuple                   # (mean, ci_low, ci_high) per interval at `lines`
     blocking_one_fewer: tuple | None  # the same at lines - 1 (None when lines == 0)
+    bound: float                      # the rule's bound at the busiest interval, at `lines`
+    bound_one_fewer: float | None
     busiest_interval: int
     offered_erlangs: float
     holding_time_s: float
@@ -976,7 +992,8 @@ class TrunkPlan:
     def rule(self) -> str:
         how = ("on the mean" if self.confidence is None else
                f"with {100 * self.confidence:g}% confidence (one-sided upper bound)")
-        return (f"blocking <= {100 * self.blocking_max:g}% in every interval {how} over {self.replications} "
+        return (f"blocking <= {100 * self.blocking_max:g}% in the busiest interval "
+                f"({_hhmm(self.busiest_interval * self.scenario.interval_s)}) {how} over {self.replications} "
                 f"replications (seed {self.seed}, common random numbers)")
 
     def summary(self) -> dict:
@@ -985,9 +1002,11 @@ class TrunkPlan:
             "lines": self.lines, "e1_groups": self.e1_groups, "blocking_max": self.blocking_max,
             "busiest_interval": _hhmm(p * self.scenario.interval_s),
             "blocking_at_busiest": float(self.blocking[0][p]),
-            "worst_blocking": float(np.nanmax(self.blocking[0])) if len(self.blocking[0]) else 0.0,
-            "worst_blocking_one_fewer": (None if self.blocking_one_fewer is None
-                                         else float(np.nanmax(self.blocking_one_fewer[0]))),
+            "bound_at_busiest": self.bound,
+            "blocking_at_busiest_one_fewer": (None if self.blocking_one_fewer is None
+                                              else float(self.blocking_one_fewer[0][p])),
+            "bound_at_busiest_one_fewer": self.bound_one_fewer,
+            "worst_interval_blocking": float(np.nanmax(self.blocking[0])) if len(self.blocking[0]) else 0.0,
             "offered_erlangs": self.offered_erlangs, "holding_time_s": self.holding_time_s,
             "erlang_b_lines": self.erlang_b_lines, "erlang_b_e1_groups": self.erlang_b_e1_groups,
             "peak_lines_unlimited": self.peak_lines_unlimited, "scenario_trunks": self.scenario_trunks,
@@ -1002,75 +1021,91 @@ class TrunkPlan:
 def trunks(scenario: Scenario, blocking_max: float | None | str = SCENARIO, *, seed: int = 1,
            replications: int = 20, confidence: float | None = 0.95, engine: str = "kernel",
            progress: Callable[[int], None] | None = None) -> TrunkPlan:
-    """The fewest trunk lines that keep blocking under ``blocking_max`` in every interval.
+    """The fewest trunk lines that keep blocking in the busiest interval under ``blocking_max``.
 
-    Bisection on the line count with common random numbers, between 0 and
-    the most lines ever busy with unlimited lines (same seed: that count
-    blocks nobody). The agents are the scenario's: size agents first (e.g.
+    The busiest interval is the one with the most calls holding lines when
+    lines are unlimited (simulated with the same seed). Then bisection on the
+    line count, with common random numbers, between 0 and the most lines ever
+    busy with unlimited lines (with the same seed, that count blocks nobody).
+    The agents are the scenario's: size agents first (for example
     ``trunks(staff(s).scenario)``), because waiting callers hold lines too.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    blocking_max : float
+        Largest blocking share (0.01 for 1%); default from the scenario's
+        SLA block, else 1%.
+    seed, replications, confidence, engine, progress
+        As for :func:`staff`.
+
+    Returns
+    -------
+    TrunkPlan
 
     Examples
     --------
     >>> import simcc
     >>> s = simcc.textbook.erlang(arrival_rate=25 / 180, mean_talk_s=180, agents=80, hours=2)
-    >>> t = trunks(s, 0.01, replications=5)
-    >>> t.erlang_b_lines, abs(t.lines - t.erlang_b_lines) <= 3
-    (36, True)
+    >>> t = trunks(s, 0.01, replications=10, confidence=None)
+    >>> t.erlang_b_lines, abs(t.lines - t.erlang_b_lines) <= 2, t.e1_groups
+    (36, True, 2)
     """
     bmax = _resolve(blocking_max, (scenario.sla.blocking_max_pct or 1.0) / 100, "blocking_max")
     if bmax is None:
         raise ValueError("give blocking_max (a share, e.g. 0.01)")
-    if confidence is not None and replications < 2:
-        raise ValueError("a confidence bound needs at least 2 replications (or confidence=None)")
+    if confidence is not None:
+        confidence = float(confidence)
+        if not 0.5 <= confidence < 1:
+            raise ValueError(f"confidence must be in [0.5, 1) or None, not {confidence!r}")
+        if replications < 2:
+            raise ValueError("a confidence bound needs at least 2 replications (or confidence=None)")
     P = scenario.n_intervals
     measured = np.arange(P) * scenario.interval_s >= scenario.warmup_minutes * 60.0
     count = 0
     cache: dict = {}
 
-    def run(lines):
+    def sim(scn):
         nonlocal count
-        if lines in cache:
-            return cache[lines]
-        scn = scenario.with_changes(trunks=lines)
         res = simulate(scn, seed=seed, replications=replications, engine=engine)
         count += 1
         if progress is not None:
             progress(count)
-        b = res.intervals[:, :, _K["blocking_rate"]]
-        m, lo, hi = mean_ci(b)
-        ub = _bounds(b, confidence)[2]
-        ok = bool(np.all(np.nan_to_num(ub[measured], nan=0.0) <= bmax + 1e-12))
-        cache[lines] = (ok, res, (m, lo, hi))
-        return cache[lines]
+        return res
 
-    unlimited = simulate(scenario.with_changes(trunks=None), seed=seed, replications=replications, engine=engine)
-    count += 1
+    unlimited = sim(scenario.with_changes(trunks=None))
     iv = unlimited.by_interval()
-    peak = int(np.max(unlimited.totals["lines_peak"])) if "lines_peak" in unlimited.totals else int(np.nanmax(iv["lines_peak"]))
-    lines_mean = np.where(measured, np.nan_to_num(iv["lines_mean"]), -1.0)
-    busiest = int(np.argmax(lines_mean))
+    peak = int(np.max(unlimited.totals["lines_peak"])) if "lines_peak" in unlimited.totals \
+        else int(np.nanmax(iv["lines_peak"]))
+    busiest = int(np.argmax(np.where(measured, np.nan_to_num(iv["lines_mean"]), -1.0)))
     offered = float(iv["offered"][busiest])
-    a = float(iv["lines_mean"][busiest])        # Erlangs carried with no blocking = offered load of the lines
+    a = float(iv["lines_mean"][busiest])        # Erlangs carried with no blocking = load offered to the lines
     holding = a * scenario.interval_s / offered if offered > 0 else 0.0
     eb = erl.erlang_b_lines(a, bmax) if a > 0 else 0
 
-    lo, hi = 0, max(peak, 1)
-    if run(0)[0]:
-        hi = 0
-    else:
-        while not run(hi)[0]:        # CRN makes `peak` block nobody; guard anyway
-            lo, hi = hi, 2 * hi
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if run(mid)[0]:
-                hi = mid
-            else:
-                lo = mid
-    ok, res, blocking = run(hi)
-    fewer = run(hi - 1)[2] if hi > 0 else None
+    def run(lines):
+        if lines not in cache:
+            res = sim(scenario.with_changes(trunks=lines))
+            b = res.intervals[:, :, _K["blocking_rate"]]
+            ub = float(np.nan_to_num(_bounds(b[:, busiest:busiest + 1], confidence)[2][0], nan=0.0))
+            cache[lines] = (ub <= bmax + 1e-12, res, mean_ci(b), ub)
+        return cache[lines]
+
+    lo, hi = -1, max(peak, 1)
+    while not run(hi)[0]:            # with CRN `peak` blocks nobody; guard anyway
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if run(mid)[0]:
+            hi = mid
+        else:
+            lo = mid
+    _, res, blocking, ub = run(hi)
+    fewer = run(hi - 1) if hi > 0 else None
     return TrunkPlan(
         lines=hi, e1_groups=math.ceil(hi / E1_CHANNELS), blocking_max=bmax, blocking=blocking,
-        blocking_one_fewer=fewer, busiest_interval=busiest, offered_erlangs=a, holding_time_s=holding,
-        erlang_b_lines=eb, erlang_b_e1_groups=math.ceil(eb / E1_CHANNELS), peak_lines_unlimited=peak,
-        scenario_trunks=scenario.trunks, scenario=scenario.with_changes(trunks=hi), result=res, seed=seed,
-        replications=replications, confidence=confidence, evaluations=count)
+        blocking_one_fewer=None if fewer is None else fewer[2], bound=ub,
+        bound_one_fewer=None if fewer is None else fewer[3], busiest_interval=busiest, offered_erlangs=a,
+        holding_time_s=holding, erlang_b_lines=eb, erlang_b_e1_groups=math.ceil(eb / E1_CHANNELS),
+        peak_lines_unlimited=peak, scenario_trunks=scenario.trunks, scenario=scenario.with_changes(trunks=hi),
+        result=res, seed=seed, replications=replications, confidence=confidence, evaluations=count)

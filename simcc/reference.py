@@ -46,9 +46,9 @@ WEIBULL = DIST_CODES["weibull"]
 EMPIRICAL = DIST_CODES["empirical"]
 
 ROUTED, CONTAINED, HANGUP = 0, 1, 2
-IN_IVR, WAITING, IN_SERVICE, RETRY, DONE = "ivr", "waiting", "service", "retry", "done"
+IN_IVR, WAITING, IN_SERVICE, RETRY, CALLBACK, DONE = "ivr", "waiting", "service", "retry", "callback", "done"
 FIRST, REDIAL, REPEAT = 0, 1, 2
-BLOCKED_, CONTAINED_, IVR_ABANDONED_, ANSWERED_, ABANDONED_ = range(5)
+BLOCKED_, CONTAINED_, IVR_ABANDONED_, ANSWERED_, ABANDONED_, CALLBACK_, CALLED_BACK_ = range(7)
 WEIGHTED_WAIT = 1  # policy code (simcc.compile.POLICIES)
 
 
@@ -57,7 +57,7 @@ class Call:
 
     __slots__ = ("t_arrive", "t_queue", "p", "k", "l", "g", "ivr_outcome", "counted", "state",
                  "answered", "patience", "service_done", "acw_s", "kind", "attempts", "ivr_entry",
-                 "transfer_to", "repeat_delay_s", "leg", "q", "overflow")
+                 "transfer_to", "repeat_delay_s", "leg", "q", "overflow", "offer", "line", "quality")
 
     def __init__(self, k, l, ivr_entry, kind=FIRST, attempts=1):
         self.k, self.l = k, l
@@ -72,7 +72,8 @@ class Call:
         self.g = -1
         self.ivr_outcome = ivr_outcome
         self.counted = counted
-        self.answered = self.patience = self.service_done = self.overflow = None
+        self.answered = self.patience = self.service_done = self.overflow = self.offer = None
+        self.quality = 0
         self.acw_s = 0.0
         self.transfer_to = -1
         self.repeat_delay_s = -1.0
@@ -115,23 +116,31 @@ class CallCenter:
         self.stats = {name: z(P, K, L) for name in (
             "offered", "blocked", "contained", "ivr_abandoned", "queued", "abandoned",
             "abandoned_short", "in_ivr_end", "in_queue_end", "redials", "repeats", "unresolved",
-            "transferred", "transfer_answered", "transfer_abandoned")}
+            "transferred", "transfer_answered", "transfer_abandoned", "callbacks", "callbacks_done",
+            "callbacks_within", "callbacks_end")}
+        self.stats["callback_wait_s"] = z(P, K, L, dt=np.float64)
+        self.stats["outbound_done"] = z(P, cs.n_tasks)
+        self.stats["outbound_end"] = z(cs.n_tasks)
         self.stats["abandon_wait_s"] = z(P, K, L, dt=np.float64)
         for name in ("answered", "answered_within", "held"):
             self.stats[name] = z(P, K, L, G)
         for name in ("wait_s", "wait_max_s", "talk_s", "hold_s", "acw_s"):
             self.stats[name] = z(P, K, L, G, dt=np.float64)
-        for name in ("staffed_s", "service_busy_s", "acw_busy_s"):
+        for name in ("staffed_s", "service_busy_s", "acw_busy_s", "outbound_busy_s"):
             self.stats[name] = z(P, G, dt=np.float64)
         self.stats["lines_s"] = z(P, dt=np.float64)
         self.stats["queue_s"] = z(P, dt=np.float64)
         self.stats["lines_peak"] = z(P)
         self.stats["queue_peak"] = z(P)
 
-        # t = 0: headcount of interval 0, then the arrival streams, then the interval clock
+        self.callbacks = [{} for _ in range(K)]     # accepted callbacks per call type, oldest first
+        self.pending = [0] * cs.n_tasks             # outbound tasks: quality call-backs, campaigns
+
+        # t = 0: headcount and campaign work of interval 0, then the arrival streams, then the interval clock
         for g in range(G):
             self.present[g] = int(cs.headcount[0, g])
             self.idle[g].extend([0.0] * self.present[g])
+        self.add_campaign_tasks(0)
         for s in range(cs.n_streams):
             env.process(self.arrivals(s))
         env.process(self.interval_clock())
@@ -300,17 +309,17 @@ class CallCenter:
                 self.log.append((now, now, 0.0, call.k, call.l, BLOCKED_, -1))
             self.maybe_redial(call)
             return
-        line = self.seize_line()
         call.admitted(now, self.p_cur, outcome, counted)
+        call.line = self.seize_line()
         self.live.add(call)
         if call.ivr_entry:
             if ivr_t is None:
                 ivr_t = self.sample("ivr_time", cs.ivr_time_dist)
             call.state = IN_IVR
-            self.env.process(self.caller(call, line, self.env.timeout(ivr_t)))
+            self.env.process(self.caller(call, self.env.timeout(ivr_t)))
         else:
             self.enter_queue(call)
-            self.env.process(self.caller(call, line, None))
+            self.env.process(self.caller(call, None))
 
     def maybe_redial(self, call: Call):
         """A blocked or abandoning caller calls again with probability redial_prob of its call type."""
@@ -326,13 +335,13 @@ class CallCenter:
         self.n_events += 1
         self.admit(call)
 
-    def caller(self, call: Call, line, ivr_done):
+    def caller(self, call: Call, ivr_done):
         """One caller on one line, from the IVR to hang-up (through a transfer if there is one)."""
         if ivr_done is not None:
             yield ivr_done
             self.n_events += 1
             if call.ivr_outcome != ROUTED:
-                self.leave_ivr(call, line)
+                self.leave_ivr(call)
                 return
             self.enter_queue(call)
         while True:
@@ -343,11 +352,13 @@ class CallCenter:
                     yield call.answered | call.patience
                 if call.state == WAITING:           # patience ran out first
                     self.n_events += 1
-                    self.abandon(call, line)
+                    self.abandon(call)
                     return
+            if call.leg == 2 or call.state != IN_SERVICE:   # hung up to take a callback
+                return
             yield call.service_done
             self.n_events += 1
-            if not self.end_of_talk(call, line):
+            if not self.end_of_talk(call):
                 return
 
     def interval_clock(self):
@@ -365,23 +376,23 @@ class CallCenter:
     # ------------------------------------------------------------------
     # what happens at each event
     # ------------------------------------------------------------------
-    def release(self, call: Call, line):
+    def release(self, call: Call):
         self.lines_level()
-        self.lines.release(line)
+        self.lines.release(call.line)
         self.live.discard(call)
         call.state = DONE
 
-    def leave_ivr(self, call: Call, line):
+    def leave_ivr(self, call: Call):
         key = "contained" if call.ivr_outcome == CONTAINED else "ivr_abandoned"
         if call.counted:
             self.stats[key][call.p, call.k, call.l] += 1
         self.record(call, CONTAINED_ if key == "contained" else IVR_ABANDONED_)
-        self.release(call, line)
+        self.release(call)
 
     def enter_queue(self, call: Call):
         cs, now = self.cs, self.env.now
         call.t_queue = now
-        call.answered = call.patience = call.overflow = None
+        call.answered = call.patience = call.overflow = call.offer = None
         if call.counted and call.leg == 0:
             self.stats["queued"][call.p, call.k, call.l] += 1
         patience = self.sample("patience", int(cs.patience_dist[call.k, call.l]))
@@ -400,6 +411,31 @@ class CallCenter:
         if cs.use_overflow and cs.overflow_after_s[call.q] < math.inf:
             call.overflow = self.env.timeout(cs.overflow_after_s[call.q])
             self.env.process(self.offer_to_secondary(call, call.overflow))
+        if call.leg == 0 and cs.cb_offer_after_s[call.k] < math.inf:
+            call.offer = self.env.timeout(cs.cb_offer_after_s[call.k])
+            self.env.process(self.offer_callback(call, call.offer))
+
+    def offer_callback(self, call: Call, offer):
+        """Virtual hold: after a wait the caller may accept a callback, hang up and be called back."""
+        cs, now = self.cs, None
+        yield offer
+        self.n_events += 1
+        if call.state != WAITING or call.offer is not offer:
+            return
+        if self.rng["callback"].random() >= cs.cb_accept[call.k]:
+            return
+        now = self.env.now
+        del self.queues[call.q][call.l][call]
+        self.queue_change(-1)
+        self.lines_level()
+        self.lines.release(call.line)
+        if call.counted:
+            self.stats["callbacks"][call.p, call.k, call.l] += 1
+        self.record(call, CALLBACK_, now - call.t_queue)
+        call.state = CALLBACK
+        call.t_queue = now
+        self.callbacks[call.k][call] = None
+        self.dispatch_outbound()
 
     def offer_to_secondary(self, call: Call, threshold):
         """After its overflow threshold a waiting call may be taken by secondary groups."""
@@ -414,7 +450,7 @@ class CallCenter:
             self.queue_change(-1)
             self.answer(call, g)
 
-    def abandon(self, call: Call, line):
+    def abandon(self, call: Call):
         wait = self.env.now - call.t_queue
         del self.queues[call.q][call.l][call]
         self.queue_change(-1)
@@ -422,7 +458,7 @@ class CallCenter:
         if call.leg > 0:
             if call.counted:
                 self.stats["transfer_abandoned"][ix] += 1
-            self.release(call, line)
+            self.release(call)
             return
         if call.counted:
             self.stats["abandoned"][ix] += 1
@@ -430,7 +466,7 @@ class CallCenter:
             if wait < self.cs.short_abandon_s:
                 self.stats["abandoned_short"][ix] += 1
         self.record(call, ABANDONED_, wait)
-        self.release(call, line)
+        self.release(call)
         self.maybe_redial(call)
 
     def answer(self, call: Call, g: int):
@@ -451,6 +487,10 @@ class CallCenter:
             call.repeat_delay_s = self.sample("repeat", int(cs.repeat_dist[call.k]))
             if call.counted:
                 st["unresolved"][call.p, call.k, call.l] += 1
+        call.quality = 0
+        if call.transfer_to < 0 and cs.quality_share[call.k] > 0.0 and \
+                self.rng["outbound"].random() < cs.quality_share[call.k]:
+            call.quality = 1
         if call.leg > 0:
             if call.counted:
                 st["transfer_answered"][call.p, call.k, call.l] += 1
@@ -475,12 +515,15 @@ class CallCenter:
         if call.answered is not None:
             call.answered.succeed(g)
 
-    def end_of_talk(self, call: Call, line) -> bool:
+    def end_of_talk(self, call: Call) -> bool:
         """Talk and hold are over: transfer, hang up (perhaps to call again), agent to ACW.
 
         Returns True when the caller stays on the line (transferred).
         """
         g, acw = call.g, call.acw_s
+        quality = call.quality
+        if quality:
+            self.pending[0] += 1            # a quality call-back is due on this call
         stays = call.transfer_to >= 0
         if stays:
             if call.counted:
@@ -488,13 +531,106 @@ class CallCenter:
             call.k, call.transfer_to, call.leg, call.g = call.transfer_to, -1, 1, -1
             self.enter_queue(call)
         elif call.repeat_delay_s >= 0.0:
-            self.release(call, line)
+            self.release(call)
             call.kind, call.attempts, call.state = REPEAT, 1, RETRY
             self.env.process(self.call_again(call, self.env.timeout(call.repeat_delay_s)))
         else:
-            self.release(call, line)
+            self.release(call)
         self.agent_done(g, acw)
+        if quality:
+            self.dispatch_outbound()
         return stays
+
+    # ------------------------------------------------------------------
+    # outbound work, blended with inbound
+    # ------------------------------------------------------------------
+    def take_outbound(self, g: int, idle_left: int) -> bool:
+        """An agent with no inbound call to take starts outbound work, if blending allows.
+
+        Only while at most blend_max_queue inbound calls wait, at least
+        blend_min_idle other agents of the group stay idle and a line is
+        free: callbacks first (oldest), then quality call-backs, then campaigns.
+        """
+        cs = self.cs
+        if self.n_waiting > cs.blend_max_queue or idle_left < cs.blend_min_idle:
+            return False
+        if self.limited and self.lines.count >= cs.trunks:
+            return False
+        best, best_t = None, math.inf
+        for j in range(cs.group_types_ptr[g], cs.group_types_ptr[g + 1]):
+            waiting = self.callbacks[int(cs.group_types[j])]
+            if waiting:
+                head = next(iter(waiting))
+                if head.t_queue < best_t:
+                    best, best_t = head, head.t_queue
+        if best is not None:
+            self.serve_callback(best, g)
+            return True
+        for w in range(cs.n_tasks):
+            if self.pending[w] > 0 and cs.out_groups[w, g]:
+                self.serve_task(w, g)
+                return True
+        return False
+
+    def serve_callback(self, call: Call, g: int):
+        cs, now, st = self.cs, self.env.now, self.stats
+        del self.callbacks[call.k][call]
+        wait = now - call.t_queue
+        self.record(call, CALLED_BACK_, wait, g)
+        talk = self.sample("outbound", int(cs.talk_dist[call.k, g]))
+        hold = 0.0
+        if self.rng["outbound"].random() < cs.hold_prob[call.k, g]:
+            hold = self.sample("outbound", int(cs.hold_dist[call.k, g]))
+        acw = self.sample("outbound", int(cs.acw_dist[call.k, g]))
+        if call.counted:
+            ix = (call.p, call.k, call.l)
+            st["callbacks_done"][ix] += 1
+            st["callback_wait_s"][ix] += wait
+            if wait <= cs.cb_within_s[call.k]:
+                st["callbacks_within"][ix] += 1
+        self.outbound_start(call, g, talk + hold, acw)
+
+    def serve_task(self, w: int, g: int):
+        cs = self.cs
+        self.pending[w] -= 1
+        task = Call(0, 0, False)
+        task.counted = False
+        talk = self.sample("outbound", int(cs.out_talk_dist[w]))
+        acw = self.sample("outbound", int(cs.out_acw_dist[w]))
+        self.stats["outbound_done"][self.p_cur, w] += 1
+        self.outbound_start(task, g, talk, acw)
+
+    def outbound_start(self, call: Call, g: int, talk: float, acw: float):
+        now, st = self.env.now, self.stats
+        call.line = self.seize_line()
+        call.g, call.acw_s, call.state = g, acw, IN_SERVICE
+        call.transfer_to, call.repeat_delay_s, call.quality, call.leg = -1, -1.0, 0, 2
+        self.add_busy(st["service_busy_s"], g, now, now + talk)
+        self.add_busy(st["outbound_busy_s"], g, now, now + talk)
+        if acw > 0.0:
+            self.add_busy(st["acw_busy_s"], g, now + talk, now + talk + acw)
+            self.add_busy(st["outbound_busy_s"], g, now + talk, now + talk + acw)
+        self.env.process(self.outbound_call(call, self.env.timeout(talk)))
+
+    def outbound_call(self, call: Call, done):
+        yield done
+        self.n_events += 1
+        self.end_of_talk(call)
+
+    def dispatch_outbound(self):
+        """New outbound work: idle agents (group order, longest idle first) take what blending allows."""
+        for g in range(self.cs.n_groups):
+            while self.idle[g] and self.take_outbound(g, len(self.idle[g]) - 1):
+                self.idle[g].popleft()
+
+    def add_campaign_tasks(self, p: int):
+        added = False
+        for w in range(self.cs.n_tasks):
+            if self.cs.campaign_calls[p, w] > 0:
+                self.pending[w] += int(self.cs.campaign_calls[p, w])
+                added = True
+        if added:
+            self.dispatch_outbound()
 
     def agent_done(self, g: int, acw: float):
         if acw > 0.0:
@@ -508,7 +644,7 @@ class CallCenter:
             del self.queues[call.q][call.l][call]
             self.queue_change(-1)
             self.answer(call, g)
-        else:
+        elif not self.take_outbound(g, len(self.idle[g])):
             self.idle[g].append(self.env.now)
 
     def agent_free(self, g: int):
@@ -543,6 +679,7 @@ class CallCenter:
                 for _ in range(diff - d):
                     self.staff_change(g, +1)
                     self.take_or_idle(g)
+        self.add_campaign_tasks(p)
 
     def finish(self):
         """At the horizon: close the last interval, count calls still in the IVR or queue."""
@@ -554,6 +691,11 @@ class CallCenter:
             if call.counted and call.leg == 0 and call.state in (IN_IVR, WAITING):
                 key = "in_ivr_end" if call.state == IN_IVR else "in_queue_end"
                 self.stats[key][call.p, call.k, call.l] += 1
+        for waiting in self.callbacks:
+            for call in waiting:
+                if call.counted:
+                    self.stats["callbacks_end"][call.p, call.k, call.l] += 1
+        self.stats["outbound_end"][:] = self.pending
 
 
 

@@ -139,6 +139,14 @@ class Redial(_Model):
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 3
 
 
+class Callback(_Model):
+    """Virtual hold: a caller still waiting after ``offer_after_s`` is offered a callback."""
+
+    offer_after_s: NonNegFloat
+    accept_prob: Prob
+    within_s: PosFloat = 3600.0
+
+
 class Transfer(_Model):
     """A share of answered calls handed to another call type's queue after talk."""
 
@@ -157,6 +165,7 @@ class CallType(_Model):
     fcr: Prob = 1.0
     repeat_delay: Distribution | None = None
     transfer: Transfer | None = None
+    callback: Callback | None = None
 
 
 class IVR(_Model):
@@ -174,6 +183,34 @@ class Arrivals(_Model):
     calls: NonNegFloat | list[NonNegFloat] | None = None
     daily_calls: NonNegFloat | None = None
     profile: list[NonNegFloat] | None = None
+
+
+class QualityCallbacks(_Model):
+    """Quality call-backs on a share of the answered calls of chosen types."""
+
+    share: dict[Name, Prob]
+    groups: Annotated[list[Name], Field(min_length=1)]
+    talk: Distribution
+    acw: Distribution | None = None
+
+
+class Campaign(_Model):
+    """Outbound calls added at the start of each interval (reminders, surveys, sales)."""
+
+    name: Name
+    calls: Annotated[int, Field(ge=0, le=10_000_000)] | list[Annotated[int, Field(ge=0, le=10_000_000)]]
+    groups: Annotated[list[Name], Field(min_length=1)]
+    talk: Distribution
+    acw: Distribution | None = None
+
+
+class Outbound(_Model):
+    """Outbound work done by the same agents between inbound calls, and the blending rule."""
+
+    max_queue: Annotated[int, Field(ge=0)] = 0
+    min_idle: Annotated[int, Field(ge=0)] = 0
+    quality: QualityCallbacks | None = None
+    campaigns: list[Campaign] = []
 
 
 class Group(_Model):
@@ -255,6 +292,7 @@ class Scenario(_Model):
     arrivals: Annotated[list[Arrivals], Field(min_length=1, max_length=MAX_NAMES)]
     groups: Annotated[list[Group], Field(min_length=1, max_length=MAX_NAMES)]
     routing: Routing = Routing()
+    outbound: Outbound = Outbound()
     sla: SLA = SLA()
 
     # ------------------------------------------------------------------
@@ -461,11 +499,39 @@ def _check(s: Scenario) -> list[Problem]:
         for menu in s.ivr.menu_by_tier.values():
             reachable.update(k for k, p in menu.items() if p > 0)
     _check_routing(s, add, types, tiers)
+    _check_outbound(s, add, types, n)
     reachable.update(ct.transfer.to for k, ct in s.call_types.items() if ct.transfer is not None and k in reachable)
     for k in types:
         if k in reachable and k not in served:
             add(f"call_types.{k}", f"no group has the skill {k!r}, so its calls could never be answered", "add it to some group's skills")
     return out
+
+
+def _check_outbound(s, add, types, n):
+    groups = [g.name for g in s.groups]
+    o = s.outbound
+
+    def check_groups(names, path):
+        for i, name in enumerate(names):
+            if name not in groups:
+                close = difflib.get_close_matches(name, groups, n=1)
+                add(f"{path}.{i}", f"unknown group {name!r}", f"did you mean {close[0]!r}?" if close else None)
+
+    if o.quality is not None:
+        for k in o.quality.share:
+            if k not in types:
+                add(f"outbound.quality.share.{k}", f"unknown call type {k!r}")
+        check_groups(o.quality.groups, "outbound.quality.groups")
+        _check_dist(o.quality.talk, "outbound.quality.talk", add)
+    names = set()
+    for i, c in enumerate(o.campaigns):
+        if c.name in names:
+            add(f"outbound.campaigns.{i}.name", f"duplicate campaign name {c.name!r}")
+        names.add(c.name)
+        check_groups(c.groups, f"outbound.campaigns.{i}.groups")
+        _check_dist(c.talk, f"outbound.campaigns.{i}.talk", add)
+        if isinstance(c.calls, list) and len(c.calls) != n:
+            add(f"outbound.campaigns.{i}.calls", f"has {len(c.calls)} values; the scenario has {n} intervals of {s.interval_minutes} min")
 
 
 def _check_routing(s, add, types, tiers):
@@ -549,7 +615,8 @@ def _warnings(s: Scenario) -> list[str]:
 # Entry points
 # --------------------------------------------------------------------------
 _FIELD_NAMES = sorted({name for model in (Scenario, CallType, IVR, Arrivals, Group, Routing, SLA, ServiceLevelTarget,
-                                            HandlingOverride, Redial, Transfer, Reserve, Exponential, Deterministic, Uniform, Lognormal, Gamma,
+                                            HandlingOverride, Redial, Transfer, Reserve, Callback, QualityCallbacks,
+                                            Campaign, Outbound, Exponential, Deterministic, Uniform, Lognormal, Gamma,
                                             Erlang, Weibull, Empirical)
                        for name in model.model_fields})
 

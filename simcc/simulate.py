@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 from typing import Callable
 
 import numpy as np
 
-from . import streams
+from . import replicate, streams
 from .compile import CompiledScenario, compile_scenario
 from .errors import SizeError
-from .results import Accumulator, Result
+from .io import write_result
+from .results import Result
 from .scenario import Scenario
 
 ENGINES = ("kernel", "reference")
@@ -51,8 +53,13 @@ def estimate_events(scenario: Scenario, replications: int) -> float:
 
 def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: int = 1, *,
              engine: str = "kernel", progress: Callable[[int, int], None] | None = None,
-             max_events: float = MAX_EVENTS, call_log: bool = False) -> Result:
-    """Simulate ``replications`` independent days of a scenario.
+             max_events: float = MAX_EVENTS, call_log: bool = False, workers: int | None = None,
+             scheduler=None, out_dir: str | os.PathLike | None = None, resume: bool = False) -> Result:
+    """Simulate ``replications`` independent days of a scenario, on all local cores or a cluster.
+
+    Replication ``r`` draws from its own streams spawned from the root seed, so
+    the merged result (replications added in order) is bit-identical whatever
+    runs it: this process, N worker processes or a Dask cluster.
 
     Parameters
     ----------
@@ -71,17 +78,43 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
         Refuse runs estimated to need more events than this (raise it on purpose).
     call_log : bool
         Keep one record per call (``result.call_logs``); memory grows with calls.
+    workers : int or None
+        Local worker processes. None: all cores, except that small runs
+        (fewer than 4 replications or about 2 million calls in all) stay in
+        this process, where starting workers would cost more than it saves.
+        1: always in this process.
+    scheduler : str or distributed.Client, optional
+        Run on Dask distributed instead: a scheduler address
+        (``"tcp://host:8786"``), ``"local"`` for a local cluster of
+        ``workers`` processes, or a connected ``Client``.
+    out_dir : path, optional
+        Keep every finished replication in ``out_dir/reps/`` as it finishes
+        (atomic writes) and, at the end or on Ctrl-C, the result files
+        (``summary.csv``, ``intervals.csv``, ``result.json``, then ``meta.json``).
+    resume : bool
+        Reuse the replications stored in ``out_dir`` by an earlier run of the
+        same scenario, seed and engine, and run only the missing ones; the
+        result is bit-identical to an uninterrupted run.
 
     Returns
     -------
     Result
+        ``meta["status"]`` is ``"complete"``; ``meta["execution"]`` says what ran
+        it and lists any worker that died (its replications were run again).
 
     Raises
     ------
     ValueError
-        Bad engine or replication count.
+        Bad engine, replication count or worker count; ``resume`` without ``out_dir``.
     SizeError
         The run is estimated above ``max_events``.
+    simcc.replicate.Interrupted
+        Ctrl-C: a ``KeyboardInterrupt`` whose ``result`` holds the finished
+        replications (also written to ``out_dir``, status ``"interrupted"``).
+    simcc.replicate.ResumeError
+        ``out_dir`` holds replications of another run.
+    simcc.replicate.WorkerLost
+        A worker died more than twice on the same replications.
 
     Examples
     --------
@@ -100,21 +133,35 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
         raise SizeError(f"this run is estimated at {est:.3g} events ({scenario.expected_calls():.3g} calls x "
                         f"{replications} replications), above the limit of {max_events:.3g}; "
                         f"pass max_events= (CLI: --max-events) to run it anyway")
+    replicate.check_workers(workers)
+    if resume and out_dir is None:
+        raise ValueError("resume=True needs out_dir (the folder of the run to continue)")
     if engine == "kernel":
         _kernel()
     cs = compile_scenario(scenario)
-    entropy = streams.root_entropy(seed)
-    acc = Accumulator(cs, scenario.sla.denominator)
-    logs = []
-    for rep in range(replications):
-        raw, volume = run_replication(cs, entropy, rep, engine, call_log)
-        if call_log:
-            logs.append(raw["call_log"])
-        acc.add(rep, raw, volume)
-        if progress is not None:
-            progress(rep + 1, replications)
-    result = Result(acc, scenario, run_meta(scenario, seed, entropy, replications, engine))
-    result.call_logs = logs
+    entropy = (replicate.stored_entropy(out_dir) if resume and seed is None else None) or streams.root_entropy(seed)
+    store = None
+    if out_dir is not None:
+        store = replicate.RepStore(out_dir, replicate.fingerprint(scenario, entropy, engine, call_log), resume)
+    job = replicate.Job(cs, int(replications), scenario.sla.denominator, store, scenario.name,
+                        max(scenario.expected_calls(), 1.0))
+    outcome = replicate.run_jobs([job], entropy, engine, workers=workers, scheduler=scheduler,
+                                 progress=progress, call_log=call_log)
+    merger = outcome.mergers[0]
+    meta = run_meta(scenario, seed, entropy, replications, engine)
+    meta["status"] = outcome.status
+    if outcome.status != "complete":
+        meta["missing_replications"] = replicate.compress_ranges(merger.missing())
+    meta["execution"] = outcome.execution
+    result = Result(merger.acc, scenario, meta)
+    result.call_logs = merger.logs
+    if out_dir is not None:
+        write_result(result, out_dir)
+    if outcome.status == "interrupted":
+        raise replicate.Interrupted(result, f"interrupted after {len(result.replications)} of {replications} "
+                                            f"replications")
+    if outcome.error is not None:
+        raise outcome.error
     return result
 
 

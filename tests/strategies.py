@@ -59,6 +59,9 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
         if draw(st.booleans()):
             ct["fcr"] = draw(st.floats(0.5, 1))
             ct["repeat_delay"] = draw(dist(10, 900))
+        if draw(st.booleans()):
+            ct["callback"] = {"offer_after_s": draw(st.floats(0, 120)), "accept_prob": draw(st.floats(0, 1)),
+                              "within_s": draw(st.floats(60, 1800))}
         if n_types > 1 and draw(st.booleans()):
             ct["transfer"] = {"prob": draw(st.floats(0, 0.5)), "to": draw(st.sampled_from([t for t in types if t != k]))}
         call_types[k] = ct
@@ -107,6 +110,18 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
     }
     if draw(st.booleans()):
         data["trunks"] = draw(st.integers(0, 12))
+    if draw(st.booleans()):
+        names = [g["name"] for g in groups]
+        outbound = {"max_queue": draw(st.integers(0, 3)), "min_idle": draw(st.integers(0, 2))}
+        if draw(st.booleans()):
+            outbound["quality"] = {"share": {k: draw(st.floats(0, 0.5)) for k in types},
+                                   "groups": draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True)),
+                                   "talk": draw(dist(10, 200)), "acw": draw(dist(1, 60, allow_zero=True))}
+        if draw(st.booleans()):
+            outbound["campaigns"] = [{"name": "c0", "calls": draw(st.lists(st.integers(0, 10), min_size=n_intervals, max_size=n_intervals)),
+                                      "groups": draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True)),
+                                      "talk": draw(dist(10, 200))}]
+        data["outbound"] = outbound
     if use_ivr:
         data["ivr"] = {"menu_time": draw(dist(5, 90)), "contained": draw(st.floats(0, 0.5)),
                        "hangup": draw(st.floats(0, 0.2)), "menu": shares(types)}

@@ -19,15 +19,22 @@ def test_conservation_and_bounds(scn, seed):
     raw, _ = run_replication(cs, root_entropy(seed), 0, call_log=True)
     log = raw["call_log"]
     tot = {k: int(raw[k].sum()) for k in ("offered", "blocked", "contained", "ivr_abandoned", "answered",
-                                          "abandoned", "in_ivr_end", "in_queue_end", "queued", "answered_within")}
-    # every counted arrival ends in exactly one place
+                                          "abandoned", "in_ivr_end", "in_queue_end", "queued", "answered_within",
+                                          "callbacks", "callbacks_done", "callbacks_end", "redials", "repeats",
+                                          "transferred", "transfer_answered", "transfer_abandoned")}
+    # every counted attempt ends in exactly one place
     assert tot["offered"] == (tot["blocked"] + tot["contained"] + tot["ivr_abandoned"] + tot["answered"]
-                              + tot["abandoned"] + tot["in_ivr_end"] + tot["in_queue_end"])
-    assert tot["queued"] == tot["answered"] + tot["abandoned"] + tot["in_queue_end"]
+                              + tot["abandoned"] + tot["callbacks"] + tot["in_ivr_end"] + tot["in_queue_end"])
+    assert tot["queued"] == tot["answered"] + tot["abandoned"] + tot["callbacks"] + tot["in_queue_end"]
     # per (interval, call type, tier) as well
     per = raw["answered"].sum(axis=3)
     assert np.array_equal(raw["offered"], raw["blocked"] + raw["contained"] + raw["ivr_abandoned"] + per
-                          + raw["abandoned"] + raw["in_ivr_end"] + raw["in_queue_end"])
+                          + raw["abandoned"] + raw["callbacks"] + raw["in_ivr_end"] + raw["in_queue_end"])
+    # an accepted callback is made or still pending at the horizon
+    assert tot["callbacks_done"] + tot["callbacks_end"] == tot["callbacks"]
+    assert tot["redials"] + tot["repeats"] <= tot["offered"]
+    assert tot["transfer_answered"] + tot["transfer_abandoned"] <= tot["transferred"]
+    assert raw["outbound_done"].min(initial=0) >= 0 and raw["outbound_end"].min(initial=0) >= 0
     assert tot["answered_within"] <= tot["answered"]
     assert raw["abandoned_short"].sum() <= tot["abandoned"]
     # times and waits
