@@ -286,6 +286,7 @@ class _Evaluator:
             d = grp.model_dump(mode="python")
             col = [int(v) for v in agents[:, g]]
             d["agents"] = col[0] if len(set(col)) == 1 else col
+            d.pop("roster", None)       # the plan's headcount replaces a roster
             groups.append(d)
         return self.base.with_changes(groups=groups)
 

@@ -213,9 +213,38 @@ class Outbound(_Model):
     campaigns: list[Campaign] = []
 
 
+TimeOfDay = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+NIGHT = ("22:00", "06:00")
+
+
+class Break(_Model):
+    start: TimeOfDay
+    minutes: PosFloat
+
+
+class Shift(_Model):
+    """``agents`` agents work from ``start`` for ``hours`` hours, less their breaks."""
+
+    start: TimeOfDay
+    hours: Annotated[float, Field(gt=0, le=24)]
+    agents: Annotated[int, Field(ge=0, le=MAX_AGENTS)]
+    breaks: list[Break] = []
+    subgroup: Name | None = None
+
+
+class SubgroupRules(_Model):
+    no_night_shifts: bool = False
+
+
+class Roster(_Model):
+    shifts: Annotated[list[Shift], Field(min_length=1, max_length=10_000)]
+    rules: dict[Name, SubgroupRules] = {}
+
+
 class Group(_Model):
     name: Name
-    agents: Annotated[int, Field(ge=0, le=MAX_AGENTS)] | list[Annotated[int, Field(ge=0, le=MAX_AGENTS)]]
+    agents: Annotated[int, Field(ge=0, le=MAX_AGENTS)] | list[Annotated[int, Field(ge=0, le=MAX_AGENTS)]] | None = None
+    roster: Roster | None = None
     skills: dict[Name, Annotated[int, Field(ge=1, le=100)]]
     handling: dict[Name, HandlingOverride] = {}
 
@@ -318,7 +347,9 @@ class Scenario(_Model):
         return _stream_calls(stream, self.n_intervals)
 
     def agents_per_interval(self, group: Group) -> list[int]:
-        """Headcount of one group in each interval."""
+        """Headcount of one group in each interval (from its roster when it has one)."""
+        if group.roster is not None:
+            return roster_headcount(group.roster, self.n_intervals, self.interval_minutes)[0]
         return _per_interval(group.agents, self.n_intervals)
 
     def expected_calls(self) -> float:
@@ -351,6 +382,61 @@ def _plain(obj):
     if isinstance(obj, list):
         return [_plain(v) for v in obj]
     return obj
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def roster_headcount(roster: Roster, n: int, interval_minutes: int) -> tuple[list[int], list[tuple[str, str]]]:
+    """Agents on duty per interval from a roster, and (path, problem) pairs.
+
+    Shift starts, lengths and breaks must fall on interval borders. On a
+    24-hour horizon a shift that runs past midnight wraps to the start of the
+    day (the same day repeats); otherwise it ends at the horizon.
+    """
+    counts = [0] * n
+    problems = []
+    day = n * interval_minutes
+    wrap = day == 24 * 60
+    night0, night1 = _minutes(NIGHT[0]), _minutes(NIGHT[1])
+    for i, sh in enumerate(roster.shifts):
+        path = f"roster.shifts.{i}"
+        start = _minutes(sh.start)
+        length = sh.hours * 60
+        if start % interval_minutes or length % interval_minutes:
+            problems.append((path, f"shift {sh.start} for {sh.hours:g} h does not fall on {interval_minutes}-minute interval borders"))
+            continue
+        on = set(range(start // interval_minutes, int(start + length) // interval_minutes))
+        for j, br in enumerate(sh.breaks):
+            b0 = _minutes(br.start)
+            if b0 < start and wrap:
+                b0 += 24 * 60
+            if b0 % interval_minutes or br.minutes % interval_minutes:
+                problems.append((f"{path}.breaks.{j}", f"break {br.start} for {br.minutes:g} min does not fall on interval borders"))
+                continue
+            off = set(range(b0 // interval_minutes, int(b0 + br.minutes) // interval_minutes))
+            if not off <= on:
+                problems.append((f"{path}.breaks.{j}", f"break {br.start} is not inside the shift {sh.start} + {sh.hours:g} h"))
+                continue
+            on -= off
+        rules = roster.rules.get(sh.subgroup) if sh.subgroup else None
+        if sh.subgroup is not None and sh.subgroup not in roster.rules:
+            problems.append((f"{path}.subgroup", f"unknown subgroup {sh.subgroup!r}; name it under roster.rules"))
+        if rules is not None and rules.no_night_shifts:
+            for q in on:
+                m = (q * interval_minutes) % (24 * 60)
+                if m >= night0 or m < night1:
+                    problems.append((path, f"subgroup {sh.subgroup!r} has no night shifts, but this shift works "
+                                           f"{m // 60:02d}:{m % 60:02d} (night is {NIGHT[0]}-{NIGHT[1]})"))
+                    break
+        for q in on:
+            if wrap:
+                q %= n
+            if q < n:
+                counts[q] += sh.agents
+    return counts, problems
 
 
 def _per_interval(value, n):
@@ -492,6 +578,14 @@ def _check(s: Scenario) -> list[Problem]:
         served.update(g.skills)
         if isinstance(g.agents, list) and len(g.agents) != n:
             add(f"{path}.agents", f"has {len(g.agents)} values; the scenario has {n} intervals of {s.interval_minutes} min")
+        if (g.agents is None) == (g.roster is None):
+            add(path, "give either agents (headcount per interval) or a roster of shifts")
+        elif g.roster is not None:
+            counts, problems = roster_headcount(g.roster, n, s.interval_minutes)
+            for where, msg in problems:
+                add(f"{path}.{where}", msg)
+            if max(counts, default=0) > MAX_AGENTS:
+                add(f"{path}.roster", f"{max(counts)} agents on duty at once; at most {MAX_AGENTS}")
 
     reachable = {a.entry for a in s.arrivals if a.entry != "ivr"}
     if s.ivr is not None and "ivr" in entries:
@@ -616,7 +710,7 @@ def _warnings(s: Scenario) -> list[str]:
 # --------------------------------------------------------------------------
 _FIELD_NAMES = sorted({name for model in (Scenario, CallType, IVR, Arrivals, Group, Routing, SLA, ServiceLevelTarget,
                                             HandlingOverride, Redial, Transfer, Reserve, Callback, QualityCallbacks,
-                                            Campaign, Outbound, Exponential, Deterministic, Uniform, Lognormal, Gamma,
+                                            Campaign, Outbound, Roster, Shift, Break, SubgroupRules, Exponential, Deterministic, Uniform, Lognormal, Gamma,
                                             Erlang, Weibull, Empirical)
                        for name in model.model_fields})
 

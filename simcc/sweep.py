@@ -13,7 +13,10 @@ scenario's data, with two shorthands:
 - ``volume``: multiply every arrival volume (``calls`` or ``daily_calls``) by
   the value;
 - ``agents_scale``: multiply every group's headcount, in every interval, by
-  the value (rounded to whole agents, halves up).
+  the value (rounded to whole agents, halves up);
+- ``routing.policy``: a policy name or names joined by ``+``
+  (``priority+overflow``), as for ``simcc compare``; a ``reserve`` is dropped
+  at points whose policy does not use it.
 
 Each point is validated like any scenario (a bad point raises
 :class:`~simcc.errors.ScenarioError` naming the point and key) before
@@ -188,6 +191,16 @@ def _scale_agents(data: dict, m: float) -> None:
         g["agents"] = [r(x) for x in g["agents"]] if isinstance(g["agents"], list) else r(g["agents"])
 
 
+def _set_policy(data: dict, value) -> None:
+    """``routing.policy``: a name, names joined by '+' (``priority+overflow``) or a list of names,
+    as in ``simcc compare``; a reserve is dropped when the policy does not use it."""
+    names = [p.strip() for p in value.split("+") if p.strip()] if isinstance(value, str) else value
+    routing = data.setdefault("routing", {})
+    routing["policy"] = names[0] if isinstance(names, list) and len(names) == 1 else names
+    if isinstance(names, list) and "reserve" not in names and routing.get("reserve"):
+        routing["reserve"] = []
+
+
 def _set_path(data: dict, key: str, value) -> None:
     parts = key.split(".")
     node = data
@@ -251,6 +264,8 @@ def point_scenario(base: Scenario, point: dict, index: int = 0) -> Scenario:
                 _scale_volume(data, _number(key, value))
             elif key == "agents_scale":
                 _scale_agents(data, _number(key, value))
+            elif key == "routing.policy":
+                _set_policy(data, value)
             else:
                 _set_path(data, key, value)
         except ScenarioError as exc:

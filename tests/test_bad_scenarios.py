@@ -257,7 +257,7 @@ def test_doc_names_every_key():
     models = (sc.Scenario, sc.CallType, sc.IVR, sc.Arrivals, sc.Group, sc.Routing, sc.SLA, sc.ServiceLevelTarget,
               sc.HandlingOverride, sc.Exponential, sc.Deterministic, sc.Uniform, sc.Lognormal, sc.Gamma, sc.Erlang,
               sc.Weibull, sc.Empirical, sc.Never, sc.Redial, sc.Transfer, sc.Callback, sc.Reserve, sc.Outbound,
-              sc.QualityCallbacks, sc.Campaign)
+              sc.QualityCallbacks, sc.Campaign, sc.Roster, sc.Shift, sc.Break, sc.SubgroupRules)
     def described(k):   # `key`, or a dotted path that names it: `redial.prob`, `quality.share`
         return f"`{k}`" in text or f".{k}`" in text or f"`{k}." in text
 

@@ -79,7 +79,8 @@ def test_report_folder_and_page(rep):
     sla = page.table("sla")
     assert sla[0] == ["SLA line", "target", "measured (mean)", "95% CI", "result"]
     lines = {row[0]: row for row in sla[1:]}
-    assert set(lines) == {"answered within 15 s", "abandonment", "after-call work per call", "HOLD per held call"}
+    assert set(lines) == {"answered within 15 s", "abandonment", "after-call work per call", "HOLD per held call",
+                          "first-call resolution"}
     for want in rep.result.sla_report():
         assert lines[want["sla"]][-1] == ("PASS" if want["passed"] else "FAIL")
     html = open(rep.index, encoding="utf-8").read()

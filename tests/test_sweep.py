@@ -72,6 +72,13 @@ def test_volume_and_agents_scale(guangzhou):
     assert point_scenario(t, {"volume": 0.5}).expected_calls() == 0.5 * t.expected_calls()
 
 
+def test_policy_key_takes_names_joined_by_plus(guangzhou):
+    assert point_scenario(guangzhou, {"routing.policy": "priority+overflow"}).routing.policies == ("priority", "overflow")
+    assert point_scenario(guangzhou, {"routing.policy": "weighted_wait"}).routing.policies == ("weighted_wait",)
+    with pytest.raises(simcc.ScenarioError, match="routing.policy"):
+        point_scenario(guangzhou, {"routing.policy": "priority+telepathy"})
+
+
 def test_unchanged_point_is_the_same_scenario(guangzhou):
     assert point_scenario(guangzhou, {}) == guangzhou
     assert point_scenario(guangzhou, {"trunks": guangzhou.trunks}) == guangzhou
