@@ -77,14 +77,16 @@ def _num(x: float, digits: int = 1) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.{digits}f}"
 
 
-_SHARE_KPIS = {"service_level", "abandon_rate", "blocking_rate", "containment_rate", "hold_rate", "occupancy", "fcr"}
+_SHARE_KPIS = {"service_level", "abandon_rate", "blocking_rate", "containment_rate", "hold_rate", "occupancy", "fcr",
+               "callback_sl", "outbound_occupancy"}
 
 
 def _fmt_kpi(name: str, x: float) -> str:
     return _pct(x) if name in _SHARE_KPIS else _num(x, 0 if name in ("offered", "blocked", "contained", "queued",
                                                                       "answered", "abandoned", "lines_peak", "queue_peak",
                                                                       "ivr_abandoned", "answered_within", "in_system_end", "redials",
-                                                                      "repeat_calls", "unique_callers", "transferred") else 1)
+                                                                      "repeat_calls", "unique_callers", "transferred", "callbacks",
+                                                                      "outbound_done") else 1)
 
 
 def _print_tables(result) -> None:

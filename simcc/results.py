@@ -38,6 +38,11 @@ DAY_KPIS = {
     "unique_callers": "attempts that were not redials (offered - redials)",
     "transferred": "answered calls transferred to another call type",
     "fcr": "first-call resolution: answered calls that did not cause a repeat call / answered",
+    "callbacks": "waiting callers who accepted a callback (virtual hold)",
+    "callback_sl": "callbacks made within the callback threshold / callbacks made",
+    "mean_callback_wait_s": "mean time from accepting a callback to being called back, s",
+    "outbound_done": "quality call-backs and campaign calls made",
+    "outbound_occupancy": "agent time on outbound work / staffed time",
     "service_level": "answered within T / queued (or / answered; see sl_definition)",
     "abandon_rate": "abandoned / queued (short abandons dropped from both)",
     "blocking_rate": "blocked / offered",
@@ -133,7 +138,8 @@ class Stats:
         tot = {k: int(r[k].sum()) for k in ("offered", "blocked", "contained", "ivr_abandoned", "queued",
                                                "answered", "abandoned", "answered_within", "abandoned_short",
                                                "held", "in_ivr_end", "in_queue_end", "redials", "repeats",
-                                               "unresolved", "transferred")}
+                                               "unresolved", "transferred", "callbacks", "callbacks_done",
+                                               "callbacks_within")}
         warm = self._warm_intervals()
         staffed = r["staffed_s"][warm].sum()
         busy = r["service_busy_s"][warm].sum() + r["acw_busy_s"][warm].sum()
@@ -149,6 +155,11 @@ class Stats:
             "redials": tot["redials"], "repeat_calls": tot["repeats"],
             "unique_callers": tot["offered"] - tot["redials"], "transferred": tot["transferred"],
             "fcr": 1.0 - _div(tot["unresolved"], tot["answered"]),
+            "callbacks": tot["callbacks"],
+            "callback_sl": _div(tot["callbacks_within"], tot["callbacks_done"]),
+            "mean_callback_wait_s": _div(r["callback_wait_s"].sum(), tot["callbacks_done"]),
+            "outbound_done": int(r["outbound_done"][warm].sum()),
+            "outbound_occupancy": _div(r["outbound_busy_s"][warm].sum(), staffed),
             "service_level": _div(tot["answered_within"], sl_den),
             "abandon_rate": _div(tot["abandoned"] - tot["abandoned_short"], queued_eff),
             "blocking_rate": _div(tot["blocked"], tot["offered"]),
