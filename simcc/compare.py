@@ -85,8 +85,8 @@ class Comparison:
                     half = indep = math.nan
                 mean_d = float(d.mean()) if n else math.nan
                 out.append(KpiDifference(kpi, self.names[0], name, float(a.mean()) if n else math.nan,
-                                         float(b.mean()) if n else math.nan, mean_d, mean_d - half, mean_d + half,
-                                         indep))
+                                         float(b.mean()) if n else math.nan, mean_d, float(mean_d - half),
+                                         float(mean_d + half), float(indep)))
         return out
 
     def rows(self) -> list[dict]:
