@@ -558,12 +558,16 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
 
 
 cdef void _agent_free(State* s, int32_t g, float64_t now) noexcept nogil:
-    cdef int32_t c
     if s.pending_leave[g] > 0:
         s.pending_leave[g] -= 1
         _staff_change(s, g, now, -1)
         return
-    c = _pick_call(s, g, now)
+    _take_work(s, g, now)
+
+
+cdef void _take_work(State* s, int32_t g, float64_t now) noexcept nogil:
+    """An available agent of group g: a waiting call, else outbound work, else idle."""
+    cdef int32_t c = _pick_call(s, g, now)
     if c >= 0:
         _unlink(s, c)
         _queue_change(s, now, -1)
@@ -976,7 +980,7 @@ cdef void _interval_start(State* s, int32_t p, float64_t now) noexcept nogil:
     rest leave when they finish the call in hand. Rising headcount first
     cancels pending departures, then adds idle agents who take waiting calls.
     """
-    cdef int32_t g, target, diff, d, c
+    cdef int32_t g, target, diff, d
     _lines_change(s, now, 0)
     _queue_change(s, now, 0)
     for g in range(s.G):
@@ -1001,13 +1005,7 @@ cdef void _interval_start(State* s, int32_t p, float64_t now) noexcept nogil:
             while diff > 0:
                 _staff_change(s, g, now, 1)
                 diff -= 1
-                c = _pick_call(s, g, now)
-                if c >= 0:
-                    _unlink(s, c)
-                    _queue_change(s, now, -1)
-                    _answer(s, c, g, now)
-                elif not _take_outbound(s, g, now, s.idle_n[g]):
-                    _idle_push(s, g, now)
+                _take_work(s, g, now)
     _add_campaign_tasks(s, p, now)
     if p + 1 < s.P:
         _push(s, (p + 1) * s.interval_s, EV_INTERVAL, p + 1)

@@ -638,7 +638,8 @@ class CallCenter:
         else:
             self.agent_free(g)
 
-    def take_or_idle(self, g: int):
+    def take_work(self, g: int):
+        """An available agent of group g: a waiting call, else outbound work, else idle."""
         call = self.router.pick_call(g)
         if call is not None:
             del self.queues[call.q][call.l][call]
@@ -652,7 +653,7 @@ class CallCenter:
             self.pending_leave[g] -= 1
             self.staff_change(g, -1)
             return
-        self.take_or_idle(g)
+        self.take_work(g)
 
     def interval_start(self, p: int):
         """Close interval p - 1; move each group to the headcount of interval p."""
@@ -678,7 +679,7 @@ class CallCenter:
                 self.pending_leave[g] -= d
                 for _ in range(diff - d):
                     self.staff_change(g, +1)
-                    self.take_or_idle(g)
+                    self.take_work(g)
         self.add_campaign_tasks(p)
 
     def finish(self):
