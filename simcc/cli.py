@@ -89,20 +89,42 @@ def _fmt_kpi(name: str, x: float) -> str:
                                                                       "outbound_done") else 1)
 
 
+def _erlang_c_column(scenario):
+    """Erlang C agents per interval for the center pooled into one queue (None without an SL target)."""
+    sl = scenario.sla.service_level
+    if sl is None:
+        return None
+    from .optimize import erlang_baseline
+    try:
+        return erlang_baseline(scenario, sl.percent / 100, sl.within_s).erlang_c
+    except ValueError:
+        return None
+
+
 def _print_tables(result) -> None:
     iv = result.by_interval()
+    erlang_c = _erlang_c_column(result.scenario)
     t = Table(title=f"{result.scenario.name}: per interval (mean of {len(result.replications)} replication(s))",
               title_justify="left")
-    for col in ("interval", "offered", "answered", "abandoned", "blocked", "service level", "abandon", "ASA s",
-                "agents", "occupancy", "lines peak"):
+    cols = ["interval", "offered", "answered", "abandoned", "blocked", "service level", "abandon", "ASA s",
+            "agents", "occupancy", "lines peak"]
+    if erlang_c is not None:
+        cols.append("Erlang C agents")
+    for col in cols:
         t.add_column(col, justify="right")
     for p in range(result.compiled.n_intervals):
         start = int(iv["interval_start"][p] // 60)
-        t.add_row(f"{start // 60:02d}:{start % 60:02d}", _num(iv["offered"][p], 0), _num(iv["answered"][p], 0),
-                  _num(iv["abandoned"][p], 0), _num(iv["blocked"][p], 0), _pct(iv["service_level"][p]),
-                  _pct(iv["abandon_rate"][p]), _num(iv["asa_s"][p]), _num(iv["agents"][p], 0),
-                  _pct(iv["occupancy"][p]), _num(iv["lines_peak"][p], 0))
+        row = [f"{start // 60:02d}:{start % 60:02d}", _num(iv["offered"][p], 0), _num(iv["answered"][p], 0),
+               _num(iv["abandoned"][p], 0), _num(iv["blocked"][p], 0), _pct(iv["service_level"][p]),
+               _pct(iv["abandon_rate"][p]), _num(iv["asa_s"][p]), _num(iv["agents"][p], 0),
+               _pct(iv["occupancy"][p]), _num(iv["lines_peak"][p], 0)]
+        if erlang_c is not None:
+            row.append(str(int(erlang_c[p])))
+        t.add_row(*row)
     out.print(t)
+    if erlang_c is not None:
+        out.print("Erlang C agents: the center pooled into one queue for the SLA target (a planner's first guess; "
+                  "`simcc staff` answers for the whole center).")
 
     s = result.summary()
     d = Table(title="Day summary (95% confidence interval over replications)", title_justify="left")
