@@ -81,6 +81,9 @@ cdef enum:                  # Policy: how a freed agent chooses among waiting ca
     POL_PRIORITY = 0        # best skill level first, then longest waiting (higher tier first)
     POL_WEIGHTED_WAIT = 1   # largest weight x wait / mean service time (generalized c-mu)
 
+cdef enum:
+    WAIT_BINS = 601         # answered-wait histogram: [0] no wait, [b] b-1 < wait <= b s, [600] over 599 s
+
 ctypedef struct Event:
     float64_t t             # event time, seconds from the start of the horizon
     int64_t seq             # scheduling order; breaks ties in t (never random)

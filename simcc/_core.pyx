@@ -12,7 +12,7 @@ cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memset
-from libc.math cimport INFINITY, floor
+from libc.math cimport INFINITY, ceil
 from libc.stdint cimport int32_t, int64_t
 
 from numpy.random cimport bitgen_t
@@ -40,6 +40,7 @@ OUTCOMES = {
     "abandoned": OUT_ABANDONED, "callback": OUT_CALLBACK, "called_back": OUT_CALLED_BACK,
 }
 POLICIES = {"priority": POL_PRIORITY, "weighted_wait": POL_WEIGHTED_WAIT}
+N_WAIT_BINS = WAIT_BINS
 N_SOURCE_IDS = N_SOURCES
 
 LOG_DTYPE = np.dtype([
@@ -180,6 +181,7 @@ ctypedef struct State:
     int64_t* held
     float64_t* hold_s
     float64_t* acw_s
+    int64_t* wait_hist              # [K, WAIT_BINS] waits of answered calls, 1-second bins
     float64_t* staffed_s            # [P, G] agent-seconds present
     float64_t* service_busy_s       # [P, G] agent-seconds in talk + hold
     float64_t* acw_busy_s           # [P, G] agent-seconds in after-call work
@@ -544,6 +546,7 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
         if wait > s.wait_max_s[ix]:
             s.wait_max_s[ix] = wait
         s.talk_s[ix] += talk
+        s.wait_hist[call.k * WAIT_BINS + (<int64_t>ceil(wait) if wait < WAIT_BINS - 1 else WAIT_BINS - 1)] += 1
         if hold > 0.0:
             s.held[ix] += 1
             s.hold_s[ix] += hold
@@ -1216,6 +1219,7 @@ def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=Fa
     out["callback_wait_s"] = np.zeros(shape_pkl, dtype=np.float64)
     out["outbound_done"] = np.zeros((P, cs.n_tasks), dtype=np.int64)
     out["outbound_end"] = np.zeros(cs.n_tasks, dtype=np.int64)
+    out["wait_hist"] = np.zeros((K, WAIT_BINS), dtype=np.int64)
     for name in ("answered", "answered_within", "held"):
         out[name] = np.zeros(shape_pklg, dtype=np.int64)
     for name in ("wait_s", "wait_max_s", "talk_s", "hold_s", "acw_s"):
@@ -1240,6 +1244,7 @@ def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=Fa
     s.callback_wait_s = _f64(out["callback_wait_s"])
     s.outbound_done = _i64(out["outbound_done"]); s.outbound_end = _i64(out["outbound_end"])
     s.outbound_busy_s = _f64(out["outbound_busy_s"])
+    s.wait_hist = _i64(out["wait_hist"])
     s.abandon_wait_s = _f64(out["abandon_wait_s"])
     s.answered = _i64(out["answered"]); s.answered_within = _i64(out["answered_within"])
     s.held = _i64(out["held"])

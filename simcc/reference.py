@@ -50,6 +50,7 @@ IN_IVR, WAITING, IN_SERVICE, RETRY, CALLBACK, DONE = "ivr", "waiting", "service"
 FIRST, REDIAL, REPEAT = 0, 1, 2
 BLOCKED_, CONTAINED_, IVR_ABANDONED_, ANSWERED_, ABANDONED_, CALLBACK_, CALLED_BACK_ = range(7)
 WEIGHTED_WAIT = 1  # policy code (simcc.compile.POLICIES)
+WAIT_BINS = 601    # answered-wait histogram: [0] no wait, [b] b-1 < wait <= b s, [600] over 599 s
 
 
 class Call:
@@ -121,6 +122,7 @@ class CallCenter:
         self.stats["callback_wait_s"] = z(P, K, L, dt=np.float64)
         self.stats["outbound_done"] = z(P, cs.n_tasks)
         self.stats["outbound_end"] = z(cs.n_tasks)
+        self.stats["wait_hist"] = z(K, WAIT_BINS)
         self.stats["abandon_wait_s"] = z(P, K, L, dt=np.float64)
         for name in ("answered", "answered_within", "held"):
             self.stats[name] = z(P, K, L, G)
@@ -502,6 +504,7 @@ class CallCenter:
             st["wait_s"][ix] += wait
             st["wait_max_s"][ix] = max(st["wait_max_s"][ix], wait)
             st["talk_s"][ix] += talk
+            st["wait_hist"][call.k, math.ceil(wait) if wait < WAIT_BINS - 1 else WAIT_BINS - 1] += 1
             if hold > 0.0:
                 st["held"][ix] += 1
                 st["hold_s"][ix] += hold

@@ -55,6 +55,11 @@ def test_erlang_c_service_level_and_asa(agents, offered, hours, reps):
     check(r, "service_level", erlang.erlang_c_service_level(agents, lam, talk, 15.0), max_half=0.03)
     check(r, "asa_s", erlang.erlang_c_asa(agents, lam, talk), max_half=max(2.0, 0.2 * erlang.erlang_c_asa(agents, lam, talk)))
     check(r, "occupancy", offered / agents, max_half=0.02)
+    # the wait distribution: P(W > t) = C exp(-(n mu - lambda) t), so the 90th percentile is exact too
+    c = erlang.erlang_c(agents, offered)
+    p90 = 0.0 if c <= 0.1 else math.log(c / 0.1) / (agents / talk - lam)
+    if 0 < p90 < 200:      # well inside the 1-second histogram (open beyond 599 s)
+        check(r, "wait_p90_s", p90, max_half=2.0 + 0.2 * p90)
 
 
 @pytest.mark.parametrize("agents,offered,patience", [
