@@ -11,8 +11,11 @@ from .errors import Problem, ScenarioError, SizeError
 from .results import DAY_KPIS, INTERVAL_KPIS, Result
 from .scenario import Scenario, from_dict, load, loads
 from .simulate import simulate
+from .compare import compare
+from .replicate import Interrupted, WorkerLost
+from .sweep import SweepResult, sweep
 
 __all__ = [
-    "DAY_KPIS", "INTERVAL_KPIS", "Problem", "Result", "Scenario", "ScenarioError", "SizeError",
-    "erlang", "from_dict", "load", "loads", "simulate", "textbook",
+    "DAY_KPIS", "INTERVAL_KPIS", "Interrupted", "Problem", "Result", "Scenario", "ScenarioError", "SizeError",
+    "SweepResult", "WorkerLost", "compare", "erlang", "from_dict", "load", "loads", "simulate", "sweep", "textbook",
 ]

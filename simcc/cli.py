@@ -19,7 +19,6 @@ from rich.table import Table
 
 from . import erlang as erl
 from .errors import ScenarioError, SizeError
-from .io import write_result
 from .compare import DEFAULT_KPIS
 from .compare import compare as run_compare
 from .scenario import load
@@ -153,64 +152,38 @@ def run(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
     seed: int = typer.Option(DEFAULT_SEED, help="Root seed; same seed, same results."),
     replications: int = typer.Option(10, "--replications", "-r", min=1, max=1_000_000, help="Independent days to simulate."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="Write summary.csv, intervals.csv, result.json, meta.json here."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Write summary.csv, intervals.csv, result.json, meta.json here, "
+                                           "and keep each finished replication in reps/ (for --resume)."),
     fmt: Format = typer.Option(Format.table, "--format", help="What to print: table, csv (per interval) or json."),
     engine: Engine = typer.Option(Engine.kernel, help="kernel (compiled) or reference (SimPy, slow)."),
     max_events: float = typer.Option(MAX_EVENTS, help="Refuse runs estimated above this many events."),
     check_sla: bool = typer.Option(False, "--check-sla", help="Exit with code 3 if an SLA line fails."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
+                                          help="Local worker processes (default: all cores; small runs stay in this process)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                            help="Run on Dask: a scheduler address (tcp://HOST:8786) or 'local'."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run kept in --out: only missing replications run."),
     debug: bool = typer.Option(False, help="Show tracebacks."),
 ):
     """Simulate a scenario and report KPIs per interval and for the day, with SLA pass/fail."""
     scn = _load(scenario, debug)
     for w in scn.warnings():
         err.print(f"[yellow]warning:[/] {w}")
-    try:
-        with _progress(replications) as tick:
-            result = simulate(scn, seed=seed, replications=replications, engine=engine.value,
-                              progress=tick, max_events=max_events)
-    except SizeError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    from ._cli_scale import run_replications   # here: _cli_scale imports this module
+    result = run_replications(scn, seed=seed, replications=replications, engine=engine.value,
+                              max_events=max_events, workers=workers, scheduler=scheduler, out_dir=out_dir,
+                              resume=resume)
     if fmt is Format.table:
         _print_tables(result)
     elif fmt is Format.csv:
         sys.stdout.write(result.intervals_csv())
     else:
         sys.stdout.write(result.to_json() + "\n")
-    if out_dir is not None:
-        files = write_result(result, out_dir)
-        err.print(f"wrote {', '.join(files)}")
+    if out_dir is not None:   # simulate() wrote them (meta.json last) and keeps every replication in reps/
+        err.print(f"wrote {', '.join(str(out_dir / f) for f in ('summary.csv', 'intervals.csv', 'result.json', 'meta.json'))} "
+                  f"and {out_dir / 'reps'}/")
     if check_sla and any(line["passed"] is False for line in result.sla_report()):
         raise typer.Exit(EXIT_SLA_FAILED)
-
-
-class _progress:
-    """A rich progress bar for runs of several replications (stderr, only on a terminal)."""
-
-    def __init__(self, total: int):
-        self.total = total
-        self.bar = None
-
-    def __enter__(self):
-        if self.total > 1 and err.is_terminal:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-            self.bar = Progress(TextColumn("replications"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                                TimeRemainingColumn(), console=err, transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("run", total=self.total)
-        return self.tick
-
-    def tick(self, done: int, total: int) -> None:
-        if self.bar is not None:
-            self.bar.update(self.task, completed=done)
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.stop()
-        return False
 
 
 @app.command()

@@ -12,7 +12,7 @@ from . import replicate, streams
 from .compile import CompiledScenario, compile_scenario
 from .errors import SizeError
 from .io import write_result
-from .results import Result
+from .results import Accumulator, Result
 from .scenario import Scenario
 
 ENGINES = ("kernel", "reference")
@@ -32,15 +32,23 @@ def _kernel():
 
 
 def run_replication(cs: CompiledScenario, entropy: int, rep: int, engine: str = "kernel",
-                    call_log: bool = False) -> tuple[dict, float]:
-    """Run replication ``rep`` of a compiled scenario; returns (raw arrays, volume factor)."""
+                    call_log: bool = False, router=None) -> tuple[dict, float]:
+    """Run replication ``rep`` of a compiled scenario; returns (raw arrays, volume factor).
+
+    ``router`` (reference engine only) is a :class:`simcc.reference.Router`
+    factory or instance: routing written in Python instead of the compiled policy.
+    """
     arrivals, sources = streams.bit_generators(entropy, rep, cs.n_streams)
     volume = streams.volume_factor(cs, entropy, rep)
+    if router is not None and engine != "reference":
+        raise ValueError("a Python router runs on the reference engine only: pass engine='reference'")
     if engine == "kernel":
         raw = _kernel().run(cs, arrivals, sources, volume, call_log)
     elif engine == "reference":
         from . import reference
-        raw = reference.run(cs, arrivals, sources, volume, call_log)
+        if isinstance(router, type):
+            router = router()
+        raw = reference.run(cs, arrivals, sources, volume, call_log, router)
     else:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     return raw, volume
@@ -54,7 +62,8 @@ def estimate_events(scenario: Scenario, replications: int) -> float:
 def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: int = 1, *,
              engine: str = "kernel", progress: Callable[[int, int], None] | None = None,
              max_events: float = MAX_EVENTS, call_log: bool = False, workers: int | None = None,
-             scheduler=None, out_dir: str | os.PathLike | None = None, resume: bool = False) -> Result:
+             scheduler=None, out_dir: str | os.PathLike | None = None, resume: bool = False,
+             router=None) -> Result:
     """Simulate ``replications`` independent days of a scenario, on all local cores or a cluster.
 
     Replication ``r`` draws from its own streams spawned from the root seed, so
@@ -95,6 +104,9 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
         Reuse the replications stored in ``out_dir`` by an earlier run of the
         same scenario, seed and engine, and run only the missing ones; the
         result is bit-identical to an uninterrupted run.
+    router : simcc.reference.Router subclass, optional
+        Routing written in Python (the three decisions of the compiled
+        policies); runs on ``engine="reference"`` only, in this process.
 
     Returns
     -------
@@ -139,6 +151,8 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
     if engine == "kernel":
         _kernel()
     cs = compile_scenario(scenario)
+    if router is not None:
+        return _simulate_with_router(scenario, cs, seed, replications, engine, router, progress, call_log)
     entropy = (replicate.stored_entropy(out_dir) if resume and seed is None else None) or streams.root_entropy(seed)
     store = None
     if out_dir is not None:
@@ -162,6 +176,29 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
                                             f"replications")
     if outcome.error is not None:
         raise outcome.error
+    return result
+
+
+def _simulate_with_router(scenario, cs, seed, replications, engine, router, progress, call_log) -> Result:
+    """Replications in this process with a Python router (a fresh router per replication)."""
+    if engine != "reference":
+        raise ValueError("a Python router runs on the reference engine only: pass engine='reference'")
+    if not isinstance(router, type):
+        raise ValueError("pass the Router subclass itself (each replication gets a fresh instance)")
+    entropy = streams.root_entropy(seed)
+    acc = Accumulator(cs, scenario.sla.denominator)
+    logs = []
+    for rep in range(replications):
+        raw, volume = run_replication(cs, entropy, rep, engine, call_log, router)
+        if call_log:
+            logs.append(raw["call_log"])
+        acc.add(rep, raw, volume)
+        if progress is not None:
+            progress(rep + 1, replications)
+    meta = run_meta(scenario, seed, entropy, replications, engine)
+    meta["router"] = f"{router.__module__}.{router.__qualname__}"
+    result = Result(acc, scenario, meta)
+    result.call_logs = logs
     return result
 
 
