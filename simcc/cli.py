@@ -199,6 +199,13 @@ def validate(
               f"{scn.n_intervals} intervals of {scn.interval_minutes} min, {scn.expected_calls():,.0f} calls expected)")
 
 
+@app.command()
+def schema():
+    """Print the JSON Schema of scenario files (for editor autocompletion and checks)."""
+    from .scenario import json_schema
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+
+
 @app.command("erlang")
 def erlang_cmd(
     calls_per_hour: float = typer.Option(..., help="Offered calls per hour."),

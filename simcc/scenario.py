@@ -883,3 +883,15 @@ def loads(text: str) -> Scenario:
     """Validate scenario YAML given as text (see :func:`load`)."""
     data, lines = parse_yaml(text)
     return from_dict(data, lines=lines)
+
+
+def json_schema() -> dict:
+    """JSON Schema of a scenario file (``simcc schema``; committed as docs/scenario.schema.json).
+
+    The schema covers field names, types and ranges; cross-field rules (shares
+    that add up to 1, known names) are checked by :func:`load` only.
+    """
+    out = Scenario.model_json_schema(mode="validation")
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    out["title"] = "simcc scenario"
+    return out

@@ -28,3 +28,18 @@ def test_readme_python_examples_run(monkeypatch):
         if "optimize.staff" in block:      # about a minute; tests/test_optimize.py covers staff()
             continue
         exec(compile(block, f"README python block {i}", "exec"), ns)
+
+
+def test_committed_json_schema_is_current():
+    import json
+
+    from simcc.scenario import json_schema
+    committed = json.loads((ROOT / "docs" / "scenario.schema.json").read_text())
+    assert committed == json.loads(json.dumps(json_schema())), "regenerate: simcc schema > docs/scenario.schema.json"
+
+
+def test_shipped_scenarios_validate_against_the_schema_and_round_trip():
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        s = simcc.load(path)
+        again = simcc.from_dict(s.model_dump(mode="python", exclude_none=True))
+        assert again == s, path.name
