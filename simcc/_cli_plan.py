@@ -109,6 +109,9 @@ def staff(
     """The fewest agents per interval (and group) that meet every SLA line, found by simulation."""
     from .optimize import staff as staff_fn
     scn = _load(scenario, debug)
+    if save_scenario is not None and save_scenario.is_dir():
+        err.print(f"[red]error:[/] --save-scenario {save_scenario} is a folder; give a file name")
+        raise typer.Exit(2)
     kw = _staff_args(scn, target, abandon_max, occupancy_max)
     with _user_errors(debug), _status("staffing") as tick:
         plan = staff_fn(scn, seed=seed, replications=replications, confidence=_confidence(confidence),
@@ -210,9 +213,9 @@ def trunks(
 def shifts(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
     shift_hours: float = typer.Option(8.0, help="Shift length, hours (including the break)."),
-    start_every: Optional[int] = typer.Option(None, help="Minutes between possible shift starts (default: every interval)."),
+    start_every: Optional[int] = typer.Option(None, min=1, help="Minutes between possible shift starts (default: every interval)."),
     break_after: Optional[int] = typer.Option(None, help="Unpaid break starts this many minutes into the shift."),
-    break_minutes: int = typer.Option(0, help="Length of the unpaid break, minutes."),
+    break_minutes: int = typer.Option(0, min=0, help="Length of the unpaid break, minutes."),
     headcount: bool = typer.Option(False, "--headcount", help="Cover the scenario's own headcount instead of the staffing found by simulation."),
     target: Optional[str] = typer.Option(None, help='Service level for the staffing, e.g. 90/15 (default: the scenario\'s).'),
     abandon_max: Optional[str] = typer.Option(None, help="Largest abandonment for the staffing, e.g. 5%."),

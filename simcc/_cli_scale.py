@@ -90,12 +90,13 @@ def run_replications(scenario, *, seed: int | None, replications: int, engine: s
     if resume and out_dir is None:
         err.print("[red]error:[/] --resume needs --out (the folder of the run to continue)")
         raise typer.Exit(EXIT_USAGE)
+    check_out_dir(out_dir)
     try:
         with _quiet_worker_warnings(), _Progress(replications) as tick:
             result = simulate(scenario, seed=seed, replications=replications, engine=engine, progress=tick,
                               max_events=max_events, workers=workers, scheduler=scheduler, out_dir=out_dir,
                               resume=resume)
-    except (SizeError, replicate.ResumeError, ValueError) as exc:
+    except (SizeError, replicate.ResumeError, ValueError, OSError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(EXIT_USAGE) from None
     except replicate.Interrupted as exc:
@@ -109,6 +110,13 @@ def run_replications(scenario, *, seed: int | None, replications: int, engine: s
         raise typer.Exit(EXIT_FAILED) from None
     _report_failures(result.meta)
     return result
+
+
+def check_out_dir(out_dir: Path | None) -> None:
+    """Refuse an --out that exists and is not a folder, before any work is done."""
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        err.print(f"[red]error:[/] --out {out_dir} exists and is not a folder")
+        raise typer.Exit(EXIT_USAGE)
 
 
 def _is_sweep_file(path: Path) -> bool:
@@ -144,6 +152,7 @@ def sweep_cmd(
     """
     from .sweep import load_sweep, parse_set, sweep
 
+    check_out_dir(out_dir)
     try:
         if _is_sweep_file(spec):
             conf = load_sweep(spec)
@@ -172,7 +181,7 @@ def sweep_cmd(
             raise
         err.print(_problems_table(exc))
         raise typer.Exit(EXIT_USAGE) from None
-    except (SizeError, ValueError) as exc:   # bad --set, KPI or worker count; another sweep in --out
+    except (SizeError, ValueError, OSError) as exc:   # bad --set, KPI or worker count; another sweep in --out
         if debug:
             raise
         err.print(f"[red]error:[/] {exc}")

@@ -12,6 +12,7 @@ KPI names (``Result.summary()`` keys) are a public contract; see
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -117,29 +118,86 @@ def wait_percentile(hist, q: float) -> float:
     return float(b - 1 + (target - before) / hist[b])
 
 
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c if abs(1.0 + aa / c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c if abs(1.0 + aa / c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-15:
+            break
+    return h
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    """Regularized incomplete beta I_x(a, b)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def t_cdf(t: float, df: int) -> float:
+    """Student-t distribution function."""
+    tail = 0.5 * _betainc(df / 2.0, 0.5, df / (df + t * t))
+    return 1.0 - tail if t > 0 else tail
+
+
+@functools.lru_cache(maxsize=4096)
 def t_quantile(p: float, df: int) -> float:
-    """Student-t quantile (exact for df 1 and 2; Cornish-Fisher, error < 1e-4, beyond).
+    """Student-t quantile, exact to about 1e-10 (bisection on the t distribution function).
 
     Examples
     --------
-    >>> round(t_quantile(0.975, 19), 3)
-    2.093
+    >>> round(t_quantile(0.975, 19), 4), round(t_quantile(0.975, 3), 4), round(t_quantile(0.999, 3), 3)
+    (2.093, 3.1824, 10.215)
     """
     if df == 1:
         return math.tan(math.pi * (p - 0.5))
     if df == 2:
         return (2 * p - 1) / math.sqrt(2 * p * (1 - p))
-    z = NormalDist().inv_cdf(p)
-    g1 = (z ** 3 + z) / 4
-    g2 = (5 * z ** 5 + 16 * z ** 3 + 3 * z) / 96
-    g3 = (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / 384
-    g4 = (79 * z ** 9 + 776 * z ** 7 + 1482 * z ** 5 - 1920 * z ** 3 - 945 * z) / 92160
-    return z + g1 / df + g2 / df ** 2 + g3 / df ** 3 + g4 / df ** 4
+    if p == 0.5:
+        return 0.0
+    if p < 0.5:
+        return -t_quantile(1.0 - p, df)
+    lo, hi = 0.0, max(1.0, NormalDist().inv_cdf(p))
+    while t_cdf(hi, df) < p:
+        hi *= 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if t_cdf(mid, df) < p:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-12 * max(1.0, hi):
+            break
+    return 0.5 * (lo + hi)
 
 
 def mean_ci(x, level: float = 0.95):
     """(mean, ci_low, ci_high) over replications along axis 0, ignoring NaN."""
     x = np.asarray(x, dtype=np.float64)
+    if x.shape[0] == 0:                     # nothing finished yet (e.g. interrupted at once)
+        empty = np.full(x.shape[1:], np.nan)
+        return empty, empty.copy(), empty.copy()
     n = np.sum(~np.isnan(x), axis=0)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN columns (e.g. no calls at night)
@@ -195,7 +253,7 @@ class Stats:
             "blocking_rate": _div(tot["blocked"], tot["offered"]),
             "containment_rate": _div(tot["contained"], tot["offered"] - tot["blocked"]),
             "asa_s": _div(r["wait_s"].sum(), tot["answered"]),
-            "max_wait_s": float(r["wait_max_s"].max()) if r["wait_max_s"].size else 0.0,
+            "max_wait_s": float(r["wait_max_s"].max()) if tot["answered"] else math.nan,
             "wait_p90_s": wait_percentile(r["wait_hist"].sum(axis=0), 0.90),
             "mean_abandon_wait_s": _div(r["abandon_wait_s"].sum(), tot["abandoned"]),
             "mean_talk_s": _div(talk, tot["answered"]),

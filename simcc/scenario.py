@@ -490,6 +490,9 @@ def _check(s: Scenario) -> list[Problem]:
         add("tiers", "tier names must be unique")
     if n > MAX_INTERVALS:
         add("intervals", f"{n} intervals; at most {MAX_INTERVALS}")
+    if s.warmup_minutes % s.interval_minutes:
+        add("warmup_minutes", f"warm-up ({s.warmup_minutes:g} min) must be a whole number of {s.interval_minutes}-minute "
+                              "intervals, so that call counts and agent times start at the same border")
     if s.warmup_minutes * 60 >= n * s.interval_s:
         add("warmup_minutes", f"warm-up ({s.warmup_minutes:g} min) must be shorter than the horizon ({n * s.interval_minutes} min)")
 
@@ -708,11 +711,20 @@ def _warnings(s: Scenario) -> list[str]:
 # --------------------------------------------------------------------------
 # Entry points
 # --------------------------------------------------------------------------
-_FIELD_NAMES = sorted({name for model in (Scenario, CallType, IVR, Arrivals, Group, Routing, SLA, ServiceLevelTarget,
-                                            HandlingOverride, Redial, Transfer, Reserve, Callback, QualityCallbacks,
-                                            Campaign, Outbound, Roster, Shift, Break, SubgroupRules, Exponential, Deterministic, Uniform, Lognormal, Gamma,
-                                            Erlang, Weibull, Empirical)
-                       for name in model.model_fields})
+_MODELS = (Scenario, CallType, IVR, Arrivals, Group, Routing, SLA, ServiceLevelTarget, HandlingOverride, Redial,
+           Transfer, Reserve, Callback, QualityCallbacks, Campaign, Outbound, Roster, Shift, Break, SubgroupRules,
+           Exponential, Deterministic, Uniform, Lognormal, Gamma, Erlang, Weibull, Empirical)
+_FIELD_NAMES = sorted({name for model in _MODELS for name in model.model_fields})
+_WHERE = {"Scenario": "the top level", "CallType": "a call type", "IVR": "ivr", "Arrivals": "an arrival stream",
+          "Group": "a group", "Routing": "routing", "SLA": "sla", "Outbound": "outbound", "Roster": "a roster",
+          "Shift": "a shift", "HandlingOverride": "a group's handling", "Redial": "redial", "Transfer": "transfer",
+          "Reserve": "a routing reserve", "Callback": "callback", "QualityCallbacks": "outbound.quality",
+          "Campaign": "a campaign"}
+
+
+def _owners(key: str) -> str:
+    places = sorted({_WHERE.get(m.__name__, m.__name__) for m in _MODELS if key in m.model_fields})
+    return " or ".join(places)
 
 
 _NUMBER_TEXT = re.compile(r"^[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?$")
@@ -810,7 +822,10 @@ def _pydantic_problems(exc: ValidationError, lines, data=None) -> list[Problem]:
             key = loc[-1] if loc else ""
             close = difflib.get_close_matches(key, _FIELD_NAMES, n=1)
             msg = f"unknown key {key!r}"
-            hint = f"did you mean {close[0]!r}?" if close else None
+            if close and close[0] == key:       # a real key, in the wrong place
+                hint = f"{key!r} belongs under {_owners(key)}"
+            else:
+                hint = f"did you mean {close[0]!r}?" if close else None
         elif e["type"] == "union_tag_invalid":
             msg = f"unknown distribution {e['input'].get('dist')!r}" if isinstance(e.get("input"), dict) else msg
             hint = "one of: exponential, deterministic, uniform, lognormal, gamma, erlang, weibull, empirical, never"

@@ -264,7 +264,7 @@ def point_scenario(base: Scenario, point: dict, index: int = 0) -> Scenario:
                 _scale_volume(data, _number(key, value))
             elif key == "agents_scale":
                 _scale_agents(data, _number(key, value))
-            elif key == "routing.policy":
+            elif key in ("routing.policy", "policy"):
                 _set_policy(data, value)
             else:
                 _set_path(data, key, value)

@@ -105,7 +105,7 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
         "routing": routing,
         "sla": {"service_level": {"percent": 80.0, "within_s": draw(st.floats(0, 60))},
                 "short_abandon_s": draw(st.sampled_from([0.0, 5.0]))},
-        "warmup_minutes": draw(st.sampled_from([0.0, 7.5])) if n_intervals > 1 else 0.0,
+        "warmup_minutes": draw(st.sampled_from([0.0, 15.0])) if n_intervals > 1 else 0.0,
         "volume_cv": draw(st.sampled_from([0.0, 0.0, 0.2])),
     }
     if draw(st.booleans()):

@@ -102,3 +102,19 @@ def test_erlang_calculator(args):
 def test_erlang_bad_input():
     r = invoke("erlang", "--calls-per-hour", "-5", "--aht-s", "280")
     assert r.exit_code == 2
+
+
+def test_out_that_is_a_file_is_refused_before_running(tmp_path):
+    f = tmp_path / "afile"
+    f.write_text("keep me")
+    for args in (["run", QZ, "-r", 2, "--out", f], ["sweep", QZ, "--set", "trunks=10", "--out", f]):
+        r = invoke(*args)
+        assert r.exit_code == 2 and "not a folder" in r.output
+    assert f.read_text() == "keep me"
+
+
+def test_misplaced_key_names_where_it_belongs(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(open(QZ).read().replace("name: quanzhou-10000", "name: quanzhou-10000\npolicy: priority"))
+    r = invoke("validate", bad)
+    assert r.exit_code == 2 and "belongs under routing" in r.output

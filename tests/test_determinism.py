@@ -41,3 +41,27 @@ def test_replication_prefix_stable():
     r10 = simcc.simulate(s, seed=3, replications=10)
     r4 = simcc.simulate(s, seed=3, replications=4)
     assert np.array_equal(r10.day[:4], r4.day, equal_nan=True)
+
+
+def test_t_quantile_against_published_values():
+    from simcc.results import t_quantile
+    # two-sided 95% and 99.8% critical values (standard t tables)
+    for df, t95, t998 in [(3, 3.182, 10.215), (4, 2.776, 7.173), (9, 2.262, 4.297), (29, 2.045, 3.396), (120, 1.980, 3.160)]:
+        assert abs(t_quantile(0.975, df) - t95) < 5e-4
+        assert abs(t_quantile(0.999, df) - t998) < 5e-3
+
+
+def test_summary_of_no_finished_replication_is_nan_not_an_error():
+    from simcc.results import mean_ci
+    m, lo, hi = mean_ci(np.zeros((0, 3)))
+    assert m.shape == (3,) and np.isnan(m).all() and np.isnan(lo).all()
+
+
+def test_no_answered_call_has_no_max_wait():
+    s = simcc.textbook.erlang(arrival_rate=0.0, mean_talk_s=100, agents=3, hours=1)
+    assert np.isnan(simcc.simulate(s).summary()["max_wait_s"]["mean"])
+
+
+def test_warmup_must_fall_on_an_interval_border():
+    with pytest.raises(simcc.ScenarioError, match="whole number of 30-minute"):
+        simcc.textbook.erlang(arrival_rate=0.1, mean_talk_s=100, agents=3, hours=2, warmup_hours=0.25)
