@@ -57,7 +57,7 @@ def test_shipped_scenario_agrees(path):
 
 
 @given(scn=scenarios(), seed=st.integers(0, 2 ** 32 - 1))
-@settings(max_examples=300)
+@settings(max_examples=max(300, settings().max_examples))  # the nightly profile asks for more
 def test_random_scenarios_agree(scn, seed):
     assert_same(compile_scenario(scn), seed)
 

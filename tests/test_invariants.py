@@ -13,7 +13,7 @@ from strategies import scenarios
 
 
 @given(scn=scenarios(max_agents=12, max_intervals=6, max_rate_per_min=8.0), seed=st.integers(0, 2 ** 32 - 1))
-@settings(max_examples=300)
+@settings(max_examples=max(300, settings().max_examples))  # the nightly profile asks for more
 def test_conservation_and_bounds(scn, seed):
     cs = compile_scenario(scn)
     raw, _ = run_replication(cs, root_entropy(seed), 0, call_log=True)
