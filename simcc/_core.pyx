@@ -1105,11 +1105,6 @@ cdef inline int32_t* _i32(cnp.ndarray a):
     return <int32_t*>cnp.PyArray_DATA(a)
 
 
-def _c_array(obj, dtype):
-    arr = np.ascontiguousarray(obj, dtype=dtype)
-    return arr
-
-
 def run(cs, arrival_bitgens, source_bitgens, double volume=1.0, bint call_log=False):
     """Run one replication of a compiled scenario.
 

@@ -283,7 +283,7 @@ def compile_scenario(s: sc.Scenario) -> CompiledScenario:
     reserve_n = np.zeros(G, dtype=np.int32)
     reserve_tier = np.full(G, -1, dtype=np.int32)
     reserve_type = np.full(G, -1, dtype=np.int32)
-    gnames = [g.name for g in groups]  # noqa: F841 - also used below
+    gnames = [g.name for g in groups]
     for rv in r.reserve:
         g = gnames.index(rv.group)
         reserve_n[g] = rv.agents
@@ -307,7 +307,6 @@ def compile_scenario(s: sc.Scenario) -> CompiledScenario:
             cb_offer[k], cb_accept[k], cb_within[k] = cb.offer_after_s, cb.accept_prob, cb.within_s
     o = s.outbound
     W = 1 + len(o.campaigns)
-    gnames = [g.name for g in groups]
     quality_share = np.zeros(K)
     out_groups = np.zeros((W, G), dtype=np.int32)
     out_talk = np.zeros(W, dtype=np.int32)

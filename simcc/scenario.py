@@ -370,18 +370,9 @@ class Scenario(_Model):
         >>> s.with_changes(trunks=120).trunks
         120
         """
-        data = self.model_dump(mode="python", exclude_unset=False)
+        data = self.model_dump(mode="python", exclude_none=True)
         data.update(changes)
-        return from_dict(_plain(data))
-
-
-def _plain(obj):
-    """model_dump output back to plain data (drops the parsed SL object)."""
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items() if v is not None or k in ("trunks",)}
-    if isinstance(obj, list):
-        return [_plain(v) for v in obj]
-    return obj
+        return from_dict(data)
 
 
 def _minutes(hhmm: str) -> int:
@@ -425,7 +416,7 @@ def roster_headcount(roster: Roster, n: int, interval_minutes: int) -> tuple[lis
         if sh.subgroup is not None and sh.subgroup not in roster.rules:
             problems.append((f"{path}.subgroup", f"unknown subgroup {sh.subgroup!r}; name it under roster.rules"))
         if rules is not None and rules.no_night_shifts:
-            for q in on:
+            for q in sorted(on):
                 m = (q * interval_minutes) % (24 * 60)
                 if m >= night0 or m < night1:
                     problems.append((path, f"subgroup {sh.subgroup!r} has no night shifts, but this shift works "
