@@ -65,3 +65,20 @@ def test_no_answered_call_has_no_max_wait():
 def test_warmup_must_fall_on_an_interval_border():
     with pytest.raises(simcc.ScenarioError, match="whole number of 30-minute"):
         simcc.textbook.erlang(arrival_rate=0.1, mean_talk_s=100, agents=3, hours=2, warmup_hours=0.25)
+
+
+def test_missing_kernel_is_an_error_not_a_fallback(monkeypatch):
+    import builtins
+    import sys
+
+    sim = sys.modules["simcc.simulate"]     # the module (simcc.simulate is also the function)
+    real_import = builtins.__import__
+
+    def no_core(name, globals=None, locals=None, fromlist=(), level=0):
+        if fromlist and "_core" in fromlist:
+            raise ImportError("simulated missing build")
+        return real_import(name, globals, locals, fromlist, level)
+
+    monkeypatch.setattr(builtins, "__import__", no_core)
+    with pytest.raises(RuntimeError, match="not built"):
+        sim._kernel()
