@@ -152,6 +152,9 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
         _kernel()
     cs = compile_scenario(scenario)
     if router is not None:
+        if out_dir is not None or resume or scheduler is not None or (workers or 1) > 1:
+            raise ValueError("a Python router runs in this process only: drop out_dir, resume, scheduler "
+                             "and workers > 1")
         return _simulate_with_router(scenario, cs, seed, replications, engine, router, progress, call_log)
     entropy = (replicate.stored_entropy(out_dir) if resume and seed is None else None) or streams.root_entropy(seed)
     store = None

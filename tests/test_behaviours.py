@@ -204,3 +204,5 @@ def test_python_router_plugs_into_the_reference_engine():
     assert lifo.summary()["max_wait_s"]["mean"] > kernel.summary()["max_wait_s"]["mean"]
     with pytest.raises(ValueError, match="reference engine"):
         simcc.simulate(s, router=NewestFirst)
+    with pytest.raises(ValueError, match="in this process only"):
+        simcc.simulate(s, engine="reference", router=NewestFirst, workers=2)
