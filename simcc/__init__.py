@@ -6,6 +6,14 @@
 >>> 0 <= result.summary()["service_level"]["mean"] <= 1
 True
 """
+from importlib.metadata import PackageNotFoundError as _NotFound
+from importlib.metadata import version as _version
+
+try:
+    __version__ = _version("simcc")
+except _NotFound:  # pragma: no cover - a source tree that was never installed
+    __version__ = "0+unknown"
+
 from . import erlang, textbook
 from .errors import Problem, ScenarioError, SizeError
 from .results import DAY_KPIS, INTERVAL_KPIS, Result
@@ -16,6 +24,7 @@ from .replicate import Interrupted, WorkerLost
 from .sweep import SweepResult, sweep
 
 __all__ = [
+    "__version__",
     "DAY_KPIS", "INTERVAL_KPIS", "Interrupted", "Problem", "Result", "Scenario", "ScenarioError", "SizeError",
     "SweepResult", "WorkerLost", "compare", "erlang", "from_dict", "load", "loads", "simulate", "sweep", "textbook",
 ]

@@ -281,11 +281,7 @@ def report(
     debug: bool = typer.Option(False, help="Show tracebacks."),
 ):
     """Write an HTML report with charts: SLA pass/fail, per-interval KPIs, staffing, roster, trunks."""
-    try:
-        from .report import ReportError, write_report
-        import matplotlib  # noqa: F401
-    except ImportError:
-        _fail('simcc report needs matplotlib: pip install "simcc[plot]"')
+    from .report import ReportError, write_report
     scn = _load(scenario, debug)
     status = err.status("report") if err.is_terminal else contextlib.nullcontext()
     with _user_errors(debug), status as st:

@@ -142,7 +142,7 @@ def sweep_cmd(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     resume: bool = typer.Option(False, "--resume", help="Keep what an earlier run of this sweep left in --out; run the rest."),
     engine: Engine = typer.Option(Engine.kernel, help="kernel (compiled) or reference (SimPy, slow)."),
-    max_events: float = typer.Option(MAX_EVENTS, help="Refuse sweeps estimated above this many events (all points)."),
+    max_events: float = typer.Option(MAX_EVENTS, help="Refuse a point whose one replication (a day) is estimated above this many events."),
     debug: bool = typer.Option(False, help="Show tracebacks."),
 ):
     """Run a scenario over a grid of changes (agents, trunks, volume, IVR, patience, policy) and tabulate KPIs with CIs.

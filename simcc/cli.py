@@ -156,7 +156,7 @@ def run(
                                            "and keep each finished replication in reps/ (for --resume)."),
     fmt: Format = typer.Option(Format.table, "--format", help="What to print: table, csv (per interval) or json."),
     engine: Engine = typer.Option(Engine.kernel, help="kernel (compiled) or reference (SimPy, slow)."),
-    max_events: float = typer.Option(MAX_EVENTS, help="Refuse runs estimated above this many events."),
+    max_events: float = typer.Option(MAX_EVENTS, help="Refuse a scenario whose one replication (a day) is estimated above this many events."),
     check_sla: bool = typer.Option(False, "--check-sla", help="Exit with code 3 if an SLA line fails."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
                                           help="Local worker processes (default: all cores; small runs stay in this process)."),

@@ -1,4 +1,4 @@
-"""Planners' charts (matplotlib; ``pip install "simcc[plot]"``).
+"""Planners' charts (matplotlib).
 
 Every function returns a :class:`matplotlib.figure.Figure` built without
 pyplot: nothing is shown, no global backend is switched, and the figures
@@ -30,10 +30,7 @@ BLUE, ORANGE, GREEN, RED, PURPLE, GREY = "#1f77b4", "#ff7f0e", "#2ca02c", "#d627
 
 
 def _figure(rows: int = 1, height: float = 3.2):
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError('simcc.plot needs matplotlib: pip install "simcc[plot]"') from None
+    from matplotlib.figure import Figure
     fig = Figure(figsize=(9, height * rows), layout="constrained")
     axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
     return fig, axes

@@ -39,7 +39,6 @@ import importlib.metadata
 import io
 import json
 import math
-import multiprocessing
 import os
 import re
 import signal
@@ -322,9 +321,7 @@ _WORKER: dict = {}
 
 
 def _init_worker(scenarios, entropy, engine, call_log) -> None:
-    # The parent handles Ctrl-C (it cancels, stops the workers and keeps what is
-    # done); a worker that died of the same SIGINT would look like a crash.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER.clear()
     _WORKER.update(scenarios=scenarios, entropy=entropy, engine=engine, call_log=call_log)
 
 
@@ -391,91 +388,123 @@ class _InProcess:
         return {"executor": self.kind, "workers": 1}
 
 
-def _mp_context():
-    # fork is unsafe once threads run (a progress bar, a Dask client); forkserver
-    # forks workers from a clean single-threaded server. Having that server
-    # import simcc once saves each worker the import (about half a second),
-    # unless the program chose its own preload list.
-    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
-        return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    from multiprocessing import forkserver
-    preload = getattr(getattr(forkserver, "_forkserver", None), "_preload_modules", None)
-    if preload == ["__main__"]:
-        ctx.set_forkserver_preload(["__main__", "simcc.replicate"])
-    return ctx
-
-
 class _Pool:
+    """Local worker processes (:mod:`simcc._procpool`): they import simcc from where this process did
+    and never run the user's main module, so scripts without a main guard, stdin and notebooks work."""
+
     kind = "processes"
-    breaks_all = True   # one dead worker breaks the whole pool: every task in flight fails
+    breaks_all = False   # a dead worker fails only its own tasks; the pool starts a replacement
 
     def __init__(self, jobs, entropy, engine, call_log, workers: int):
         self.workers = workers
         self.args = ([j.cs for j in jobs], entropy, engine, call_log)
-        self.ctx = _mp_context()
-        self.ex = None
+        self.lease = None
+        self.pool = None
 
     def prepare(self, n_tasks: int):
+        from ._procpool import lease
         self.workers = max(1, min(self.workers, n_tasks))   # no idle processes for a short run
-        self.ex = self._start()
-
-    def _start(self):
-        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=self.ctx,
-                                      initializer=_init_worker, initargs=self.args)
+        self.lease = lease(self.workers)
+        self.pool = self.lease.pool
+        self.pool.context(_init_worker, *self.args)
 
     def submit(self, job, reps, attempt):
-        try:
-            return self.ex.submit(_pool_task, job, reps)
-        except cf.process.BrokenProcessPool as exc:   # broke since the last wait: handled like a lost task
-            f = cf.Future()
-            f.set_exception(exc)
-            return f
+        return self.pool.submit(_pool_task, job, reps)
 
     def wait(self, futures, timeout=None):
-        return cf.wait(futures, timeout=timeout, return_when=cf.FIRST_COMPLETED)[0]
+        return self.pool.wait(futures, timeout=timeout)
 
     def wait_all(self, futures):
-        return cf.wait(futures)[0]
+        while not all(f.done() for f in futures):
+            self.pool.wait([f for f in futures if not f.done()], timeout=POLL_S)
+        return set(futures)
 
     def is_lost(self, exc) -> bool:
-        return isinstance(exc, cf.process.BrokenProcessPool)
+        from ._procpool import WorkerDied
+        return isinstance(exc, WorkerDied)
 
     def unpack(self, value):
         return value
 
-    def _kill(self, ex):
-        procs = list((getattr(ex, "_processes", None) or {}).values())
-        ex.shutdown(wait=False, cancel_futures=True)
-        terminate = getattr(ex, "terminate_workers", None)   # Python >= 3.14
-        if terminate is not None:
-            try:
-                terminate()
-            except Exception:  # noqa: BLE001 - already gone
-                pass
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-        for p in procs:
-            p.join(5)
-            if p.is_alive():  # pragma: no cover - ignored SIGTERM
-                p.kill()
-                p.join(5)
-
     def recover(self):
-        self._kill(self.ex)
-        self.ex = self._start()
+        pass
 
     def abort(self, futures):
-        if self.ex is not None:
-            self._kill(self.ex)
+        if self.lease is not None:
+            self.lease.release(broken=True)
+            self.lease = None
 
     def close(self):
-        if self.ex is not None:
-            self.ex.shutdown(wait=True)
+        if self.lease is not None:
+            self.lease.release()
+            self.lease = None
 
     def describe(self) -> dict:
-        return {"executor": self.kind, "workers": self.workers, "start_method": self.ctx.get_start_method()}
+        return {"executor": self.kind, "workers": self.workers}
+
+
+class _LocalDaskCluster:
+    """``scheduler="local"``: a Dask scheduler and ``n`` workers on 127.0.0.1, started as separate
+    programs with simcc's worker path (not ``LocalCluster``, whose processes re-run the user's script)."""
+
+    def __init__(self, n: int):
+        import shutil
+        import tempfile
+        from ._procpool import run_module
+        self.dir = tempfile.mkdtemp(prefix="simcc-dask-")
+        self.procs = []
+        self.shutil = shutil
+        sched_file = os.path.join(self.dir, "scheduler.json")
+        self.log = open(os.path.join(self.dir, "cluster.log"), "wb")
+        self.procs.append(run_module("distributed.cli.dask_scheduler",
+                                     ["--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                      "--scheduler-file", sched_file], self.log))
+        for i in range(n):
+            self.procs.append(run_module("distributed.cli.dask_worker",
+                                         ["--scheduler-file", sched_file, "--nworkers", "1", "--nthreads", "1",
+                                          "--host", "127.0.0.1", "--no-dashboard", "--death-timeout", "60",
+                                          "--local-directory", os.path.join(self.dir, f"w{i}"),
+                                          "--name", f"simcc-{i}"], self.log))
+        self.scheduler_file = sched_file
+
+    def wait_address(self, timeout: float = 60.0) -> str:
+        import time
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with open(self.scheduler_file) as fh:
+                    return json.load(fh)["address"]
+            except (OSError, ValueError, KeyError):
+                if self.procs[0].poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise RuntimeError(f"the local Dask scheduler did not start: {self.output()}")
+
+    def output(self) -> str:
+        try:
+            with open(os.path.join(self.dir, "cluster.log"), "rb") as fh:
+                return fh.read().decode("utf-8", "replace")[-2000:]
+        except OSError:
+            return ""
+
+    def close(self):
+        for p in self.procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except Exception:  # noqa: BLE001 - still running: kill
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                p.wait(5)
+        self.log.close()
+        self.shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class _Dask:
@@ -484,7 +513,7 @@ class _Dask:
 
     def __init__(self, jobs, entropy, engine, call_log, scheduler, workers: int | None):
         try:
-            from distributed import Client, LocalCluster
+            from distributed import Client
         except ImportError:
             raise ImportError("running on a Dask cluster needs dask.distributed: pip install 'simcc[dask]'") from None
         self.entropy, self.engine, self.call_log = entropy, engine, call_log
@@ -494,9 +523,12 @@ class _Dask:
             self.client, self.own_client = scheduler, False
             self.address = scheduler.scheduler.address
         elif scheduler == "local":
-            self.cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-                                        host="127.0.0.1", dashboard_address=None)
-            self.client = Client(self.cluster)
+            self.cluster = _LocalDaskCluster(workers or default_workers())
+            try:
+                self.client = Client(self.cluster.wait_address(), timeout="30s")
+            except Exception:
+                self.cluster.close()
+                raise
             self.address = "local"
         else:
             self.client = Client(scheduler, timeout="30s")

@@ -17,7 +17,10 @@ from .scenario import Scenario
 
 ENGINES = ("kernel", "reference")
 DEFAULT_SEED = 1
-MAX_EVENTS = 5e8          # size guard: estimated events per run (all replications)
+#: Size guard: refuse a scenario whose one replication (one simulated day) is estimated above
+#: this many events (about 50 million calls a day; the 10086-size day is about 2 x 10^7). It stops
+#: runaway single replications; a long run of many replications is the user's choice and is not refused.
+MAX_EVENTS = 2e8
 EVENTS_PER_CALL = 4.0
 
 
@@ -25,9 +28,12 @@ def _kernel():
     try:
         from . import _core
     except ImportError as exc:  # pragma: no cover - only without a build
+        here = os.path.dirname(os.path.abspath(__file__))
         raise RuntimeError(
-            "the compiled kernel simcc._core is not built; run `pip install -e .` "
-            "(needs a C compiler), or pass engine='reference' explicitly") from exc
+            f"the compiled kernel simcc._core is not built in {here}. If that is the repository folder "
+            f"(simcc was installed without -e, or not at all), run `python -m pip install -e .` there "
+            f"(needs a C compiler), or start Python from another folder; or pass engine='reference' "
+            f"explicitly (slow)") from exc
     return _core
 
 
@@ -54,9 +60,18 @@ def run_replication(cs: CompiledScenario, entropy: int, rep: int, engine: str = 
     return raw, volume
 
 
-def estimate_events(scenario: Scenario, replications: int) -> float:
-    """Rough number of events a run will process (for the size guard)."""
+def estimate_events(scenario: Scenario, replications: int = 1) -> float:
+    """Rough number of events ``replications`` days of a scenario process (for the size guard)."""
     return scenario.expected_calls() * EVENTS_PER_CALL * replications
+
+
+def check_size(scenario: Scenario, max_events: float, what: str = "this scenario") -> None:
+    """Raise :class:`SizeError` when one replication of ``scenario`` is estimated above ``max_events``."""
+    est = estimate_events(scenario, 1)
+    if est > max_events:
+        raise SizeError(f"one replication of {what} is estimated at {est:.3g} events "
+                        f"({scenario.expected_calls():.3g} calls a day), above the limit of {max_events:.3g} "
+                        f"per replication; pass max_events= (command line: --max-events) to run it anyway")
 
 
 def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: int = 1, *,
@@ -84,7 +99,9 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
     progress : callable, optional
         Called as ``progress(done, total)`` after each replication.
     max_events : float
-        Refuse runs estimated to need more events than this (raise it on purpose).
+        Refuse a scenario whose one replication is estimated above this many
+        events (a runaway day; raise it on purpose). Many replications are
+        never refused: they are what the user asked for.
     call_log : bool
         Keep one record per call (``result.call_logs``); memory grows with calls.
     workers : int or None
@@ -119,7 +136,7 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
     ValueError
         Bad engine, replication count or worker count; ``resume`` without ``out_dir``.
     SizeError
-        The run is estimated above ``max_events``.
+        One replication is estimated above ``max_events``.
     simcc.replicate.Interrupted
         Ctrl-C: a ``KeyboardInterrupt`` whose ``result`` holds the finished
         replications (also written to ``out_dir``, status ``"interrupted"``).
@@ -140,11 +157,7 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) or not 1 <= replications <= 1_000_000:
         raise ValueError(f"replications must be a whole number from 1 to 1,000,000, not {replications!r}")
-    est = estimate_events(scenario, replications)
-    if est > max_events:
-        raise SizeError(f"this run is estimated at {est:.3g} events ({scenario.expected_calls():.3g} calls x "
-                        f"{replications} replications), above the limit of {max_events:.3g}; "
-                        f"pass max_events= (CLI: --max-events) to run it anyway")
+    check_size(scenario, max_events)
     replicate.check_workers(workers)
     if resume and out_dir is None:
         raise ValueError("resume=True needs out_dir (the folder of the run to continue)")

@@ -44,11 +44,11 @@ from typing import Callable
 
 from . import replicate, streams
 from .compile import compile_scenario
-from .errors import Problem, ScenarioError, SizeError
+from .errors import Problem, ScenarioError
 from .io import atomic_write, write_result
 from .results import DAY_KPIS, Result
 from .scenario import Scenario, from_dict, load
-from .simulate import DEFAULT_SEED, ENGINES, MAX_EVENTS, _kernel, estimate_events, run_meta
+from .simulate import DEFAULT_SEED, ENGINES, MAX_EVENTS, _kernel, check_size, run_meta
 
 MAX_POINTS = 10_000
 SHORTHANDS = ("volume", "agents_scale")
@@ -345,12 +345,9 @@ class SweepResult:
         one line per combination of the other keys. Uses no GUI backend."""
         if kpi not in DAY_KPIS:
             raise ValueError(f"unknown KPI {kpi!r}; one of {', '.join(DAY_KPIS)}")
-        try:
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            from matplotlib.figure import Figure
-            from matplotlib.ticker import PercentFormatter
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise ImportError("plots need matplotlib: pip install 'simcc[plot]'") from None
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import PercentFormatter
         x_key, others = self.keys[0], self.keys[1:]
         xs = self.grid[x_key]
         numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
@@ -449,7 +446,7 @@ def sweep(scenario: Scenario | str | os.PathLike, grid: dict, seed: int | None =
     ScenarioError
         A bad grid key or an invalid point (named with its values), before anything runs.
     SizeError
-        All points together are estimated above ``max_events``.
+        One replication of a point is estimated above ``max_events``.
     simcc.replicate.Interrupted
         Ctrl-C; ``.result`` is the SweepResult of the finished points (written to ``out_dir``).
 
@@ -477,11 +474,8 @@ def sweep(scenario: Scenario | str | os.PathLike, grid: dict, seed: int | None =
     grid = normalize_grid(grid)
     points = grid_points(grid)
     scenarios = [point_scenario(base, p, i) for i, p in enumerate(points)]
-    est = sum(estimate_events(s, replications) for s in scenarios)
-    if est > max_events:
-        raise SizeError(f"this sweep is estimated at {est:.3g} events ({len(points)} points x {replications} "
-                        f"replications), above the limit of {max_events:.3g}; pass max_events= "
-                        f"(CLI: --max-events) to run it anyway")
+    for i, s in enumerate(scenarios):
+        check_size(s, max_events, f"sweep point {i}")
     if engine == "kernel":
         _kernel()
 
@@ -573,13 +567,8 @@ def write_sweep(sw: SweepResult, out_dir, plot_kpi: str = "service_level") -> li
     atomic_write(os.path.join(out_dir, "sweep.csv"), sw.to_csv())
     written.append(os.path.join(out_dir, "sweep.csv"))
     if any(r is not None for r in sw.results):
-        try:
-            png = sw.plot_png(plot_kpi)
-        except ImportError:  # pragma: no cover - matplotlib is optional
-            png = None
-        if png is not None:
-            atomic_write(os.path.join(out_dir, "sweep.png"), png)
-            written.append(os.path.join(out_dir, "sweep.png"))
+        atomic_write(os.path.join(out_dir, "sweep.png"), sw.plot_png(plot_kpi))
+        written.append(os.path.join(out_dir, "sweep.png"))
     from .results import _jsonable
     atomic_write(os.path.join(out_dir, "meta.json"), json.dumps(_jsonable(sw.meta), indent=2, allow_nan=False))
     written.append(os.path.join(out_dir, "meta.json"))

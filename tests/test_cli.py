@@ -6,6 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+import simcc
 from simcc.cli import app
 
 runner = CliRunner()
@@ -76,10 +77,13 @@ def test_check_sla_exit_code(tmp_path):
     assert r.exit_code == 3          # 50 agents for 60 Erlangs cannot meet 80/20
 
 
-def test_size_guard(tmp_path):
-    r = invoke("run", "scenarios/guangzhou-10000.yaml", "-r", 1000)
+def test_size_guard_stops_a_runaway_day_not_a_long_run(tmp_path):
+    r = invoke("run", "scenarios/guangzhou-10000.yaml", "-r", 1000, "--max-events", "1e5")
     assert r.exit_code == 2
-    assert "estimated" in r.output and "--max-events" in r.output
+    assert "one replication" in r.output and "estimated" in r.output and "--max-events" in r.output
+    from simcc.simulate import MAX_EVENTS, estimate_events
+    gz = simcc.load("scenarios/guangzhou-10000.yaml")
+    assert estimate_events(gz, 1) < MAX_EVENTS < estimate_events(gz, 2000)   # docs/scale.md's 2,000 days run
 
 
 def test_reference_engine_from_cli():

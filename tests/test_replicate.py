@@ -211,12 +211,12 @@ def test_a_failing_replication_stops_the_run_and_keeps_the_others(tmp_path, monk
 
 
 def _pool_workers():
-    """Worker processes of this process's pools (children of its forkserver)."""
+    """Worker processes of this process's pool (started as `python -c ... _worker_main ...`)."""
     out = []
     for child in psutil.Process().children():
         try:
-            if "forkserver" in " ".join(child.cmdline()):
-                out += [p for p in child.children() if p.status() != psutil.STATUS_ZOMBIE]
+            if "_worker_main" in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
+                out.append(child)
         except psutil.NoSuchProcess:
             pass
     return out
@@ -236,7 +236,7 @@ def test_killed_worker_is_retried_and_reported(one_worker):
         r = simcc.simulate(small(), seed=11, replications=12, workers=2, progress=kill_one)
     assert killed
     failures = r.meta["execution"]["worker_failures"]
-    assert failures and all("BrokenProcessPool" in f["error"] for f in failures)
+    assert failures and all("WorkerDied" in f["error"] for f in failures)
     assert r.meta["status"] == "complete"
     assert digest(r) == digest(one_worker)
 
