@@ -534,7 +534,8 @@ class _Dask:
             self.client = Client(scheduler, timeout="30s")
             self.address = str(scheduler)
         try:
-            self.client.wait_for_workers(1, timeout=120)
+            # a local cluster of n workers is ready when all n are; a given cluster when one is
+            self.client.wait_for_workers(len(self.cluster.procs) - 1 if self.cluster is not None else 1, timeout=120)
         except Exception:
             self.close()
             raise
