@@ -14,8 +14,8 @@ _numpy_dir = os.path.dirname(numpy.__file__)
 
 extensions = [
     Extension(
-        "simcc._core",
-        ["simcc/_core.pyx"],
+        "simcc.engine._core",
+        ["simcc/engine/_core.pyx"],
         include_dirs=[numpy.get_include()],
         library_dirs=[
             os.path.join(_numpy_dir, "random", "lib"),

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simcc
-from simcc.compile import compile_scenario
-from simcc.simulate import run_replication
-from simcc.streams import root_entropy
+from simcc.engine.compile import compile_scenario
+from simcc.engine.replication import run_replication
+from simcc.engine.streams import root_entropy
 
 from strategies import scenarios
 
@@ -67,7 +67,7 @@ def test_engines_statistically_equal_on_quanzhou_with_independent_seeds():
     s = simcc.load("scenarios/quanzhou-10000.yaml")
     k = simcc.simulate(s, seed=1, replications=6, engine="kernel")
     r = simcc.simulate(s, seed=2, replications=6, engine="reference")
-    from simcc.results import t_quantile
+    from simcc.stats import t_quantile
     for kpi in ("service_level", "abandon_rate", "asa_s", "occupancy", "lines_mean"):
         a, b = k.kpi(kpi), r.kpi(kpi)
         se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))

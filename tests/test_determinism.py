@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import simcc
-from simcc.compile import compile_scenario
-from simcc.simulate import run_replication
-from simcc.streams import root_entropy
+from simcc.engine.compile import compile_scenario
+from simcc.engine.replication import run_replication
+from simcc.engine.streams import root_entropy
 
 
 def _digest(raw):
@@ -44,7 +44,7 @@ def test_replication_prefix_stable():
 
 
 def test_t_quantile_against_published_values():
-    from simcc.results import t_quantile
+    from simcc.stats import t_quantile
     # two-sided 95% and 99.8% critical values (standard t tables)
     for df, t95, t998 in [(3, 3.182, 10.215), (4, 2.776, 7.173), (9, 2.262, 4.297), (29, 2.045, 3.396), (120, 1.980, 3.160)]:
         assert abs(t_quantile(0.975, df) - t95) < 5e-4
@@ -52,7 +52,7 @@ def test_t_quantile_against_published_values():
 
 
 def test_summary_of_no_finished_replication_is_nan_not_an_error():
-    from simcc.results import mean_ci
+    from simcc.stats import mean_ci
     m, lo, hi = mean_ci(np.zeros((0, 3)))
     assert m.shape == (3,) and np.isnan(m).all() and np.isnan(lo).all()
 
@@ -71,7 +71,7 @@ def test_missing_kernel_is_an_error_not_a_fallback(monkeypatch):
     import builtins
     import sys
 
-    sim = sys.modules["simcc.simulate"]     # the module (simcc.simulate is also the function)
+    from simcc.engine import replication as sim
     real_import = builtins.__import__
 
     def no_core(name, globals=None, locals=None, fromlist=(), level=0):
@@ -81,4 +81,4 @@ def test_missing_kernel_is_an_error_not_a_fallback(monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_core)
     with pytest.raises(RuntimeError, match="not built"):
-        sim._kernel()
+        sim.kernel()

@@ -33,7 +33,7 @@ def test_readme_python_examples_run(monkeypatch):
 def test_committed_json_schema_is_current():
     import json
 
-    from simcc.scenario import json_schema
+    from simcc.model.scenario import json_schema
     committed = json.loads((ROOT / "docs" / "scenario.schema.json").read_text())
     assert committed == json.loads(json.dumps(json_schema())), "regenerate: simcc schema > docs/scenario.schema.json"
 

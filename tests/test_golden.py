@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 import simcc
-from simcc.compile import compile_scenario
-from simcc.simulate import run_replication
-from simcc.streams import root_entropy
+from simcc.engine.compile import compile_scenario
+from simcc.engine.replication import run_replication
+from simcc.engine.streams import root_entropy
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden" / "digests.json"

@@ -4,10 +4,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simcc
-from simcc.compile import compile_scenario
-from simcc.results import Stats
-from simcc.simulate import run_replication
-from simcc.streams import root_entropy
+from simcc.engine.compile import compile_scenario
+from simcc.run.results import Stats
+from simcc.engine.replication import run_replication
+from simcc.engine.streams import root_entropy
 
 from strategies import scenarios
 

@@ -14,7 +14,7 @@ import pytest
 
 import simcc
 from simcc import erlang
-from simcc.results import t_quantile
+from simcc.stats import t_quantile
 
 LEVEL = 0.99
 

@@ -1,0 +1,277 @@
+"""Planners' answers on the command line: ``simcc staff``, ``trunks``, ``shifts`` and ``report``."""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import typer
+import yaml
+
+from ..atomic import atomic_write
+from ..model.targets import parse_share, parse_target
+from ..plan import SCENARIO
+from ..plan import shifts as shifts_mod
+from ..plan import staff as staff_fn
+from ..plan import study as study_fn
+from ..plan import trunks as trunks_fn
+from ..run.kpis import format_value
+from ..run.simulation import DEFAULT_SEED
+from .app import DEBUG_HELP, FORMAT_HELP, Engine, Format, app, emit, fail, load_scenario, user_errors
+from .console import Cell, err, note, print_table, say, warning
+
+
+def _p2(x) -> str:
+    """A share in percent with two decimals (blocking), '-' when missing."""
+    return "-" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.2f}%"
+
+
+def _num(x) -> str:
+    return "-" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:,.1f}"
+
+
+def _share(text: Optional[str], name: str) -> Optional[float]:
+    if text is None:
+        return None
+    try:
+        return parse_share(text, name)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+@contextlib.contextmanager
+def _status(what: str):
+    """A live "n simulations" counter on a terminal; silent otherwise."""
+    if not err.is_terminal:
+        yield None
+        return
+    with err.status(what) as status:
+        yield lambda n: status.update(f"{what}: {n} simulations")
+
+
+def _staff_args(scn, target, abandon_max, occupancy_max):
+    kw = {}
+    if target is not None:
+        try:
+            kw["target_sl"], kw["within_s"] = parse_target(target)
+        except ValueError as exc:
+            fail(str(exc))
+    elif scn.sla.service_level is None and scn.sla.abandon_max_pct is None and occupancy_max is None:
+        fail("the scenario has no SLA service level; give --target, e.g. --target 90/15")
+    kw["abandon_max"] = SCENARIO if abandon_max is None else (
+        None if abandon_max.strip().lower() in ("none", "off") else _share(abandon_max, "--abandon-max"))
+    kw["occupancy_max"] = _share(occupancy_max, "--occupancy-max")
+    return kw
+
+
+def _confidence(confidence: float) -> Optional[float]:
+    if confidence == 0:
+        return None
+    if not 50 <= confidence < 100:
+        fail(f"--confidence must be 0 (plain mean) or a percent from 50 to below 100, not {confidence:g}")
+    return confidence / 100
+
+
+@app.command()
+def staff(
+    scenario: Path = typer.Argument(..., help="Scenario YAML file."),
+    target: Optional[str] = typer.Option(None, help='Service level "PERCENT/SECONDS", e.g. 90/15 (default: the '
+                                                    'scenario\'s SLA).'),
+    abandon_max: Optional[str] = typer.Option(None, help='Largest abandonment, e.g. 5% (default: the scenario\'s '
+                                                         'SLA; "none" for no limit).'),
+    occupancy_max: Optional[str] = typer.Option(None, help="Largest agent occupancy per interval, e.g. 90%."),
+    seed: int = typer.Option(DEFAULT_SEED, help="Seed of the common random numbers."),
+    replications: int = typer.Option(20, "--replications", "-r", min=2, help="Replications per simulation."),
+    confidence: float = typer.Option(95.0, help="Confidence of the rule, percent (0: plain means)."),
+    per_interval: bool = typer.Option(False, "--per-interval",
+                                      help="Confidence per interval instead of for all intervals at once."),
+    verify: bool = typer.Option(True, "--verify/--no-verify",
+                                help="Descend interval by interval and check that one agent fewer fails (slower)."),
+    fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
+    save_scenario: Optional[Path] = typer.Option(None, help="Write the scenario with the new headcount to this "
+                                                            "YAML file."),
+    engine: Engine = typer.Option(Engine.kernel, help="kernel (compiled) or reference (SimPy, slow)."),
+    debug: bool = typer.Option(False, help=DEBUG_HELP),
+):
+    """The fewest agents per interval (and group) that meet every SLA line, found by simulation."""
+    scn = load_scenario(scenario, debug)
+    if save_scenario is not None and save_scenario.is_dir():
+        fail(f"--save-scenario {save_scenario} is a folder; give a file name")
+    kw = _staff_args(scn, target, abandon_max, occupancy_max)
+    with user_errors(debug), _status("staffing") as tick:
+        plan = staff_fn(scn, seed=seed, replications=replications, confidence=_confidence(confidence),
+                        joint=not per_interval, verify=verify, engine=engine.value, progress=tick, **kw)
+    emit(plan, fmt, lambda: _print_plan(plan))
+    if save_scenario is not None:
+        data = plan.scenario.model_dump(mode="json", exclude_none=True)
+        atomic_write(save_scenario, "# written by simcc staff\n" + yaml.safe_dump(data, sort_keys=False,
+                                                                                    allow_unicode=True))
+        note(f"wrote {save_scenario}")
+    if not plan.passed[plan.measured].all():
+        warning("the search stopped before every interval met the rule (see 'rule met')")
+
+
+def _print_plan(plan) -> None:
+    t = plan.table()
+    groups = [c for c in t if c.startswith("agents_")]
+    rows = []
+    for p in range(len(t["required"])):
+        sl = (f"{format_value('service_level', t['service_level'][p])} "
+              f"({format_value('service_level', t['service_level_ci_low'][p])}-"
+              f"{format_value('service_level', t['service_level_ci_high'][p])})")
+        ab = (f"{format_value('abandon_rate', t['abandon_rate'][p])} "
+              f"({format_value('abandon_rate', t['abandon_rate_ci_low'][p])}-"
+              f"{format_value('abandon_rate', t['abandon_rate_ci_high'][p])})")
+        fewer, where = t["one_fewer_fails"][p], t["one_fewer_fails_where"][p]
+        fewer_txt = "-" if fewer is None else ("yes" if where == "here" else f"yes ({where})")
+        met = ("warm-up" if not t["measured"][p] else
+               Cell("yes", "green") if t["passed"][p] else Cell("NO", "bold red"))
+        rows.append([t["time"][p], str(t["required"][p]), *[str(t[c][p]) for c in groups], str(t["erlang_a"][p]),
+                     str(t["erlang_c"][p]), str(t["scheduled"][p]), sl, ab,
+                     format_value("occupancy", t["occupancy"][p]), met, fewer_txt])
+    print_table(["interval", "required", *[c[len("agents_"):] for c in groups], "Erlang A", "Erlang C", "scheduled",
+                 "service level (95% CI)", "abandon (95% CI)", "occupancy", "rule met", "1 fewer fails"], rows,
+                title=f"{plan.source.name}: required agents per interval")
+    s = plan.summary()
+    print_table(["", "agent-hours"], [
+        ["required (simulation)", _num(s["agent_hours"])],
+        ["scheduled (scenario)", _num(s["scheduled_agent_hours"])],
+        ["Erlang A (center as one queue)", _num(s["erlang_a_agent_hours"])],
+        ["Erlang C (center as one queue)", _num(s["erlang_c_agent_hours"])]], title="Agent-hours")
+    say(f"Rule: {plan.rule}.")
+    say(f"Service level = {s['sl_definition']}. {plan.evaluations} simulations.")
+
+
+@app.command()
+def trunks(
+    scenario: Path = typer.Argument(..., help="Scenario YAML file."),
+    blocking_max: Optional[str] = typer.Option(None, help="Largest blocking in any interval, e.g. 1% (default: the "
+                                                          "scenario's SLA, else 1%)."),
+    seed: int = typer.Option(DEFAULT_SEED, help="Seed of the common random numbers."),
+    replications: int = typer.Option(20, "--replications", "-r", min=2, help="Replications per simulation."),
+    confidence: float = typer.Option(95.0, help="Confidence of the rule, percent (0: plain means)."),
+    fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
+    engine: Engine = typer.Option(Engine.kernel, help="kernel (compiled) or reference (SimPy, slow)."),
+    debug: bool = typer.Option(False, help=DEBUG_HELP),
+):
+    """The fewest trunk lines (and E1 groups of 30) that keep blocking under the target, with Erlang B beside it."""
+    scn = load_scenario(scenario, debug)
+    bmax = SCENARIO if blocking_max is None else _share(blocking_max, "--blocking-max")
+    with user_errors(debug), _status("sizing trunks") as tick:
+        tp = trunks_fn(scn, bmax, seed=seed, replications=replications, confidence=_confidence(confidence),
+                       engine=engine.value, progress=tick)
+
+    def table():
+        s = tp.summary()
+        print_table(["", "simulation", "Erlang B"], [
+            ["lines", str(s["lines"]), str(s["erlang_b_lines"])],
+            ["E1 groups (30 channels)", str(s["e1_groups"]), str(s["erlang_b_e1_groups"])],
+            ["busiest interval", s["busiest_interval"], s["busiest_interval"]],
+            ["load there, Erlangs", "", _num(s["offered_erlangs"])],
+            ["line holding time per call, s", "", _num(s["holding_time_s"])],
+            ["blocking there (mean / rule's bound)", f"{_p2(s['blocking_at_busiest'])} / {_p2(s['bound_at_busiest'])}",
+             ""],
+            ["... with one line fewer",
+             f"{_p2(s['blocking_at_busiest_one_fewer'])} / {_p2(s['bound_at_busiest_one_fewer'])}", ""],
+            ["worst interval blocking (mean)", _p2(s["worst_interval_blocking"]), ""],
+            ["most lines busy (unlimited lines)", str(s["peak_lines_unlimited"]), ""],
+            ["trunk lines in the scenario", "unlimited" if s["scenario_trunks"] is None else str(s["scenario_trunks"]),
+             ""]], title=f"{scn.name}: trunk lines for blocking <= {100 * tp.blocking_max:g}%")
+        say(f"Rule: {tp.rule}. Holding time = IVR + wait + talk + HOLD per call, measured with unlimited lines.")
+    emit(tp, fmt, table)
+
+
+@app.command()
+def shifts(
+    scenario: Path = typer.Argument(..., help="Scenario YAML file."),
+    shift_hours: float = typer.Option(8.0, help="Shift length, hours (including the break)."),
+    start_every: Optional[int] = typer.Option(None, min=1, help="Minutes between possible shift starts (default: "
+                                                                "every interval)."),
+    break_after: Optional[int] = typer.Option(None, help="Unpaid break starts this many minutes into the shift."),
+    break_minutes: int = typer.Option(0, min=0, help="Length of the unpaid break, minutes."),
+    headcount: bool = typer.Option(False, "--headcount", help="Cover the scenario's own headcount instead of the "
+                                                              "staffing found by simulation."),
+    target: Optional[str] = typer.Option(None, help='Service level for the staffing, e.g. 90/15 (default: the '
+                                                    'scenario\'s).'),
+    abandon_max: Optional[str] = typer.Option(None, help="Largest abandonment for the staffing, e.g. 5%."),
+    seed: int = typer.Option(DEFAULT_SEED, help="Seed of the common random numbers."),
+    replications: int = typer.Option(20, "--replications", "-r", min=2, help="Replications per simulation."),
+    verify: bool = typer.Option(False, "--verify/--no-verify", help="Full staffing descent and minimality check "
+                                                                    "first (slower)."),
+    fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
+    debug: bool = typer.Option(False, help=DEBUG_HELP),
+):
+    """A roster: agents per shift template that covers the required agents in every interval."""
+    scn = load_scenario(scenario, debug)
+    with user_errors(debug):
+        temps = shifts_mod.templates(scn.n_intervals, scn.interval_minutes, length_hours=shift_hours,
+                                     start_every_min=start_every, break_after_min=break_after, break_min=break_minutes)
+        if headcount:
+            names = [g.name for g in scn.groups]
+            req = np.array([scn.agents_per_interval(g) for g in scn.groups]).T
+        else:
+            kw = _staff_args(scn, target, abandon_max, None)
+            with _status("staffing") as tick:
+                plan = staff_fn(scn, seed=seed, replications=replications, verify=verify, progress=tick, **kw)
+            names, req = list(plan.group_names), plan.agents
+        rosters = {name: shifts_mod.cover(req[:, g], temps, scn.interval_minutes) for g, name in enumerate(names)}
+        if len(names) > 1:
+            rosters["all groups"] = shifts_mod.cover(req.sum(axis=1), temps, scn.interval_minutes)
+    result = shifts_mod.ShiftPlan(rosters)
+
+    def table():
+        for name, r in rosters.items():
+            say(f"{name}: {r.agents} agents (no roster from these shifts has fewer than {r.lower_bound}); "
+                f"{r.paid_hours:,.1f} paid hours for {r.required_hours:,.1f} required ({r.efficiency:.1%})",
+                style="bold")
+            print_table(["shift", "agents"], [[n, str(c)] for n, c in r.shifts()])
+        rows = []
+        for p in range(scn.n_intervals):
+            m = int(p * scn.interval_minutes)
+            rows.append([f"{m // 60:02d}:{m % 60:02d}",
+                         *[f"{r.required[p]} / {r.coverage[p]} / {r.surplus[p]:+d}" for r in rosters.values()]])
+        print_table(["interval", *rosters], rows, title="Coverage per interval (required / scheduled / surplus)")
+        say(f"Method: {next(iter(rosters.values())).method}.")
+    emit(result, fmt, table)
+
+
+@app.command()
+def report(
+    scenario: Path = typer.Argument(..., help="Scenario YAML file."),
+    out_dir: Path = typer.Option(..., "--out", help="Folder for index.html and the charts (replaced if it holds an "
+                                                    "earlier report)."),
+    seed: int = typer.Option(DEFAULT_SEED, help="Seed for every run in the report."),
+    replications: int = typer.Option(20, "--replications", "-r", min=2, help="Replications per run."),
+    do_staff: bool = typer.Option(True, "--staff/--no-staff", help="Find the staffing by simulation."),
+    verify: bool = typer.Option(False, "--verify/--no-verify", help="Full staffing descent and minimality check "
+                                                                    "(slower)."),
+    do_trunks: bool = typer.Option(True, "--trunks/--no-trunks", help="Size the trunk lines."),
+    do_shifts: bool = typer.Option(True, "--shifts/--no-shifts", help="Build a shift roster for the staffing."),
+    engine: Engine = typer.Option(Engine.kernel, help="kernel (compiled) or reference (SimPy, slow)."),
+    debug: bool = typer.Option(False, help=DEBUG_HELP),
+):
+    """Write an HTML report with charts: SLA pass/fail, per-interval KPIs, staffing, roster, trunks."""
+    from ..present.report import ReportError, check_target, write_report
+    scn = load_scenario(scenario, debug)
+    try:
+        check_target(str(out_dir.resolve()))
+    except ReportError as exc:
+        fail(str(exc))
+    status = err.status("report") if err.is_terminal else contextlib.nullcontext()
+    with user_errors(debug), status as st:
+        progress = (lambda text: st.update(text)) if st is not None else None
+        try:
+            found = study_fn(scn, seed=seed, replications=replications, staff=do_staff, verify=verify,
+                             trunks=do_trunks, shifts=do_shifts, engine=engine.value, progress=progress)
+            rep = write_report(found, out_dir, progress=progress)
+        except ReportError as exc:
+            fail(str(exc))
+    say(f"wrote {rep.index} ({', '.join(rep.files)})")
+    fails = [line["sla"] for line in rep.result.sla_report() if line["passed"] is False]
+    say("SLA: " + ("all lines pass" if not fails else "FAIL: " + ", ".join(fails)))
+    sl = rep.result.summary()["service_level"]["mean"]
+    if np.isfinite(sl):
+        say(f"service level {format_value('service_level', sl)} ({rep.result.meta['sl_definition']['text']})")
+
+

@@ -1,0 +1,137 @@
+# cython: language_level=3
+"""The kernel's contract: typedefs, enums and C structs shared by the event loop.
+
+`simcc.engine.contract` holds the same codes for the Python layers (the
+compiler and the SimPy reference); `tests/engine/test_contract.py` checks that
+they agree with the tables this kernel exports, in both directions.
+"""
+from libc.stdint cimport int32_t, int64_t
+from numpy.random cimport bitgen_t
+
+ctypedef double float64_t
+ctypedef Py_ssize_t intp_t
+
+cdef enum:                  # EventKind
+    EV_ARRIVAL = 0          # id = arrival stream s
+    EV_IVR_END = 1          # id = call slot; caller leaves the menu
+    EV_PATIENCE = 2         # id = call slot; stale unless the call still waits and seq matches
+    EV_SERVICE_END = 3      # id = call slot; talk + hold done, line released
+    EV_ACW_END = 4          # id = group i; an agent of the group becomes free
+    EV_INTERVAL = 5         # id = interval p that starts now
+    EV_RETRY = 6            # id = call slot; a redial or repeat call arrives again
+    EV_OVERFLOW = 7         # id = call slot; the call becomes eligible for secondary groups
+    EV_CALLBACK_OFFER = 8   # id = call slot; the waiting caller is offered a callback
+
+cdef enum:                  # DistCode
+    D_DETERMINISTIC = 0     # a = value; draws nothing
+    D_EXPONENTIAL = 1       # a = mean
+    D_UNIFORM = 2           # a = low, b = high - low
+    D_LOGNORMAL = 3         # a = mu, b = sigma of the underlying normal
+    D_GAMMA = 4             # a = shape, b = scale (erlang-k is gamma with integer shape)
+    D_WEIBULL = 5           # a = shape, b = scale
+    D_EMPIRICAL = 6         # values[offset : offset + n], each equally likely
+    D_NEVER = 7             # +inf (patience of a caller who never hangs up); draws nothing
+
+cdef enum:                  # Source
+    SRC_ARRIVAL = 0         # one stream per arrival stream s: spawn_key (rep, 0, s)
+    SRC_TIER = 1
+    SRC_IVR_TIME = 2
+    SRC_IVR_OUTCOME = 3
+    SRC_MENU = 4
+    SRC_PATIENCE = 5
+    SRC_TALK = 6
+    SRC_HOLD_FLAG = 7
+    SRC_HOLD_TIME = 8
+    SRC_ACW = 9
+    SRC_VOLUME = 10
+    SRC_REDIAL = 11         # redial decision and delay
+    SRC_REPEAT = 12         # first-call resolution draw and repeat delay
+    SRC_TRANSFER = 13
+    SRC_CALLBACK = 14
+    SRC_OUTBOUND = 15
+    N_SOURCES = 16
+
+cdef enum:                  # CallState
+    CS_FREE = 0
+    CS_IVR = 1
+    CS_WAITING = 2
+    CS_SERVICE = 3
+    CS_RETRY = 4            # waiting to call again (redial or repeat); holds no line
+    CS_CALLBACK = 5         # accepted a callback: waits for an agent to call back, holds no line
+
+cdef enum:                  # call kinds (why this attempt happens)
+    KIND_FIRST = 0
+    KIND_REDIAL = 1         # after being blocked or abandoning
+    KIND_REPEAT = 2         # the problem was not solved on the last call
+
+cdef enum:                  # Leg: which part of a call an agent serves
+    LEG_FIRST = 0           # the caller's own call
+    LEG_TRANSFER = 1        # after a transfer to a specialist call type (not counted again)
+    LEG_OUTBOUND = 2        # outbound work: a callback, a quality call-back or a campaign call
+
+cdef enum:                  # IvrOutcome
+    IVR_ROUTED = 0
+    IVR_CONTAINED = 1
+    IVR_HANGUP = 2
+
+cdef enum:                  # Outcome (call log codes)
+    OUT_BLOCKED = 0
+    OUT_CONTAINED = 1
+    OUT_IVR_ABANDONED = 2
+    OUT_ANSWERED = 3
+    OUT_ABANDONED = 4
+    OUT_CALLBACK = 5        # accepted a callback offer
+    OUT_CALLED_BACK = 6     # an agent made the callback
+
+cdef enum:                  # Policy: how a freed agent chooses among waiting calls
+    POL_PRIORITY = 0        # best skill level first, then longest waiting (higher tier first)
+    POL_WEIGHTED_WAIT = 1   # largest weight x wait / mean service time (generalized c-mu)
+
+cdef enum:
+    WAIT_BINS = 601         # answered-wait histogram: [0] no wait, [b] b-1 < wait <= b s, [600] over 599 s
+
+ctypedef struct Event:
+    float64_t t             # event time, seconds from the start of the horizon
+    int64_t seq             # scheduling order; breaks ties in t (never random)
+    int32_t kind            # EventKind
+    int32_t id              # stream, call slot, group or interval (see EventKind)
+
+ctypedef struct Dist:
+    int32_t code            # DistCode
+    int32_t n               # empirical: number of values
+    int64_t offset          # empirical: first value in the shared values table
+    float64_t a             # first parameter (see DistCode)
+    float64_t b             # second parameter (see DistCode)
+
+ctypedef struct Call:
+    float64_t t_arrive      # arrival time, s
+    float64_t t_queue       # time the call reached the agent queue, s
+    float64_t acw_s         # after-call work drawn at answer, s
+    float64_t repeat_delay_s  # unresolved: calls again this long after hang-up; -1 = resolved
+    int64_t patience_seq    # seq of the live patience event (lazy cancellation)
+    int64_t overflow_seq    # seq of the live overflow event (lazy cancellation)
+    int64_t offer_seq       # seq of the live callback-offer event (lazy cancellation)
+    int32_t next            # next call in the queue, or next free slot; -1 = none
+    int32_t prev            # previous call in the queue; -1 = none
+    int32_t p               # interval of arrival
+    int32_t k               # call type
+    int32_t l               # customer tier (0 = highest priority)
+    int32_t g               # answering group, -1 before answer
+    int32_t state           # CallState
+    int32_t ivr_outcome     # IvrOutcome drawn at arrival
+    int32_t counted         # 1 if the call arrived after the warm-up
+    int32_t kind            # KIND_FIRST, KIND_REDIAL or KIND_REPEAT
+    int32_t attempts        # attempts so far for this problem (redials count)
+    int32_t ivr_entry       # 1 if the caller dials into the IVR
+    int32_t transfer_to     # call type to transfer to after talk, -1 = none
+    int32_t leg             # Leg
+    int32_t quality         # 1 = a quality call-back is due after this call
+
+ctypedef struct LogRec:
+    float64_t t_arrive      # arrival time, s
+    float64_t t_end         # time of the outcome, s
+    float64_t wait_s        # time in the agent queue (answered / abandoned), s
+    int32_t k               # call type
+    int32_t l               # tier
+    int32_t outcome         # Outcome
+    int32_t g               # answering group or -1

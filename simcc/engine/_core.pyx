@@ -1,0 +1,1358 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""simcc's event kernel.
+
+One ``def`` (:func:`run`) reads a compiled scenario (flat numpy arrays, see
+``simcc.engine.compile``) and one numpy BitGenerator per random source, releases the
+GIL and runs the event loop over C structs. The model, the tie rule and the
+points where random numbers are drawn are those of DESIGN.md and are shared,
+line for line, with the SimPy reference in ``simcc.engine.reference``.
+"""
+import numpy as np
+cimport numpy as cnp
+
+from .contract import LOG_DTYPE
+from cpython.pycapsule cimport PyCapsule_GetPointer
+from libc.stdlib cimport malloc, realloc, free
+from libc.string cimport memset
+from libc.math cimport INFINITY, ceil
+from libc.stdint cimport int32_t, int64_t
+
+from numpy.random cimport bitgen_t
+from numpy.random.c_distributions cimport (
+    random_standard_exponential, random_lognormal, random_gamma, random_weibull)
+
+cnp.import_array()
+
+# The kernel's own tables, checked against simcc.engine.contract (tests/engine/test_contract.py).
+SOURCE_IDS = {
+    "arrival": SRC_ARRIVAL, "tier": SRC_TIER, "ivr_time": SRC_IVR_TIME,
+    "ivr_outcome": SRC_IVR_OUTCOME, "menu": SRC_MENU, "patience": SRC_PATIENCE,
+    "talk": SRC_TALK, "hold_flag": SRC_HOLD_FLAG, "hold_time": SRC_HOLD_TIME,
+    "acw": SRC_ACW, "volume": SRC_VOLUME, "redial": SRC_REDIAL, "repeat": SRC_REPEAT,
+    "transfer": SRC_TRANSFER, "callback": SRC_CALLBACK, "outbound": SRC_OUTBOUND,
+}
+DIST_CODES = {
+    "deterministic": D_DETERMINISTIC, "exponential": D_EXPONENTIAL,
+    "uniform": D_UNIFORM, "lognormal": D_LOGNORMAL, "gamma": D_GAMMA,
+    "weibull": D_WEIBULL, "empirical": D_EMPIRICAL, "never": D_NEVER,
+}
+OUTCOMES = {
+    "blocked": OUT_BLOCKED, "contained": OUT_CONTAINED,
+    "ivr_abandoned": OUT_IVR_ABANDONED, "answered": OUT_ANSWERED,
+    "abandoned": OUT_ABANDONED, "callback": OUT_CALLBACK, "called_back": OUT_CALLED_BACK,
+}
+CALL_KINDS = {"first": KIND_FIRST, "redial": KIND_REDIAL, "repeat": KIND_REPEAT}
+LEGS = {"first": LEG_FIRST, "transfer": LEG_TRANSFER, "outbound": LEG_OUTBOUND}
+CHOICE_CODES = {"priority": POL_PRIORITY, "weighted_wait": POL_WEIGHTED_WAIT}
+N_WAIT_BINS = WAIT_BINS
+N_SOURCE_IDS = N_SOURCES
+#: The statistics arrays run() fills, by name (bound in _bind_stats).
+STAT_NAMES = (
+    "offered", "blocked", "contained", "ivr_abandoned", "queued", "abandoned", "abandoned_short",
+    "in_ivr_end", "in_queue_end", "redials", "repeats", "unresolved", "transferred",
+    "transfer_answered", "transfer_abandoned", "callbacks", "callbacks_done", "callbacks_within",
+    "callbacks_end", "abandon_wait_s", "callback_wait_s", "outbound_done", "outbound_end", "wait_hist",
+    "answered", "answered_within", "held", "wait_s", "wait_max_s", "talk_s", "hold_s", "acw_s",
+    "staffed_s", "service_busy_s", "acw_busy_s", "outbound_busy_s", "lines_s", "queue_s",
+    "lines_peak", "queue_peak",
+)
+
+
+# ----------------------------------------------------------------------------
+# Kernel state: everything the loop touches, as one C struct.
+# ----------------------------------------------------------------------------
+ctypedef struct State:
+    # dimensions
+    int32_t P, K, L, G, S
+    float64_t interval_s
+    float64_t horizon_s
+    float64_t warmup_s
+    float64_t sl_threshold_s
+    float64_t short_abandon_s
+    int64_t trunks                  # -1 = unlimited
+    int32_t tier_priority
+    int32_t policy                  # Policy: the freed agent's choice rule
+    int32_t use_overflow            # secondary groups only after overflow_after_s
+    int32_t use_reserve             # groups keep reserve_n idle agents for protected calls
+    # compiled scenario (borrowed pointers into numpy arrays)
+    float64_t* stream_rate          # [S, P] calls per second
+    int32_t* stream_entry           # [S] call type, or -1 = IVR
+    float64_t* stream_tier_cum      # [S, L] cumulative tier shares
+    float64_t ivr_cut_contained     # u < this: contained
+    float64_t ivr_cut_hangup        # u < this: hangs up in the menu
+    int32_t ivr_time_dist
+    float64_t* menu_cum             # [L, K] cumulative menu shares
+    int32_t* patience_dist          # [K, L]
+    int32_t* talk_dist              # [K, G]
+    float64_t* hold_prob            # [K, G]
+    int32_t* hold_dist              # [K, G]
+    int32_t* acw_dist               # [K, G]
+    int32_t* headcount              # [P, G]
+    float64_t* redial_prob          # [K] blocked or abandoned callers who call again
+    int32_t* redial_dist            # [K] delay before the redial
+    int32_t* redial_max             # [K] most attempts per caller
+    float64_t* fcr                  # [K, G] probability the answered call solves the problem
+    int32_t* repeat_dist            # [K] delay before an unresolved caller calls back
+    float64_t* transfer_prob        # [K, G] share transferred after talk
+    int32_t* transfer_to            # [K] call type transfers go to
+    float64_t* overflow_after_s     # [K] wait before secondary groups may take the call
+    int32_t* primary_level          # [K] best skill level among the groups serving k
+    int32_t* reserve_n              # [G] idle agents kept for protected calls
+    int32_t* reserve_tier           # [G] protected tier, -1 = none
+    int32_t* reserve_type           # [G] protected call type, -1 = none
+    float64_t* weight               # [K, L] cost weight of waiting (weighted_wait)
+    float64_t* service_mean_s       # [K, G] mean talk + hold (weighted_wait)
+    float64_t* cb_offer_after_s     # [K] wait before a callback is offered, inf = never
+    float64_t* cb_accept            # [K] probability the caller accepts
+    float64_t* cb_within_s          # [K] callback service-level threshold
+    float64_t* quality_share        # [K] share of answered calls that get a quality call-back
+    int32_t W                       # outbound task types: quality, then campaigns
+    int32_t* out_groups             # [W, G] 1 if group g does task type w
+    int32_t* out_talk_dist          # [W]
+    int32_t* out_acw_dist           # [W]
+    int32_t* campaign_calls         # [P, W] tasks added at the start of each interval
+    int64_t blend_max_queue         # outbound only while at most this many inbound calls wait
+    int32_t blend_min_idle          # ... and at least this many other agents of the group stay idle
+    int32_t* cb_head                # [K] callback FIFO per call type
+    int32_t* cb_tail                # [K]
+    int64_t* pending                # [W] outbound tasks waiting
+    int32_t* tg_ptr                 # [K+1] groups that serve call type k ...
+    int32_t* tg_group               # ... sorted by (level, group)
+    int32_t* tg_level
+    int32_t* gt_ptr                 # [G+1] call types served by group g ...
+    int32_t* gt_type                # ... sorted by (level, call type)
+    int32_t* gt_level
+    Dist* dists
+    float64_t* dist_values
+    bitgen_t** bg_arrival           # [S]
+    bitgen_t** bg                   # [N_SOURCES]
+    float64_t volume                # day-level volume factor of this run
+    # event list: binary heap ordered by (t, seq)
+    Event* heap
+    int64_t heap_n
+    int64_t heap_cap
+    int64_t seq
+    # calls in the system
+    Call* calls
+    int32_t calls_cap
+    int32_t free_call               # head of the free list, -1 = none
+    # queues per (call type, tier): doubly linked lists of call slots
+    int32_t* q_head                 # [K*L]
+    int32_t* q_tail                 # [K*L]
+    int64_t n_waiting
+    # arrival streams
+    float64_t* arr_t                # [S] time of the stream's last arrival
+    int32_t* arr_p                  # [S] interval of that time
+    # agents per group
+    float64_t* idle_t               # [G * idle_cap] ring buffers of idle-since times
+    int32_t idle_cap
+    int32_t* idle_head              # [G]
+    int32_t* idle_n                 # [G]
+    int32_t* present                # [G] agents at work (incl. those finishing before leaving)
+    int32_t* pending_leave          # [G] agents to send home when they finish
+    float64_t* staff_t              # [G] last change of `present`
+    # time-weighted levels
+    int32_t p_cur
+    int64_t lines                   # busy trunk lines (calls in the system)
+    float64_t lines_t
+    float64_t queue_t
+    # statistics (borrowed pointers into zeroed numpy arrays)
+    int64_t* offered                # [P, K, L]
+    int64_t* blocked
+    int64_t* contained
+    int64_t* ivr_abandoned
+    int64_t* queued
+    int64_t* abandoned
+    int64_t* abandoned_short        # abandoned after waiting < short_abandon_s
+    float64_t* abandon_wait_s
+    int64_t* in_ivr_end             # still in the IVR at the horizon
+    int64_t* in_queue_end           # still waiting at the horizon
+    int64_t* redials                # attempts that are redials
+    int64_t* repeats                # attempts that are repeat calls
+    int64_t* unresolved             # answered calls that will call back (1 - FCR)
+    int64_t* transferred            # calls transferred to another call type (by the source type)
+    int64_t* transfer_answered      # transferred legs answered (by the target type)
+    int64_t* transfer_abandoned     # transferred legs abandoned (by the target type)
+    int64_t* callbacks              # waiting callers who accepted a callback
+    int64_t* callbacks_done         # callbacks made (agent reached the caller)
+    int64_t* callbacks_within       # callbacks made within cb_within_s of acceptance
+    float64_t* callback_wait_s      # acceptance to callback, s
+    int64_t* callbacks_end          # accepted callbacks still waiting at the horizon
+    int64_t* outbound_done          # [P, W] outbound tasks started
+    int64_t* outbound_end           # [W] outbound tasks still pending at the horizon
+    float64_t* outbound_busy_s      # [P, G] agent-seconds on outbound work (talk + ACW)
+    int64_t* answered               # [P, K, L, G]
+    int64_t* answered_within
+    float64_t* wait_s
+    float64_t* wait_max_s
+    float64_t* talk_s
+    int64_t* held
+    float64_t* hold_s
+    float64_t* acw_s
+    int64_t* wait_hist              # [K, WAIT_BINS] waits of answered calls, 1-second bins
+    float64_t* staffed_s            # [P, G] agent-seconds present
+    float64_t* service_busy_s       # [P, G] agent-seconds in talk + hold
+    float64_t* acw_busy_s           # [P, G] agent-seconds in after-call work
+    float64_t* lines_s              # [P] line-seconds busy
+    int64_t* lines_peak             # [P]
+    float64_t* queue_s              # [P] call-seconds waiting
+    int64_t* queue_peak             # [P]
+    int64_t n_events
+    int64_t n_arrivals
+    # optional call log
+    int32_t log_on
+    LogRec* log
+    int64_t log_n
+    int64_t log_cap
+    int32_t error                   # 1 = out of memory
+
+
+# ----------------------------------------------------------------------------
+# Random draws. Each maps to exactly one numpy Generator method so that the
+# SimPy reference, calling that method on the same stream, gets the same bits.
+# ----------------------------------------------------------------------------
+cdef inline float64_t _uniform(bitgen_t* bg) noexcept nogil:
+    return bg.next_double(bg.state)
+
+
+cdef inline float64_t _sample(State* s, bitgen_t* bg, int32_t d) noexcept nogil:
+    cdef Dist* D = &s.dists[d]
+    cdef int32_t code = D.code
+    cdef int64_t j
+    if code == D_EXPONENTIAL:
+        return D.a * random_standard_exponential(bg)
+    if code == D_DETERMINISTIC:
+        return D.a
+    if code == D_LOGNORMAL:
+        return random_lognormal(bg, D.a, D.b)
+    if code == D_GAMMA:
+        return random_gamma(bg, D.a, D.b)
+    if code == D_UNIFORM:
+        return D.a + D.b * bg.next_double(bg.state)
+    if code == D_WEIBULL:
+        return D.b * random_weibull(bg, D.a)
+    if code == D_EMPIRICAL:
+        j = <int64_t>(bg.next_double(bg.state) * D.n)
+        if j >= D.n:
+            j = D.n - 1
+        return s.dist_values[D.offset + j]
+    return INFINITY                 # D_NEVER
+
+
+cdef inline int32_t _categorical(bitgen_t* bg, float64_t* cum, int32_t n) noexcept nogil:
+    cdef float64_t u = bg.next_double(bg.state)
+    cdef int32_t j = 0
+    while j < n - 1 and u >= cum[j]:
+        j += 1
+    return j
+
+
+# ----------------------------------------------------------------------------
+# Event list
+# ----------------------------------------------------------------------------
+cdef inline bint _before(Event* a, Event* b) noexcept nogil:
+    return a.t < b.t or (a.t == b.t and a.seq < b.seq)
+
+
+cdef int _push(State* s, float64_t t, int32_t kind, int32_t id) noexcept nogil:
+    cdef int64_t i, parent
+    cdef Event ev
+    cdef Event* h
+    if s.heap_n == s.heap_cap:
+        h = <Event*>realloc(s.heap, 2 * s.heap_cap * sizeof(Event))
+        if h == NULL:
+            s.error = 1
+            return -1
+        s.heap = h
+        s.heap_cap *= 2
+    ev.t = t
+    ev.seq = s.seq
+    ev.kind = kind
+    ev.id = id
+    s.seq += 1
+    h = s.heap
+    i = s.heap_n
+    s.heap_n += 1
+    while i > 0:
+        parent = (i - 1) >> 1
+        if not _before(&ev, &h[parent]):
+            break
+        h[i] = h[parent]
+        i = parent
+    h[i] = ev
+    return 0
+
+
+cdef inline void _pop(State* s, Event* out) noexcept nogil:
+    cdef Event* h = s.heap
+    cdef Event last
+    cdef int64_t i = 0, c, n
+    out[0] = h[0]
+    s.heap_n -= 1
+    n = s.heap_n
+    if n == 0:
+        return
+    last = h[n]
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and _before(&h[c + 1], &h[c]):
+            c += 1
+        if not _before(&h[c], &last):
+            break
+        h[i] = h[c]
+        i = c
+    h[i] = last
+
+
+# ----------------------------------------------------------------------------
+# Time-weighted levels, split exactly at interval borders (k * interval_s)
+# ----------------------------------------------------------------------------
+cdef inline void _lines_change(State* s, float64_t now, int64_t delta) noexcept nogil:
+    s.lines_s[s.p_cur] += s.lines * (now - s.lines_t)
+    s.lines_t = now
+    s.lines += delta
+    if s.lines > s.lines_peak[s.p_cur]:
+        s.lines_peak[s.p_cur] = s.lines
+
+
+cdef inline void _queue_change(State* s, float64_t now, int64_t delta) noexcept nogil:
+    s.queue_s[s.p_cur] += s.n_waiting * (now - s.queue_t)
+    s.queue_t = now
+    s.n_waiting += delta
+    if s.n_waiting > s.queue_peak[s.p_cur]:
+        s.queue_peak[s.p_cur] = s.n_waiting
+
+
+cdef inline void _staff_change(State* s, int32_t g, float64_t now, int32_t delta) noexcept nogil:
+    s.staffed_s[s.p_cur * s.G + g] += s.present[g] * (now - s.staff_t[g])
+    s.staff_t[g] = now
+    s.present[g] += delta
+
+
+cdef void _add_busy(State* s, float64_t* acc, int32_t g, float64_t t0, float64_t t1) noexcept nogil:
+    """Add the busy span [t0, t1) of one agent of group g, split at interval borders."""
+    cdef int32_t p = s.p_cur
+    cdef float64_t end
+    if t1 > s.horizon_s:
+        t1 = s.horizon_s
+    while t0 < t1:
+        end = (p + 1) * s.interval_s
+        while end <= t0:            # t0 may lie in a later interval than p_cur
+            p += 1
+            end = (p + 1) * s.interval_s
+        if t1 <= end:
+            acc[p * s.G + g] += t1 - t0
+            return
+        acc[p * s.G + g] += end - t0
+        t0 = end
+        p += 1
+
+
+# ----------------------------------------------------------------------------
+# Calls and queues
+# ----------------------------------------------------------------------------
+cdef int32_t _new_call(State* s) noexcept nogil:
+    cdef int32_t c, i, cap
+    cdef Call* grown
+    if s.free_call < 0:
+        cap = s.calls_cap * 2
+        grown = <Call*>realloc(s.calls, cap * sizeof(Call))
+        if grown == NULL:
+            s.error = 1
+            return -1
+        s.calls = grown
+        for i in range(s.calls_cap, cap):
+            s.calls[i].next = i + 1 if i + 1 < cap else -1
+            s.calls[i].state = CS_FREE
+        s.free_call = s.calls_cap
+        s.calls_cap = cap
+    c = s.free_call
+    s.free_call = s.calls[c].next
+    return c
+
+
+cdef inline void _free_call(State* s, int32_t c) noexcept nogil:
+    s.calls[c].state = CS_FREE
+    s.calls[c].next = s.free_call
+    s.free_call = c
+
+
+cdef inline void _log(State* s, Call* call, int32_t outcome, float64_t now,
+                      float64_t wait, int32_t g) noexcept nogil:
+    cdef LogRec* grown
+    if s.log_n == s.log_cap:
+        grown = <LogRec*>realloc(s.log, 2 * s.log_cap * sizeof(LogRec))
+        if grown == NULL:
+            s.error = 1
+            return
+        s.log = grown
+        s.log_cap *= 2
+    s.log[s.log_n].t_arrive = call.t_arrive
+    s.log[s.log_n].t_end = now
+    s.log[s.log_n].wait_s = wait
+    s.log[s.log_n].k = call.k
+    s.log[s.log_n].l = call.l
+    s.log[s.log_n].outcome = outcome
+    s.log[s.log_n].g = g
+    s.log_n += 1
+
+
+cdef inline void _enqueue(State* s, int32_t c) noexcept nogil:
+    cdef int32_t q = s.calls[c].k * s.L + s.calls[c].l
+    s.calls[c].next = -1
+    s.calls[c].prev = s.q_tail[q]
+    if s.q_tail[q] >= 0:
+        s.calls[s.q_tail[q]].next = c
+    else:
+        s.q_head[q] = c
+    s.q_tail[q] = c
+
+
+cdef inline void _unlink(State* s, int32_t c) noexcept nogil:
+    cdef int32_t q = s.calls[c].k * s.L + s.calls[c].l
+    cdef int32_t nx = s.calls[c].next, pv = s.calls[c].prev
+    if pv >= 0:
+        s.calls[pv].next = nx
+    else:
+        s.q_head[q] = nx
+    if nx >= 0:
+        s.calls[nx].prev = pv
+    else:
+        s.q_tail[q] = pv
+
+
+# ----------------------------------------------------------------------------
+# Agents
+# ----------------------------------------------------------------------------
+cdef inline void _idle_push(State* s, int32_t g, float64_t now) noexcept nogil:
+    cdef int32_t i = (s.idle_head[g] + s.idle_n[g]) % s.idle_cap
+    s.idle_t[g * s.idle_cap + i] = now
+    s.idle_n[g] += 1
+
+
+cdef inline void _idle_pop(State* s, int32_t g) noexcept nogil:
+    s.idle_head[g] = (s.idle_head[g] + 1) % s.idle_cap
+    s.idle_n[g] -= 1
+
+
+cdef inline float64_t _idle_since(State* s, int32_t g) noexcept nogil:
+    return s.idle_t[g * s.idle_cap + s.idle_head[g]]
+
+
+cdef inline bint _reserve_ok(State* s, int32_t g, int32_t k, int32_t l, int32_t idle_left) noexcept nogil:
+    """May group g give this call an agent, leaving idle_left agents idle?"""
+    if not s.use_reserve or s.reserve_n[g] == 0:
+        return True
+    if l == s.reserve_tier[g] or k == s.reserve_type[g]:
+        return True
+    return idle_left >= s.reserve_n[g]
+
+
+cdef int32_t _pick_group(State* s, int32_t k, int32_t l, bint secondary) noexcept nogil:
+    """Routing decision 1: the group whose agent takes a call now.
+
+    Among groups with an idle agent the call may use, the best skill level
+    wins; within that level the longest-idle agent (ties: lower group
+    index). With overflow, groups below the primary level are eligible
+    only once the call has waited its threshold (``secondary``).
+    """
+    cdef int32_t j, g, best = -1, level = -1
+    cdef float64_t best_t = INFINITY, t
+    for j in range(s.tg_ptr[k], s.tg_ptr[k + 1]):
+        if best >= 0 and s.tg_level[j] != level:
+            break
+        if s.use_overflow and not secondary and s.tg_level[j] > s.primary_level[k]:
+            break
+        g = s.tg_group[j]
+        if s.idle_n[g] > 0 and _reserve_ok(s, g, k, l, s.idle_n[g] - 1):
+            t = _idle_since(s, g)
+            if best < 0 or t < best_t:
+                best = g
+                best_t = t
+                level = s.tg_level[j]
+    return best
+
+
+cdef int32_t _pick_call(State* s, int32_t g, float64_t now) noexcept nogil:
+    """Routing decision 3: the waiting call a freed agent of group g takes.
+
+    priority: among call types at the group's best level that has eligible
+    waiting calls, the call waiting longest; with tier priority, the highest
+    tier first. Ties go to the lower call type, then the lower tier.
+    weighted_wait: over all call types the group serves, the largest
+    weight x wait / mean service time (first found on ties).
+    Overflow and reserve rules decide which queue heads are eligible.
+    """
+    cdef int32_t j, k, l, c, lv, best = -1, best_l = 0, level = -1
+    cdef float64_t best_t = INFINITY, t, score, best_score = -1.0
+    cdef bint weighted = s.policy == POL_WEIGHTED_WAIT
+    for j in range(s.gt_ptr[g], s.gt_ptr[g + 1]):
+        lv = s.gt_level[j]
+        if best >= 0 and not weighted and lv != level:
+            break
+        k = s.gt_type[j]
+        for l in range(s.L):
+            c = s.q_head[k * s.L + l]
+            if c < 0:
+                continue
+            t = s.calls[c].t_queue
+            if s.use_overflow and lv > s.primary_level[k] and now - t < s.overflow_after_s[k]:
+                continue
+            if not _reserve_ok(s, g, k, l, s.idle_n[g]):
+                continue
+            if weighted:
+                score = s.weight[k * s.L + l] * (now - t) / s.service_mean_s[k * s.G + g]
+                if score > best_score:
+                    best = c
+                    best_score = score
+                continue
+            if best < 0 or (s.tier_priority and l < best_l) or (
+                    (not s.tier_priority or l == best_l) and t < best_t):
+                best = c
+                best_t = t
+                best_l = l
+                level = lv
+    return best
+
+
+cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
+    cdef Call* call = &s.calls[c]
+    cdef int32_t kg = call.k * s.G + g
+    cdef int64_t ix
+    cdef float64_t wait = now - call.t_queue
+    cdef float64_t talk, hold = 0.0, acw, service
+    talk = _sample(s, s.bg[SRC_TALK], s.talk_dist[kg])
+    if _uniform(s.bg[SRC_HOLD_FLAG]) < s.hold_prob[kg]:
+        hold = _sample(s, s.bg[SRC_HOLD_TIME], s.hold_dist[kg])
+    acw = _sample(s, s.bg[SRC_ACW], s.acw_dist[kg])
+    call.g = g
+    call.acw_s = acw
+    call.state = CS_SERVICE
+    call.transfer_to = -1
+    call.repeat_delay_s = -1.0
+    if s.transfer_prob[kg] > 0.0 and _uniform(s.bg[SRC_TRANSFER]) < s.transfer_prob[kg]:
+        call.transfer_to = s.transfer_to[call.k]
+    elif s.fcr[kg] < 1.0 and _uniform(s.bg[SRC_REPEAT]) >= s.fcr[kg]:
+        call.repeat_delay_s = _sample(s, s.bg[SRC_REPEAT], s.repeat_dist[call.k])
+        if call.counted:
+            s.unresolved[(call.p * s.K + call.k) * s.L + call.l] += 1
+    call.quality = 0
+    if call.transfer_to < 0 and s.quality_share[call.k] > 0.0 and \
+            _uniform(s.bg[SRC_OUTBOUND]) < s.quality_share[call.k]:
+        call.quality = 1
+    if call.leg != LEG_FIRST:
+        if call.counted:
+            s.transfer_answered[(call.p * s.K + call.k) * s.L + call.l] += 1
+    elif call.counted:
+        ix = ((<int64_t>call.p * s.K + call.k) * s.L + call.l) * s.G + g
+        s.answered[ix] += 1
+        if wait <= s.sl_threshold_s:
+            s.answered_within[ix] += 1
+        s.wait_s[ix] += wait
+        if wait > s.wait_max_s[ix]:
+            s.wait_max_s[ix] = wait
+        s.talk_s[ix] += talk
+        s.wait_hist[call.k * WAIT_BINS + (<int64_t>ceil(wait) if wait < WAIT_BINS - 1 else WAIT_BINS - 1)] += 1
+        if hold > 0.0:
+            s.held[ix] += 1
+            s.hold_s[ix] += hold
+        s.acw_s[ix] += acw
+    if s.log_on:
+        _log(s, call, OUT_ANSWERED, now, wait, g)
+    service = talk + hold
+    _add_busy(s, s.service_busy_s, g, now, now + service)
+    if acw > 0.0:
+        _add_busy(s, s.acw_busy_s, g, now + service, now + service + acw)
+    _push(s, now + service, EV_SERVICE_END, c)
+
+
+cdef void _agent_free(State* s, int32_t g, float64_t now) noexcept nogil:
+    if s.pending_leave[g] > 0:
+        s.pending_leave[g] -= 1
+        _staff_change(s, g, now, -1)
+        return
+    _take_work(s, g, now)
+
+
+cdef void _take_work(State* s, int32_t g, float64_t now) noexcept nogil:
+    """An available agent of group g: a waiting call, else outbound work, else idle."""
+    cdef int32_t c = _pick_call(s, g, now)
+    if c >= 0:
+        _unlink(s, c)
+        _queue_change(s, now, -1)
+        _answer(s, c, g, now)
+    elif not _take_outbound(s, g, now, s.idle_n[g]):
+        _idle_push(s, g, now)
+
+
+cdef bint _take_outbound(State* s, int32_t g, float64_t now, int32_t idle_left) noexcept nogil:
+    """Blending: an agent of group g with no inbound call to take starts outbound work.
+
+    Only while at most blend_max_queue inbound calls wait, at least
+    blend_min_idle other agents of the group stay idle, and a trunk line
+    is free. Callbacks first (the oldest among the group's call types),
+    then quality call-backs, then campaigns in order.
+    """
+    cdef int32_t j, k, c, best = -1, w
+    cdef float64_t best_t = INFINITY
+    if s.n_waiting > s.blend_max_queue or idle_left < s.blend_min_idle:
+        return False
+    if s.trunks >= 0 and s.lines >= s.trunks:
+        return False
+    for j in range(s.gt_ptr[g], s.gt_ptr[g + 1]):
+        k = s.gt_type[j]
+        c = s.cb_head[k]
+        if c >= 0 and s.calls[c].t_queue < best_t:
+            best = c
+            best_t = s.calls[c].t_queue
+    if best >= 0:
+        _serve_callback(s, best, g, now)
+        return True
+    for w in range(s.W):
+        if s.pending[w] > 0 and s.out_groups[w * s.G + g]:
+            _serve_task(s, w, g, now)
+            return True
+    return False
+
+
+cdef void _outbound_start(State* s, int32_t c, int32_t g, float64_t talk, float64_t acw,
+                          float64_t now) noexcept nogil:
+    cdef Call* call = &s.calls[c]
+    _lines_change(s, now, 1)
+    call.g = g
+    call.acw_s = acw
+    call.state = CS_SERVICE
+    call.transfer_to = -1
+    call.repeat_delay_s = -1.0
+    call.quality = 0
+    call.leg = LEG_OUTBOUND
+    _add_busy(s, s.service_busy_s, g, now, now + talk)
+    _add_busy(s, s.outbound_busy_s, g, now, now + talk)
+    if acw > 0.0:
+        _add_busy(s, s.acw_busy_s, g, now + talk, now + talk + acw)
+        _add_busy(s, s.outbound_busy_s, g, now + talk, now + talk + acw)
+    _push(s, now + talk, EV_SERVICE_END, c)
+
+
+cdef void _serve_callback(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
+    cdef Call* call = &s.calls[c]
+    cdef int32_t kg = call.k * s.G + g
+    cdef int64_t ix = (call.p * s.K + call.k) * s.L + call.l
+    cdef float64_t talk, hold = 0.0, acw, wait = now - call.t_queue
+    # unlink from the callback FIFO (always the head of its call type)
+    s.cb_head[call.k] = call.next
+    if call.next >= 0:
+        s.calls[call.next].prev = -1
+    else:
+        s.cb_tail[call.k] = -1
+    talk = _sample(s, s.bg[SRC_OUTBOUND], s.talk_dist[kg])
+    if _uniform(s.bg[SRC_OUTBOUND]) < s.hold_prob[kg]:
+        hold = _sample(s, s.bg[SRC_OUTBOUND], s.hold_dist[kg])
+    acw = _sample(s, s.bg[SRC_OUTBOUND], s.acw_dist[kg])
+    if s.log_on:
+        _log(s, call, OUT_CALLED_BACK, now, wait, g)
+    if call.counted:
+        s.callbacks_done[ix] += 1
+        s.callback_wait_s[ix] += wait
+        if wait <= s.cb_within_s[call.k]:
+            s.callbacks_within[ix] += 1
+    _outbound_start(s, c, g, talk + hold, acw, now)
+
+
+cdef void _serve_task(State* s, int32_t w, int32_t g, float64_t now) noexcept nogil:
+    cdef int32_t c
+    cdef float64_t talk, acw
+    s.pending[w] -= 1
+    c = _new_call(s)
+    if c < 0:
+        return
+    talk = _sample(s, s.bg[SRC_OUTBOUND], s.out_talk_dist[w])
+    acw = _sample(s, s.bg[SRC_OUTBOUND], s.out_acw_dist[w])
+    s.outbound_done[s.p_cur * s.W + w] += 1
+    s.calls[c].k = 0
+    s.calls[c].l = 0
+    s.calls[c].counted = 0
+    _outbound_start(s, c, g, talk, acw, now)
+
+
+cdef void _dispatch_outbound(State* s, float64_t now) noexcept nogil:
+    """New outbound work: idle agents (group order, longest idle first) take what blending allows."""
+    cdef int32_t g
+    for g in range(s.G):
+        while s.idle_n[g] > 0 and _take_outbound(s, g, now, s.idle_n[g] - 1):
+            _idle_pop(s, g)
+
+
+cdef void _callback_offer(State* s, int32_t c, int64_t seq, float64_t now) noexcept nogil:
+    """The waiting caller is offered a callback; on acceptance it hangs up and joins the callback list."""
+    cdef Call* call = &s.calls[c]
+    cdef int32_t k = call.k
+    if call.state != CS_WAITING or call.offer_seq != seq:
+        return
+    if _uniform(s.bg[SRC_CALLBACK]) >= s.cb_accept[k]:
+        return
+    _unlink(s, c)
+    _queue_change(s, now, -1)
+    _lines_change(s, now, -1)
+    if call.counted:
+        s.callbacks[(call.p * s.K + k) * s.L + call.l] += 1
+    if s.log_on:
+        _log(s, call, OUT_CALLBACK, now, now - call.t_queue, -1)
+    call.state = CS_CALLBACK
+    call.t_queue = now              # the callback clock starts at acceptance
+    call.next = -1
+    call.prev = s.cb_tail[k]
+    if s.cb_tail[k] >= 0:
+        s.calls[s.cb_tail[k]].next = c
+    else:
+        s.cb_head[k] = c
+    s.cb_tail[k] = c
+    _dispatch_outbound(s, now)
+
+
+cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
+    cdef Call* call = &s.calls[c]
+    cdef int32_t g
+    cdef float64_t patience
+    call.t_queue = now
+    if call.counted and call.leg == LEG_FIRST:
+        s.queued[(call.p * s.K + call.k) * s.L + call.l] += 1
+    patience = _sample(s, s.bg[SRC_PATIENCE], s.patience_dist[call.k * s.L + call.l])
+    g = _pick_group(s, call.k, call.l, False)
+    if g >= 0:
+        _idle_pop(s, g)
+        _answer(s, c, g, now)
+        return
+    call.state = CS_WAITING
+    call.patience_seq = -1          # an earlier leg's timer may still be pending
+    call.overflow_seq = -1
+    _enqueue(s, c)
+    _queue_change(s, now, 1)
+    if patience < INFINITY:
+        call.patience_seq = s.seq
+        _push(s, now + patience, EV_PATIENCE, c)
+    if s.use_overflow and s.overflow_after_s[call.k] < INFINITY:
+        call.overflow_seq = s.seq
+        _push(s, now + s.overflow_after_s[call.k], EV_OVERFLOW, c)
+    call.offer_seq = -1
+    if call.leg == LEG_FIRST and s.cb_offer_after_s[call.k] < INFINITY:
+        call.offer_seq = s.seq
+        _push(s, now + s.cb_offer_after_s[call.k], EV_CALLBACK_OFFER, c)
+
+
+cdef void _overflow(State* s, int32_t c, int64_t seq, float64_t now) noexcept nogil:
+    """The call has waited its threshold: secondary groups may now take it."""
+    cdef Call* call = &s.calls[c]
+    cdef int32_t g
+    if call.state != CS_WAITING or call.overflow_seq != seq:
+        return
+    g = _pick_group(s, call.k, call.l, True)
+    if g >= 0:
+        _idle_pop(s, g)
+        _unlink(s, c)
+        _queue_change(s, now, -1)
+        _answer(s, c, g, now)
+
+
+cdef void _release(State* s, int32_t c, float64_t now) noexcept nogil:
+    _lines_change(s, now, -1)
+    _free_call(s, c)
+
+
+cdef void _maybe_redial(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry,
+                        int32_t attempts, float64_t now) noexcept nogil:
+    """A blocked or abandoning caller calls again with probability redial_prob[k].
+
+    ``c`` is the caller's slot, or -1 for a caller blocked before it had one;
+    the slot is kept for the pending redial or freed.
+    """
+    cdef float64_t delay
+    cdef Call* call
+    if s.redial_prob[k] > 0.0 and attempts < s.redial_max[k] and \
+            _uniform(s.bg[SRC_REDIAL]) < s.redial_prob[k]:
+        delay = _sample(s, s.bg[SRC_REDIAL], s.redial_dist[k])
+        if c < 0:
+            c = _new_call(s)
+            if c < 0:
+                return
+        call = &s.calls[c]
+        call.k = k
+        call.l = l
+        call.ivr_entry = ivr_entry
+        call.kind = KIND_REDIAL
+        call.attempts = attempts + 1
+        call.state = CS_RETRY
+        _push(s, now + delay, EV_RETRY, c)
+    elif c >= 0:
+        _free_call(s, c)
+
+
+cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, int32_t outcome,
+                 float64_t ivr_t, int32_t kind, int32_t attempts, float64_t now) noexcept nogil:
+    """An attempt reaches the trunks: blocked, or seizes a line and enters the IVR or the queue.
+
+    First attempts come with their IVR draws made at arrival (``c`` = -1);
+    redials and repeat calls reuse their slot and draw their IVR time only
+    once admitted, and go to their call type's queue after the menu.
+    """
+    cdef int64_t ix = (s.p_cur * s.K + k) * s.L + l
+    cdef bint counted = now >= s.warmup_s
+    cdef Call* call
+    cdef Call tmp
+    if counted:
+        s.offered[ix] += 1
+        if kind == KIND_REDIAL:
+            s.redials[ix] += 1
+        elif kind == KIND_REPEAT:
+            s.repeats[ix] += 1
+    if s.trunks >= 0 and s.lines >= s.trunks:
+        if counted:
+            s.blocked[ix] += 1
+        if s.log_on:
+            tmp.t_arrive = now
+            tmp.k = k
+            tmp.l = l
+            _log(s, &tmp, OUT_BLOCKED, now, 0.0, -1)
+        _maybe_redial(s, c, k, l, ivr_entry, attempts, now)
+        return
+    _lines_change(s, now, 1)
+    if c < 0:
+        c = _new_call(s)
+        if c < 0:
+            return
+    call = &s.calls[c]
+    call.t_arrive = now
+    call.t_queue = now
+    call.p = s.p_cur
+    call.k = k
+    call.l = l
+    call.g = -1
+    call.ivr_outcome = outcome
+    call.counted = counted
+    call.next = -1
+    call.prev = -1
+    call.kind = kind
+    call.attempts = attempts
+    call.ivr_entry = ivr_entry
+    call.transfer_to = -1
+    call.repeat_delay_s = -1.0
+    call.leg = LEG_FIRST
+    if ivr_entry:
+        if ivr_t < 0.0:
+            ivr_t = _sample(s, s.bg[SRC_IVR_TIME], s.ivr_time_dist)
+        call.state = CS_IVR
+        _push(s, now + ivr_t, EV_IVR_END, c)
+    else:
+        _enter_queue(s, c, now)
+
+
+cdef void _retry(State* s, int32_t c, float64_t now) noexcept nogil:
+    cdef Call* call = &s.calls[c]
+    _admit(s, c, call.k, call.l, call.ivr_entry, IVR_ROUTED, -1.0, call.kind, call.attempts, now)
+
+
+cdef float64_t _next_arrival(State* s, int32_t st) noexcept nogil:
+    """Next arrival of stream st: exact non-homogeneous Poisson.
+
+    One unit-rate exponential is spent across the piecewise-constant rates
+    (no thinning, no error at interval borders).
+    """
+    cdef float64_t e = random_standard_exponential(s.bg_arrival[st])
+    cdef float64_t t = s.arr_t[st], end, r, cap
+    cdef int32_t p = s.arr_p[st]
+    while p < s.P:
+        r = s.stream_rate[st * s.P + p] * s.volume
+        end = (p + 1) * s.interval_s
+        if r > 0.0:
+            cap = r * (end - t)
+            if e < cap:
+                s.arr_p[st] = p
+                return t + e / r
+            e -= cap
+        t = end
+        p += 1
+    s.arr_p[st] = p
+    return INFINITY
+
+
+cdef void _schedule_arrival(State* s, int32_t st, float64_t now) noexcept nogil:
+    # The event time is written now + (t - now), as a delay from now, so
+    # that it rounds exactly as a SimPy timeout(t - now) does.
+    cdef float64_t t = _next_arrival(s, st)
+    if t < s.horizon_s:
+        s.arr_t[st] = t
+        _push(s, now + (t - now), EV_ARRIVAL, st)
+
+
+cdef void _arrival(State* s, int32_t st, float64_t now) noexcept nogil:
+    cdef int32_t k, l, entry, outcome = IVR_ROUTED
+    cdef float64_t ivr_t = 0.0, u
+    _schedule_arrival(s, st, now)
+    s.n_arrivals += 1
+    # draws at arrival, in this order: tier, IVR time, IVR outcome, menu choice
+    l = _categorical(s.bg[SRC_TIER], &s.stream_tier_cum[st * s.L], s.L)
+    entry = s.stream_entry[st]
+    if entry < 0:
+        ivr_t = _sample(s, s.bg[SRC_IVR_TIME], s.ivr_time_dist)
+        u = _uniform(s.bg[SRC_IVR_OUTCOME])
+        if u < s.ivr_cut_contained:
+            outcome = IVR_CONTAINED
+        elif u < s.ivr_cut_hangup:
+            outcome = IVR_HANGUP
+        k = _categorical(s.bg[SRC_MENU], &s.menu_cum[l * s.K], s.K)
+    else:
+        k = entry
+    _admit(s, -1, k, l, entry < 0, outcome, ivr_t, KIND_FIRST, 1, now)
+
+
+cdef void _ivr_end(State* s, int32_t c, float64_t now) noexcept nogil:
+    cdef Call* call = &s.calls[c]
+    cdef int64_t ix = (call.p * s.K + call.k) * s.L + call.l
+    if call.ivr_outcome == IVR_ROUTED:
+        _enter_queue(s, c, now)
+        return
+    if call.ivr_outcome == IVR_CONTAINED:
+        if call.counted:
+            s.contained[ix] += 1
+        if s.log_on:
+            _log(s, call, OUT_CONTAINED, now, 0.0, -1)
+    else:
+        if call.counted:
+            s.ivr_abandoned[ix] += 1
+        if s.log_on:
+            _log(s, call, OUT_IVR_ABANDONED, now, 0.0, -1)
+    _release(s, c, now)
+
+
+cdef void _patience_end(State* s, int32_t c, int64_t seq, float64_t now) noexcept nogil:
+    cdef Call* call = &s.calls[c]
+    cdef int64_t ix
+    cdef float64_t wait
+    if call.state != CS_WAITING or call.patience_seq != seq:
+        return                      # answered already: a lazily cancelled timer
+    wait = now - call.t_queue
+    _unlink(s, c)
+    _queue_change(s, now, -1)
+    ix = (call.p * s.K + call.k) * s.L + call.l
+    if call.leg != LEG_FIRST:
+        if call.counted:
+            s.transfer_abandoned[ix] += 1
+        _release(s, c, now)
+        return
+    if call.counted:
+        s.abandoned[ix] += 1
+        s.abandon_wait_s[ix] += wait
+        if wait < s.short_abandon_s:
+            s.abandoned_short[ix] += 1
+    if s.log_on:
+        _log(s, call, OUT_ABANDONED, now, wait, -1)
+    _lines_change(s, now, -1)
+    _maybe_redial(s, c, call.k, call.l, call.ivr_entry, call.attempts, now)
+
+
+cdef void _service_end(State* s, int32_t c, float64_t now) noexcept nogil:
+    cdef Call* call = &s.calls[c]
+    cdef int32_t g = call.g
+    cdef float64_t acw = call.acw_s
+    cdef bint quality = call.quality
+    if quality:
+        s.pending[0] += 1           # a quality call-back is due on this call
+    if call.transfer_to >= 0:
+        # the caller stays on the line and queues for the specialist type
+        if call.counted:
+            s.transferred[(call.p * s.K + call.k) * s.L + call.l] += 1
+        call.k = call.transfer_to
+        call.transfer_to = -1
+        call.leg = LEG_TRANSFER
+        call.g = -1
+        _enter_queue(s, c, now)
+    elif call.repeat_delay_s >= 0.0:
+        _lines_change(s, now, -1)
+        call.kind = KIND_REPEAT
+        call.attempts = 1
+        call.state = CS_RETRY
+        _push(s, now + call.repeat_delay_s, EV_RETRY, c)
+    else:
+        _release(s, c, now)
+    if acw > 0.0:
+        _push(s, now + acw, EV_ACW_END, g)
+    else:
+        _agent_free(s, g, now)
+    if quality:
+        _dispatch_outbound(s, now)
+
+
+cdef void _interval_start(State* s, int32_t p, float64_t now) noexcept nogil:
+    """Close interval p - 1 and apply the headcount of interval p.
+
+    Falling headcount sends idle agents home first (longest idle first); the
+    rest leave when they finish the call in hand. Rising headcount first
+    cancels pending departures, then adds idle agents who take waiting calls.
+    """
+    cdef int32_t g, target, diff, d
+    _lines_change(s, now, 0)
+    _queue_change(s, now, 0)
+    for g in range(s.G):
+        _staff_change(s, g, now, 0)
+    s.p_cur = p
+    s.lines_peak[p] = s.lines
+    s.queue_peak[p] = s.n_waiting
+    for g in range(s.G):
+        target = s.headcount[p * s.G + g]
+        diff = target - (s.present[g] - s.pending_leave[g])
+        if diff < 0:
+            d = -diff
+            while d > 0 and s.idle_n[g] > 0:
+                _idle_pop(s, g)
+                _staff_change(s, g, now, -1)
+                d -= 1
+            s.pending_leave[g] += d
+        elif diff > 0:
+            d = diff if diff < s.pending_leave[g] else s.pending_leave[g]
+            s.pending_leave[g] -= d
+            diff -= d
+            while diff > 0:
+                _staff_change(s, g, now, 1)
+                diff -= 1
+                _take_work(s, g, now)
+    _add_campaign_tasks(s, p, now)
+    if p + 1 < s.P:
+        _push(s, (p + 1) * s.interval_s, EV_INTERVAL, p + 1)
+
+
+cdef void _add_campaign_tasks(State* s, int32_t p, float64_t now) noexcept nogil:
+    cdef int32_t w
+    cdef bint added = False
+    for w in range(s.W):
+        if s.campaign_calls[p * s.W + w] > 0:
+            s.pending[w] += s.campaign_calls[p * s.W + w]
+            added = True
+    if added:
+        _dispatch_outbound(s, now)
+
+
+cdef void _finish(State* s) noexcept nogil:
+    """Close the last interval at the horizon and count calls still in the system."""
+    cdef float64_t now = s.horizon_s
+    cdef int32_t g, c, w
+    cdef int64_t ix
+    _lines_change(s, now, 0)
+    _queue_change(s, now, 0)
+    for g in range(s.G):
+        _staff_change(s, g, now, 0)
+    for c in range(s.calls_cap):
+        if s.calls[c].counted and s.calls[c].leg == LEG_FIRST and (
+                s.calls[c].state == CS_IVR or s.calls[c].state == CS_WAITING):
+            ix = (s.calls[c].p * s.K + s.calls[c].k) * s.L + s.calls[c].l
+            if s.calls[c].state == CS_IVR:
+                s.in_ivr_end[ix] += 1
+            else:
+                s.in_queue_end[ix] += 1
+        elif s.calls[c].counted and s.calls[c].state == CS_CALLBACK:
+            s.callbacks_end[(s.calls[c].p * s.K + s.calls[c].k) * s.L + s.calls[c].l] += 1
+    for w in range(s.W):
+        s.outbound_end[w] = s.pending[w]
+
+
+cdef void _loop(State* s) noexcept nogil:
+    cdef Event ev
+    cdef int32_t st, g
+    for g in range(s.G):
+        s.present[g] = 0
+    # t = 0: headcount of interval 0, then first arrivals, then next border
+    s.p_cur = 0
+    for g in range(s.G):
+        s.present[g] = s.headcount[g]
+        for st in range(s.headcount[g]):
+            _idle_push(s, g, 0.0)
+    _add_campaign_tasks(s, 0, 0.0)
+    for st in range(s.S):
+        _schedule_arrival(s, st, 0.0)
+    if s.P > 1:
+        _push(s, s.interval_s, EV_INTERVAL, 1)
+    while s.heap_n > 0 and not s.error:
+        if s.heap[0].t >= s.horizon_s:
+            break
+        _pop(s, &ev)
+        s.n_events += 1
+        if ev.kind == EV_SERVICE_END:
+            _service_end(s, ev.id, ev.t)
+        elif ev.kind == EV_ARRIVAL:
+            _arrival(s, ev.id, ev.t)
+        elif ev.kind == EV_PATIENCE:
+            _patience_end(s, ev.id, ev.seq, ev.t)
+        elif ev.kind == EV_ACW_END:
+            _agent_free(s, ev.id, ev.t)
+        elif ev.kind == EV_IVR_END:
+            _ivr_end(s, ev.id, ev.t)
+        elif ev.kind == EV_RETRY:
+            _retry(s, ev.id, ev.t)
+        elif ev.kind == EV_OVERFLOW:
+            _overflow(s, ev.id, ev.seq, ev.t)
+        elif ev.kind == EV_CALLBACK_OFFER:
+            _callback_offer(s, ev.id, ev.seq, ev.t)
+        else:
+            _interval_start(s, ev.id, ev.t)
+    _finish(s)
+
+
+# ----------------------------------------------------------------------------
+# The one entry point, and the binding of Python arrays to the State
+# ----------------------------------------------------------------------------
+cdef inline int64_t* _i64(cnp.ndarray a):
+    return <int64_t*>cnp.PyArray_DATA(a)
+
+
+cdef inline float64_t* _f64(cnp.ndarray a):
+    return <float64_t*>cnp.PyArray_DATA(a)
+
+
+cdef inline int32_t* _i32(cnp.ndarray a):
+    return <int32_t*>cnp.PyArray_DATA(a)
+
+
+cdef cnp.ndarray _kept(list keep, a, dtype):
+    a = np.ascontiguousarray(a, dtype=dtype)
+    keep.append(a)
+    return a
+
+
+cdef void _bind_scenario(State* s, cs, list keep) except *:
+    """Point the State at the compiled scenario's arrays (contiguous copies kept alive in ``keep``)."""
+
+    s.P, s.K, s.L, s.G, s.S = cs.n_intervals, cs.n_types, cs.n_tiers, cs.n_groups, cs.n_streams
+    s.interval_s = cs.interval_s
+    s.horizon_s = s.P * s.interval_s
+    s.warmup_s = cs.warmup_s
+    s.sl_threshold_s = cs.sl_threshold_s
+    s.short_abandon_s = cs.short_abandon_s
+    s.trunks = cs.trunks
+    s.tier_priority = cs.tier_priority
+    s.policy = cs.policy
+    s.use_overflow = cs.use_overflow
+    s.use_reserve = cs.use_reserve
+    s.ivr_cut_contained = cs.ivr_cut_contained
+    s.ivr_cut_hangup = cs.ivr_cut_hangup
+    s.ivr_time_dist = cs.ivr_time_dist
+    s.stream_rate = _f64(_kept(keep, cs.stream_rate, np.float64))
+    s.stream_entry = _i32(_kept(keep, cs.stream_entry, np.int32))
+    s.stream_tier_cum = _f64(_kept(keep, cs.stream_tier_cum, np.float64))
+    s.menu_cum = _f64(_kept(keep, cs.menu_cum, np.float64))
+    s.patience_dist = _i32(_kept(keep, cs.patience_dist, np.int32))
+    s.talk_dist = _i32(_kept(keep, cs.talk_dist, np.int32))
+    s.hold_prob = _f64(_kept(keep, cs.hold_prob, np.float64))
+    s.hold_dist = _i32(_kept(keep, cs.hold_dist, np.int32))
+    s.acw_dist = _i32(_kept(keep, cs.acw_dist, np.int32))
+    s.headcount = _i32(_kept(keep, cs.headcount, np.int32))
+    s.redial_prob = _f64(_kept(keep, cs.redial_prob, np.float64))
+    s.redial_dist = _i32(_kept(keep, cs.redial_dist, np.int32))
+    s.redial_max = _i32(_kept(keep, cs.redial_max, np.int32))
+    s.fcr = _f64(_kept(keep, cs.fcr, np.float64))
+    s.repeat_dist = _i32(_kept(keep, cs.repeat_dist, np.int32))
+    s.transfer_prob = _f64(_kept(keep, cs.transfer_prob, np.float64))
+    s.transfer_to = _i32(_kept(keep, cs.transfer_to, np.int32))
+    s.overflow_after_s = _f64(_kept(keep, cs.overflow_after_s, np.float64))
+    s.primary_level = _i32(_kept(keep, cs.primary_level, np.int32))
+    s.reserve_n = _i32(_kept(keep, cs.reserve_n, np.int32))
+    s.reserve_tier = _i32(_kept(keep, cs.reserve_tier, np.int32))
+    s.reserve_type = _i32(_kept(keep, cs.reserve_type, np.int32))
+    s.weight = _f64(_kept(keep, cs.weight, np.float64))
+    s.service_mean_s = _f64(_kept(keep, cs.service_mean_s, np.float64))
+    s.cb_offer_after_s = _f64(_kept(keep, cs.cb_offer_after_s, np.float64))
+    s.cb_accept = _f64(_kept(keep, cs.cb_accept, np.float64))
+    s.cb_within_s = _f64(_kept(keep, cs.cb_within_s, np.float64))
+    s.quality_share = _f64(_kept(keep, cs.quality_share, np.float64))
+    s.W = cs.n_tasks
+    s.out_groups = _i32(_kept(keep, cs.out_groups, np.int32))
+    s.out_talk_dist = _i32(_kept(keep, cs.out_talk_dist, np.int32))
+    s.out_acw_dist = _i32(_kept(keep, cs.out_acw_dist, np.int32))
+    s.campaign_calls = _i32(_kept(keep, cs.campaign_calls, np.int32))
+    s.blend_max_queue = cs.blend_max_queue
+    s.blend_min_idle = cs.blend_min_idle
+    s.tg_ptr = _i32(_kept(keep, cs.type_groups_ptr, np.int32))
+    s.tg_group = _i32(_kept(keep, cs.type_groups, np.int32))
+    s.tg_level = _i32(_kept(keep, cs.type_groups_level, np.int32))
+    s.gt_ptr = _i32(_kept(keep, cs.group_types_ptr, np.int32))
+    s.gt_type = _i32(_kept(keep, cs.group_types, np.int32))
+    s.gt_level = _i32(_kept(keep, cs.group_types_level, np.int32))
+    s.dist_values = _f64(_kept(keep, cs.dist_values, np.float64))
+
+
+cdef void _bind_stats(State* s, dict stats) except *:
+    """Point the State's counters at the caller's zeroed arrays (simcc.engine.contract.new_stats)."""
+    cdef str name
+    for name in STAT_NAMES:
+        a = stats[name]
+        if not (isinstance(a, np.ndarray) and a.flags.c_contiguous and a.flags.writeable):
+            raise ValueError(f"statistics array {name!r} must be a writeable C-contiguous numpy array")
+    s.offered = _i64(stats["offered"]); s.blocked = _i64(stats["blocked"])
+    s.contained = _i64(stats["contained"]); s.ivr_abandoned = _i64(stats["ivr_abandoned"])
+    s.queued = _i64(stats["queued"]); s.abandoned = _i64(stats["abandoned"])
+    s.abandoned_short = _i64(stats["abandoned_short"])
+    s.in_ivr_end = _i64(stats["in_ivr_end"]); s.in_queue_end = _i64(stats["in_queue_end"])
+    s.redials = _i64(stats["redials"]); s.repeats = _i64(stats["repeats"])
+    s.unresolved = _i64(stats["unresolved"]); s.transferred = _i64(stats["transferred"])
+    s.transfer_answered = _i64(stats["transfer_answered"])
+    s.transfer_abandoned = _i64(stats["transfer_abandoned"])
+    s.callbacks = _i64(stats["callbacks"]); s.callbacks_done = _i64(stats["callbacks_done"])
+    s.callbacks_within = _i64(stats["callbacks_within"]); s.callbacks_end = _i64(stats["callbacks_end"])
+    s.callback_wait_s = _f64(stats["callback_wait_s"])
+    s.outbound_done = _i64(stats["outbound_done"]); s.outbound_end = _i64(stats["outbound_end"])
+    s.outbound_busy_s = _f64(stats["outbound_busy_s"])
+    s.wait_hist = _i64(stats["wait_hist"])
+    s.abandon_wait_s = _f64(stats["abandon_wait_s"])
+    s.answered = _i64(stats["answered"]); s.answered_within = _i64(stats["answered_within"])
+    s.held = _i64(stats["held"])
+    s.wait_s = _f64(stats["wait_s"]); s.wait_max_s = _f64(stats["wait_max_s"])
+    s.talk_s = _f64(stats["talk_s"]); s.hold_s = _f64(stats["hold_s"]); s.acw_s = _f64(stats["acw_s"])
+    s.staffed_s = _f64(stats["staffed_s"]); s.service_busy_s = _f64(stats["service_busy_s"])
+    s.acw_busy_s = _f64(stats["acw_busy_s"])
+    s.lines_s = _f64(stats["lines_s"]); s.queue_s = _f64(stats["queue_s"])
+    s.lines_peak = _i64(stats["lines_peak"]); s.queue_peak = _i64(stats["queue_peak"])
+
+
+cdef void _alloc_state(State* s, cs, int32_t n_dists, bint call_log) except *:
+    """The loop's own memory: event heap, call slots, queues, idle rings, call log."""
+    cdef int32_t i, g, K = s.K, L = s.L, G = s.G, S = s.S
+    s.bg_arrival = <bitgen_t**>malloc(max(S, 1) * sizeof(bitgen_t*))
+    s.bg = <bitgen_t**>malloc(N_SOURCES * sizeof(bitgen_t*))
+    s.dists = <Dist*>malloc(max(n_dists, 1) * sizeof(Dist))
+    s.heap_cap = 1024
+    s.heap = <Event*>malloc(s.heap_cap * sizeof(Event))
+    s.calls_cap = 1024
+    s.calls = <Call*>malloc(s.calls_cap * sizeof(Call))
+    s.q_head = <int32_t*>malloc(K * L * sizeof(int32_t))
+    s.q_tail = <int32_t*>malloc(K * L * sizeof(int32_t))
+    s.cb_head = <int32_t*>malloc(K * sizeof(int32_t))
+    s.cb_tail = <int32_t*>malloc(K * sizeof(int32_t))
+    s.pending = <int64_t*>malloc(max(s.W, 1) * sizeof(int64_t))
+    s.arr_t = <float64_t*>malloc(max(S, 1) * sizeof(float64_t))
+    s.arr_p = <int32_t*>malloc(max(S, 1) * sizeof(int32_t))
+    s.idle_cap = max(1, int(np.max(cs.headcount)) + 1 if cs.headcount.size else 1)
+    s.idle_t = <float64_t*>malloc(G * s.idle_cap * sizeof(float64_t))
+    s.idle_head = <int32_t*>malloc(G * sizeof(int32_t))
+    s.idle_n = <int32_t*>malloc(G * sizeof(int32_t))
+    s.present = <int32_t*>malloc(G * sizeof(int32_t))
+    s.pending_leave = <int32_t*>malloc(G * sizeof(int32_t))
+    s.staff_t = <float64_t*>malloc(G * sizeof(float64_t))
+    s.log_on = call_log
+    s.log_cap = 1024
+    s.log = <LogRec*>malloc(s.log_cap * sizeof(LogRec))
+    if (s.bg_arrival == NULL or s.bg == NULL or s.dists == NULL or s.heap == NULL
+            or s.calls == NULL or s.q_head == NULL or s.q_tail == NULL
+            or s.arr_t == NULL or s.arr_p == NULL or s.idle_t == NULL
+            or s.idle_head == NULL or s.idle_n == NULL or s.present == NULL
+            or s.pending_leave == NULL or s.staff_t == NULL or s.log == NULL
+            or s.cb_head == NULL or s.cb_tail == NULL or s.pending == NULL):
+        raise MemoryError("simcc kernel: cannot allocate its state")
+    for i in range(S):
+        s.arr_t[i] = 0.0
+        s.arr_p[i] = 0
+    for i in range(s.calls_cap):
+        s.calls[i].next = i + 1 if i + 1 < s.calls_cap else -1
+        s.calls[i].state = CS_FREE
+        s.calls[i].counted = 0
+    s.free_call = 0
+    for i in range(K * L):
+        s.q_head[i] = -1
+        s.q_tail[i] = -1
+    for i in range(K):
+        s.cb_head[i] = -1
+        s.cb_tail[i] = -1
+    for i in range(s.W):
+        s.pending[i] = 0
+    for g in range(G):
+        s.idle_head[g] = 0
+        s.idle_n[g] = 0
+        s.present[g] = 0
+        s.pending_leave[g] = 0
+        s.staff_t[g] = 0.0
+
+
+cdef void _free_state(State* s) noexcept:
+    free(s.bg_arrival); free(s.bg); free(s.dists); free(s.heap); free(s.calls)
+    free(s.q_head); free(s.q_tail); free(s.arr_t); free(s.arr_p)
+    free(s.idle_t); free(s.idle_head); free(s.idle_n); free(s.present)
+    free(s.pending_leave); free(s.staff_t); free(s.log)
+    free(s.cb_head); free(s.cb_tail); free(s.pending)
+
+
+cdef object _call_log(State* s):
+    log = np.empty(s.log_n, dtype=LOG_DTYPE)
+    cdef int64_t i
+    for i in range(s.log_n):
+        log[i] = (s.log[i].t_arrive, s.log[i].t_end, s.log[i].wait_s,
+                  s.log[i].k, s.log[i].l, s.log[i].outcome, s.log[i].g)
+    return log
+
+
+def run(cs, arrival_bitgens, source_bitgens, dict stats, double volume=1.0, bint call_log=False):
+    """Run one replication of a compiled scenario.
+
+    Parameters
+    ----------
+    cs : simcc.engine.compile.CompiledScenario
+        Flat arrays of one valid scenario.
+    arrival_bitgens : sequence of numpy.random.BitGenerator
+        One per arrival stream.
+    source_bitgens : sequence of numpy.random.BitGenerator
+        One per random source, indexed by ``SOURCE_IDS``.
+    stats : dict of numpy.ndarray
+        Zeroed statistics arrays (``simcc.engine.contract.new_stats(cs)``), filled in place.
+    volume : float
+        Day-level volume factor (already drawn) multiplying all rates.
+    call_log : bool
+        Also return one record per call outcome (``LOG_DTYPE``).
+
+    Returns
+    -------
+    dict
+        ``n_events`` and ``n_arrivals``, and ``call_log`` when asked for.
+    """
+    cdef State s
+    cdef int32_t i, D
+    cdef list keep = []             # arrays whose buffers the loop borrows
+    memset(&s, 0, sizeof(State))
+    if len(arrival_bitgens) != cs.n_streams or len(source_bitgens) != N_SOURCES:
+        raise ValueError("run() needs one bit generator per arrival stream and per source")
+    _bind_scenario(&s, cs, keep)
+    _bind_stats(&s, stats)
+    s.volume = volume
+    dcode = np.ascontiguousarray(cs.dist_code, dtype=np.int32)
+    dn = np.ascontiguousarray(cs.dist_n, dtype=np.int32)
+    doff = np.ascontiguousarray(cs.dist_offset, dtype=np.int64)
+    da = np.ascontiguousarray(cs.dist_a, dtype=np.float64)
+    db = np.ascontiguousarray(cs.dist_b, dtype=np.float64)
+    D = dcode.shape[0]
+
+    # bit generators: borrow the C struct behind each, holding every lock
+    bgs = list(arrival_bitgens) + list(source_bitgens)
+    locks = [b.lock for b in bgs]
+    for lock in locks:
+        lock.acquire()
+    try:
+        _alloc_state(&s, cs, D, call_log)
+        for i in range(s.S):
+            s.bg_arrival[i] = <bitgen_t*>PyCapsule_GetPointer(arrival_bitgens[i].capsule, "BitGenerator")
+        for i in range(N_SOURCES):
+            s.bg[i] = <bitgen_t*>PyCapsule_GetPointer(source_bitgens[i].capsule, "BitGenerator")
+        for i in range(D):
+            s.dists[i].code = dcode[i]
+            s.dists[i].n = dn[i]
+            s.dists[i].offset = doff[i]
+            s.dists[i].a = da[i]
+            s.dists[i].b = db[i]
+        with nogil:
+            _loop(&s)
+        if s.error:
+            raise MemoryError("simcc kernel: out of memory while running")
+        out = {"n_events": s.n_events, "n_arrivals": s.n_arrivals}
+        if call_log:
+            out["call_log"] = _call_log(&s)
+    finally:
+        for lock in locks:
+            lock.release()
+        _free_state(&s)
+    return out

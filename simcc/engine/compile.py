@@ -1,0 +1,384 @@
+"""Flatten a validated scenario into the arrays and small enums both engines read.
+
+Nothing here draws random numbers or knows about events; the kernel
+(``simcc.engine._core``) and the SimPy reference (``simcc.engine.reference``)
+read the same :class:`CompiledScenario`, which is what makes them agree call
+for call. One helper per scenario section; the codes come from
+:mod:`simcc.engine.contract`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..model.dists import dist_mean
+from ..model.policies import CHOICE_RULES, DEFAULT_CHOICE
+from ..model.scenario import Scenario
+from .contract import CHOICE_CODES, DIST_CODES, FILTER_FLAGS, IVR_ENTRY
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledScenario:
+    """Flat arrays of one scenario. Shapes use P intervals, K call types, L tiers, G groups, S streams."""
+
+    n_intervals: int
+    n_types: int
+    n_tiers: int
+    n_groups: int
+    n_streams: int
+    interval_s: float
+    warmup_s: float
+    sl_threshold_s: float
+    short_abandon_s: float
+    trunks: int                       # -1 = unlimited
+    tier_priority: int
+    policy: int                       # contract.CHOICE_CODES: the freed agent's choice rule
+    use_overflow: int
+    use_reserve: int
+    volume_cv: float
+    stream_rate: np.ndarray           # [S, P] calls per second
+    stream_entry: np.ndarray          # [S] call type or -1 = IVR
+    stream_tier_cum: np.ndarray       # [S, L]
+    ivr_time_dist: int
+    ivr_cut_contained: float
+    ivr_cut_hangup: float
+    menu_cum: np.ndarray              # [L, K]
+    patience_dist: np.ndarray         # [K, L] distribution ids
+    talk_dist: np.ndarray             # [K, G]
+    hold_prob: np.ndarray             # [K, G]
+    hold_dist: np.ndarray             # [K, G]
+    acw_dist: np.ndarray              # [K, G]
+    headcount: np.ndarray             # [P, G]
+    redial_prob: np.ndarray           # [K]
+    redial_dist: np.ndarray           # [K]
+    redial_max: np.ndarray            # [K] most attempts per caller
+    fcr: np.ndarray                   # [K, G] first-call resolution probability
+    repeat_dist: np.ndarray           # [K] delay before a repeat call
+    transfer_prob: np.ndarray         # [K, G]
+    transfer_to: np.ndarray           # [K] target call type, -1 = none
+    overflow_after_s: np.ndarray      # [K] inf when the type has no secondary groups
+    primary_level: np.ndarray         # [K]
+    reserve_n: np.ndarray             # [G]
+    reserve_tier: np.ndarray          # [G] -1 = none
+    reserve_type: np.ndarray          # [G] -1 = none
+    weight: np.ndarray                # [K, L] waiting cost weight (weighted_wait)
+    service_mean_s: np.ndarray        # [K, G] mean talk + hold
+    cb_offer_after_s: np.ndarray      # [K] inf = no callback offer
+    cb_accept: np.ndarray             # [K]
+    cb_within_s: np.ndarray           # [K]
+    quality_share: np.ndarray         # [K]
+    n_tasks: int                      # W outbound task types: quality, then campaigns
+    out_groups: np.ndarray            # [W, G]
+    out_talk_dist: np.ndarray         # [W]
+    out_acw_dist: np.ndarray          # [W]
+    campaign_calls: np.ndarray        # [P, W]
+    blend_max_queue: int
+    blend_min_idle: int
+    type_groups_ptr: np.ndarray       # [K+1]
+    type_groups: np.ndarray
+    type_groups_level: np.ndarray
+    group_types_ptr: np.ndarray       # [G+1]
+    group_types: np.ndarray
+    group_types_level: np.ndarray
+    dist_code: np.ndarray             # [D]
+    dist_n: np.ndarray
+    dist_offset: np.ndarray
+    dist_a: np.ndarray
+    dist_b: np.ndarray
+    dist_values: np.ndarray
+    type_names: tuple = field(default=())
+    tier_names: tuple = field(default=())
+    group_names: tuple = field(default=())
+    stream_names: tuple = field(default=())
+
+    @property
+    def horizon_s(self) -> float:
+        return self.n_intervals * self.interval_s
+
+
+class _DistTable:
+    """Interns distribution specs; the id is the row in the table."""
+
+    def __init__(self):
+        self.rows: list[tuple] = []
+        self.values: list[float] = []
+        self.index: dict = {}
+
+    def add(self, d) -> int:
+        key = d.model_dump_json() if d is not None else "zero"
+        if key in self.index:
+            return self.index[key]
+        row = _dist_row(d, self.values)
+        self.index[key] = len(self.rows)
+        self.rows.append(row)
+        return self.index[key]
+
+
+def weibull_shape(cv: float) -> float:
+    """Weibull shape k whose coefficient of variation is ``cv`` (bisection on log k)."""
+    def cv_of(k):
+        g1 = math.lgamma(1 + 1 / k)
+        g2 = math.lgamma(1 + 2 / k)
+        return math.sqrt(max(math.exp(g2 - 2 * g1) - 1, 0.0))
+    lo, hi = math.log(0.02), math.log(500.0)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if cv_of(math.exp(mid)) > cv:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp((lo + hi) / 2)
+
+
+def _dist_row(d, values: list[float]) -> tuple:
+    """(code, n, offset, a, b) for one distribution spec."""
+    if d is None:
+        return (DIST_CODES["deterministic"], 0, 0, 0.0, 0.0)
+    kind = d.dist
+    code = DIST_CODES["gamma" if kind == "erlang" else kind]
+    if kind == "exponential":
+        return (code, 0, 0, d.mean_s, 0.0)
+    if kind == "deterministic":
+        return (code, 0, 0, d.value_s, 0.0)
+    if kind == "uniform":
+        return (code, 0, 0, d.low_s, d.high_s - d.low_s)
+    if kind == "lognormal":
+        sigma2 = math.log1p(d.cv * d.cv)
+        return (code, 0, 0, math.log(d.mean_s) - sigma2 / 2, math.sqrt(sigma2))
+    if kind == "gamma":
+        shape = 1.0 / (d.cv * d.cv)
+        return (code, 0, 0, shape, d.mean_s / shape)
+    if kind == "erlang":
+        return (code, 0, 0, float(d.k), d.mean_s / d.k)
+    if kind == "weibull":
+        k = weibull_shape(d.cv)
+        return (code, 0, 0, k, d.mean_s / math.gamma(1 + 1 / k))
+    if kind == "empirical":
+        offset = len(values)
+        values.extend(d.values_s)
+        return (code, len(d.values_s), offset, 0.0, 0.0)
+    return (DIST_CODES["never"], 0, 0, 0.0, 0.0)
+
+
+def _cum(shares: list[float]) -> np.ndarray:
+    c = np.cumsum(np.asarray(shares, dtype=np.float64))
+    c[-1] = 1.0   # guard against rounding: the last category catches u near 1
+    return c
+
+
+
+def _spec(s: Scenario, call_type: str, group, field: str):
+    """A handling field for (call type, group): the group's override, else the call type's."""
+    o = group.handling.get(call_type)
+    if o is not None and getattr(o, field) is not None:
+        return getattr(o, field)
+    return getattr(s.call_types[call_type], field)
+
+
+class _Compiler:
+    """One method per scenario section; each returns the CompiledScenario fields it owns."""
+
+    def __init__(self, s: Scenario):
+        self.s = s
+        self.types = list(s.call_types)
+        self.tiers = list(s.tiers)
+        self.groups = list(s.groups)
+        self.gnames = [g.name for g in self.groups]
+        self.K, self.L, self.G = len(self.types), len(self.tiers), len(self.groups)
+        self.S, self.P = len(s.arrivals), s.n_intervals
+        self.table = _DistTable()
+        self.table.add(None)   # id 0: zero (no after-call work)
+
+    def arrivals(self) -> dict:
+        s, types, tiers = self.s, self.types, self.tiers
+        rate = np.zeros((self.S, self.P))
+        entry = np.zeros(self.S, dtype=np.int32)
+        tier_cum = np.zeros((self.S, self.L))
+        for i, a in enumerate(s.arrivals):
+            rate[i] = np.asarray(s.calls_per_interval(a), dtype=np.float64) / s.interval_s
+            entry[i] = IVR_ENTRY if a.entry == "ivr" else types.index(a.entry)
+            tier_shares = a.tiers or {tiers[0]: 1.0}
+            tier_cum[i] = _cum([tier_shares.get(t, 0.0) for t in tiers])
+        return dict(stream_rate=rate, stream_entry=entry, stream_tier_cum=tier_cum, volume_cv=s.volume_cv)
+
+    def ivr(self) -> dict:
+        s, types = self.s, self.types
+        menu_cum = np.zeros((self.L, self.K))
+        ivr_time, cut_contained, cut_hangup = 0, 0.0, 0.0
+        if s.ivr is not None:
+            ivr_time = self.table.add(s.ivr.menu_time)
+            cut_contained = s.ivr.contained
+            cut_hangup = s.ivr.contained + s.ivr.hangup
+            for l, t in enumerate(self.tiers):
+                menu = s.ivr.menu_by_tier.get(t, s.ivr.menu)
+                menu_cum[l] = _cum([menu.get(k, 0.0) for k in types])
+        else:
+            menu_cum[:] = _cum([1.0] + [0.0] * (self.K - 1))
+        return dict(ivr_time_dist=ivr_time, ivr_cut_contained=cut_contained, ivr_cut_hangup=cut_hangup,
+                    menu_cum=menu_cum)
+
+    def handling(self) -> dict:
+        s, add, K, L, G = self.s, self.table.add, self.K, self.L, self.G
+        patience = np.zeros((K, L), dtype=np.int32)
+        talk = np.zeros((K, G), dtype=np.int32)
+        hold_prob = np.zeros((K, G))
+        hold = np.zeros((K, G), dtype=np.int32)
+        acw = np.zeros((K, G), dtype=np.int32)
+        service_mean = np.zeros((K, G))
+        for k, name in enumerate(self.types):
+            ct = s.call_types[name]
+            for l, t in enumerate(self.tiers):
+                patience[k, l] = add(ct.patience_by_tier.get(t, ct.patience))
+            for g, grp in enumerate(self.groups):
+                talk[k, g] = add(_spec(s, name, grp, "talk"))
+                hold_prob[k, g] = _spec(s, name, grp, "hold_prob")
+                hold[k, g] = add(_spec(s, name, grp, "hold"))
+                acw[k, g] = add(_spec(s, name, grp, "acw"))
+        for k, name in enumerate(self.types):
+            for g, grp in enumerate(self.groups):
+                talk_mean = dist_mean(_spec(s, name, grp, "talk"))
+                hold_spec = _spec(s, name, grp, "hold")
+                hold_mean = dist_mean(hold_spec) if hold_spec is not None else 0.0
+                service_mean[k, g] = max(talk_mean + hold_prob[k, g] * hold_mean, 1e-9)
+        return dict(patience_dist=patience, talk_dist=talk, hold_prob=hold_prob, hold_dist=hold, acw_dist=acw,
+                    service_mean_s=service_mean)
+
+    def callers(self) -> dict:
+        """Redials, repeat calls (first-call resolution), transfers and callback offers."""
+        s, add, K, G = self.s, self.table.add, self.K, self.G
+        redial_prob = np.zeros(K)
+        redial_dist = np.zeros(K, dtype=np.int32)
+        redial_max = np.ones(K, dtype=np.int32)
+        fcr = np.ones((K, G))
+        repeat_dist = np.zeros(K, dtype=np.int32)
+        transfer_prob = np.zeros((K, G))
+        transfer_to = np.full(K, -1, dtype=np.int32)
+        cb_offer = np.full(K, np.inf)
+        cb_accept = np.zeros(K)
+        cb_within = np.full(K, np.inf)
+        for k, name in enumerate(self.types):
+            ct = s.call_types[name]
+            if ct.redial is not None:
+                redial_prob[k] = ct.redial.prob
+                redial_dist[k] = add(ct.redial.delay)
+                redial_max[k] = ct.redial.max_attempts
+            if ct.repeat_delay is not None:
+                repeat_dist[k] = add(ct.repeat_delay)
+            if ct.transfer is not None:
+                transfer_to[k] = self.types.index(ct.transfer.to)
+            for g, grp in enumerate(self.groups):
+                fcr[k, g] = _spec(s, name, grp, "fcr")
+                if ct.transfer is not None:
+                    o = grp.handling.get(name)
+                    transfer_prob[k, g] = (o.transfer_prob if o is not None and o.transfer_prob is not None
+                                           else ct.transfer.prob)
+            if ct.callback is not None:
+                cb_offer[k], cb_accept[k], cb_within[k] = (ct.callback.offer_after_s, ct.callback.accept_prob,
+                                                           ct.callback.within_s)
+        return dict(redial_prob=redial_prob, redial_dist=redial_dist, redial_max=redial_max, fcr=fcr,
+                    repeat_dist=repeat_dist, transfer_prob=transfer_prob, transfer_to=transfer_to,
+                    cb_offer_after_s=cb_offer, cb_accept=cb_accept, cb_within_s=cb_within)
+
+    def groups_and_skills(self) -> dict:
+        """Headcount, and who serves what, best level first (level 1 = best)."""
+        s, types, groups = self.s, self.types, self.groups
+        headcount = np.zeros((self.P, self.G), dtype=np.int32)
+        for g, grp in enumerate(groups):
+            headcount[:, g] = s.agents_per_interval(grp)
+        self.tg = [sorted((grp.skills[name], g) for g, grp in enumerate(groups) if name in grp.skills)
+                   for name in types]
+        gt = [sorted((lvl, types.index(name)) for name, lvl in grp.skills.items()) for grp in groups]
+        return dict(
+            headcount=headcount,
+            type_groups_ptr=np.cumsum([0] + [len(x) for x in self.tg]).astype(np.int32),
+            type_groups=np.array([g for x in self.tg for _, g in x], dtype=np.int32),
+            type_groups_level=np.array([lv for x in self.tg for lv, _ in x], dtype=np.int32),
+            group_types_ptr=np.cumsum([0] + [len(x) for x in gt]).astype(np.int32),
+            group_types=np.array([k for x in gt for _, k in x], dtype=np.int32),
+            group_types_level=np.array([lv for x in gt for lv, _ in x], dtype=np.int32))
+
+    def routing(self) -> dict:
+        """The policy registry's choice rule and filters, and their parameters (after groups_and_skills)."""
+        r, types, tiers, K, G = self.s.routing, self.types, self.tiers, self.K, self.G
+        names = r.policies
+        choice = next((p for p in names if p in CHOICE_RULES), DEFAULT_CHOICE)
+        primary = np.array([x[0][0] if x else 0 for x in self.tg], dtype=np.int32)
+        overflow_after = np.full(K, np.inf)
+        for k, name in enumerate(types):
+            if any(level > primary[k] for level, _ in self.tg[k]):
+                overflow_after[k] = (r.overflow_after_s.get(name, 20.0) if isinstance(r.overflow_after_s, dict)
+                                     else r.overflow_after_s)
+        reserve_n = np.zeros(G, dtype=np.int32)
+        reserve_tier = np.full(G, -1, dtype=np.int32)
+        reserve_type = np.full(G, -1, dtype=np.int32)
+        for rv in r.reserve:
+            g = self.gnames.index(rv.group)
+            reserve_n[g] = rv.agents
+            reserve_tier[g] = tiers.index(rv.tier) if rv.tier is not None else -1
+            reserve_type[g] = types.index(rv.call_type) if rv.call_type is not None else -1
+        weight = np.array([[r.weights.get(k, 1.0) * r.tier_weights.get(t, 1.0) for t in tiers] for k in types])
+        flags = {flag: int(name in names) for name, flag in FILTER_FLAGS.items()}
+        return dict(policy=CHOICE_CODES[choice], tier_priority=int(r.tier_priority), **flags,
+                    overflow_after_s=overflow_after, primary_level=primary, reserve_n=reserve_n,
+                    reserve_tier=reserve_tier, reserve_type=reserve_type, weight=weight)
+
+    def outbound(self) -> dict:
+        o, add, types, gnames = self.s.outbound, self.table.add, self.types, self.gnames
+        W = 1 + len(o.campaigns)
+        quality_share = np.zeros(self.K)
+        out_groups = np.zeros((W, self.G), dtype=np.int32)
+        out_talk = np.zeros(W, dtype=np.int32)
+        out_acw = np.zeros(W, dtype=np.int32)
+        campaign_calls = np.zeros((self.P, W), dtype=np.int32)
+        if o.quality is not None:
+            for name, share in o.quality.share.items():
+                quality_share[types.index(name)] = share
+            for name in o.quality.groups:
+                out_groups[0, gnames.index(name)] = 1
+            out_talk[0] = add(o.quality.talk)
+            out_acw[0] = add(o.quality.acw)
+        for w, c in enumerate(o.campaigns, start=1):
+            for name in c.groups:
+                out_groups[w, gnames.index(name)] = 1
+            out_talk[w] = add(c.talk)
+            out_acw[w] = add(c.acw)
+            campaign_calls[:, w] = c.calls if isinstance(c.calls, list) else [c.calls] * self.P
+        return dict(quality_share=quality_share, n_tasks=W, out_groups=out_groups, out_talk_dist=out_talk,
+                    out_acw_dist=out_acw, campaign_calls=campaign_calls, blend_max_queue=o.max_queue,
+                    blend_min_idle=o.min_idle)
+
+    def distributions(self) -> dict:
+        """The interned distribution table (after every section added its specs)."""
+        rows = np.array(self.table.rows, dtype=object)
+        values = self.table.values
+        return dict(dist_code=rows[:, 0].astype(np.int32), dist_n=rows[:, 1].astype(np.int32),
+                    dist_offset=rows[:, 2].astype(np.int64), dist_a=rows[:, 3].astype(np.float64),
+                    dist_b=rows[:, 4].astype(np.float64),
+                    dist_values=np.asarray(values, dtype=np.float64) if values else np.zeros(1))
+
+
+def compile_scenario(s: Scenario) -> CompiledScenario:
+    """Flatten a validated scenario.
+
+    Examples
+    --------
+    >>> from simcc.model.textbook import erlang
+    >>> cs = compile_scenario(erlang(arrival_rate=0.5, mean_talk_s=180, agents=100, hours=2))
+    >>> cs.n_intervals, cs.headcount[:, 0].tolist()
+    (4, [100, 100, 100, 100])
+    """
+    c = _Compiler(s)
+    fields = dict(
+        n_intervals=c.P, n_types=c.K, n_tiers=c.L, n_groups=c.G, n_streams=c.S,
+        interval_s=s.interval_s, warmup_s=s.warmup_minutes * 60.0,
+        sl_threshold_s=s.sl_threshold_s, short_abandon_s=s.sla.short_abandon_s,
+        trunks=-1 if s.trunks is None else s.trunks,
+        type_names=tuple(c.types), tier_names=tuple(c.tiers), group_names=tuple(c.gnames),
+        stream_names=tuple(a.name for a in s.arrivals))
+    # the order of the sections is the order distributions are interned in (ids are part of the arrays)
+    for section in (c.arrivals, c.ivr, c.handling, c.callers, c.groups_and_skills, c.routing, c.outbound,
+                    c.distributions):
+        fields.update(section())
+    return CompiledScenario(**fields)

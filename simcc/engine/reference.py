@@ -1,0 +1,705 @@
+"""The simcc model written plainly on SimPy: the readable specification.
+
+This engine reads the same compiled scenario (:mod:`simcc.engine.compile`) and the
+same random streams as the compiled kernel, and draws at the same points, so
+for a given seed it produces the same calls with the same outcomes, and the
+same statistics arrays. It is slow (one Python generator per caller); it is
+here to be read, to prove the kernel right, and to be the speed baseline.
+
+How a call goes through (see DESIGN.md, "The model"):
+
+1. An arrival stream's process sleeps until its next arrival (exact
+   non-homogeneous Poisson) and then handles the caller: tier, IVR time, IVR
+   outcome and menu choice are drawn now; the caller is blocked if every
+   trunk line is busy, otherwise it seizes a line.
+2. The caller's process waits out the IVR menu; it leaves if it finished in
+   self-service or hung up, else it reaches the agent queue of its call type.
+3. At the queue it draws its patience; the router gives it to an idle agent
+   at once if one can take it, otherwise it waits for an agent or for its
+   patience to run out, whichever comes first.
+4. Answered: talk, HOLD and after-call work are drawn by the answering group;
+   the line is released at the end of talk + hold, the agent after ACW.
+5. At each interval border the headcount changes; agents leaving finish the
+   call in hand first.
+
+Tie rule: events are ordered by time, then by the order they were scheduled.
+Every timeout below is created at the point where the kernel schedules the
+same event, and every state change happens in the callback of that event,
+so SimPy's own (time, id) order is the kernel's (time, seq) order.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+import simpy
+
+from .compile import CompiledScenario
+from .contract import CALL_KINDS, DIST_CODES, IVR_ENTRY, LEGS, LOG_DTYPE, OUTCOME_CODES, SOURCE_IDS, WAIT_BINS, new_stats
+from .routing import Router
+
+EXPONENTIAL = DIST_CODES["exponential"]
+DETERMINISTIC = DIST_CODES["deterministic"]
+UNIFORM = DIST_CODES["uniform"]
+LOGNORMAL = DIST_CODES["lognormal"]
+GAMMA = DIST_CODES["gamma"]
+WEIBULL = DIST_CODES["weibull"]
+EMPIRICAL = DIST_CODES["empirical"]
+
+ROUTED, CONTAINED, HANGUP = 0, 1, 2
+IN_IVR, WAITING, IN_SERVICE, RETRY, CALLBACK, DONE = "ivr", "waiting", "service", "retry", "callback", "done"
+FIRST, REDIAL, REPEAT = (CALL_KINDS.index(k) for k in ("first", "redial", "repeat"))
+LEG_FIRST, LEG_TRANSFER, LEG_OUTBOUND = (LEGS.index(k) for k in ("first", "transfer", "outbound"))
+BLOCKED_, CONTAINED_, IVR_ABANDONED_, ANSWERED_, ABANDONED_, CALLBACK_, CALLED_BACK_ = (
+    OUTCOME_CODES[k] for k in ("blocked", "contained", "ivr_abandoned", "answered", "abandoned", "callback",
+                               "called_back"))
+
+
+class Call:
+    """One caller in the system."""
+
+    __slots__ = ("t_arrive", "t_queue", "p", "k", "l", "g", "ivr_outcome", "counted", "state",
+                 "answered", "patience", "service_done", "acw_s", "kind", "attempts", "ivr_entry",
+                 "transfer_to", "repeat_delay_s", "leg", "q", "overflow", "offer", "line", "quality")
+
+    def __init__(self, k, l, ivr_entry, kind=FIRST, attempts=1):
+        self.k, self.l = k, l
+        self.ivr_entry = ivr_entry
+        self.kind, self.attempts = kind, attempts
+        self.state = RETRY
+
+    def admitted(self, t, p, ivr_outcome, counted):
+        """Reset for an attempt that seized a line at time t."""
+        self.t_arrive = self.t_queue = t
+        self.p = p
+        self.g = -1
+        self.ivr_outcome = ivr_outcome
+        self.counted = counted
+        self.answered = self.patience = self.service_done = self.overflow = self.offer = None
+        self.quality = 0
+        self.acw_s = 0.0
+        self.transfer_to = -1
+        self.repeat_delay_s = -1.0
+        self.leg = LEG_FIRST
+
+
+class CallCenter:
+    """The center: trunk lines, queues, agent groups and the statistics they produce."""
+
+    def __init__(self, env: simpy.Environment, cs: CompiledScenario, arrival_bitgens, source_bitgens,
+                 volume: float = 1.0, call_log: bool = False, router: Router | None = None,
+                 stats: dict | None = None):
+        self.env = env
+        self.cs = cs
+        self.router = router if router is not None else Router()
+        self.router.center = self
+        self.volume = volume
+        self.arrival_rng = [np.random.Generator(b) for b in arrival_bitgens]
+        self.rng = {name: np.random.Generator(source_bitgens[i]) for name, i in SOURCE_IDS.items()}
+        P, K, L, G = cs.n_intervals, cs.n_types, cs.n_tiers, cs.n_groups
+        self.horizon_s = P * cs.interval_s
+        self.lines = simpy.Resource(env, capacity=max(cs.trunks, 1) if cs.trunks >= 0 else 2 ** 62)
+        self.limited = cs.trunks >= 0
+        self.queues = [[{} for _ in range(L)] for _ in range(K)]   # insertion-ordered: FIFO
+        self.live: set[Call] = set()
+        self.p_cur = 0
+        # agents: per group, the idle-since times of idle agents (longest idle first)
+        self.idle = [deque() for _ in range(G)]
+        self.present = [0] * G
+        self.pending_leave = [0] * G
+        self.staff_t = [0.0] * G
+        self.lines_t = 0.0
+        self.queue_t = 0.0
+        self.n_waiting = 0
+        self.n_events = 0
+        self.n_arrivals = 0
+        self.arr_t = [0.0] * cs.n_streams
+        self.arr_p = [0] * cs.n_streams
+        self.log = [] if call_log else None
+        self.stats = stats if stats is not None else new_stats(cs)
+
+        self.callbacks = [{} for _ in range(K)]     # accepted callbacks per call type, oldest first
+        self.pending = [0] * cs.n_tasks             # outbound tasks: quality call-backs, campaigns
+
+        # t = 0: headcount and campaign work of interval 0, then the arrival streams, then the interval clock
+        for g in range(G):
+            self.present[g] = int(cs.headcount[0, g])
+            self.idle[g].extend([0.0] * self.present[g])
+        self.add_campaign_tasks(0)
+        for s in range(cs.n_streams):
+            env.process(self.arrivals(s))
+        env.process(self.interval_clock())
+
+    # ------------------------------------------------------------------
+    # random draws: one numpy Generator method per kernel draw
+    # ------------------------------------------------------------------
+    def sample(self, source: str, d: int) -> float:
+        cs, gen = self.cs, self.rng[source]
+        code, a, b = int(cs.dist_code[d]), float(cs.dist_a[d]), float(cs.dist_b[d])
+        if code == EXPONENTIAL:
+            return a * gen.standard_exponential()
+        if code == DETERMINISTIC:
+            return a
+        if code == LOGNORMAL:
+            return float(gen.lognormal(a, b))
+        if code == GAMMA:
+            return float(gen.gamma(a, b))
+        if code == UNIFORM:
+            return a + b * gen.random()
+        if code == WEIBULL:
+            return b * gen.weibull(a)
+        if code == EMPIRICAL:
+            n = int(cs.dist_n[d])
+            j = min(int(gen.random() * n), n - 1)
+            return float(cs.dist_values[int(cs.dist_offset[d]) + j])
+        return math.inf  # never
+
+    @staticmethod
+    def categorical(gen, cum) -> int:
+        u = gen.random()
+        j = 0
+        while j < len(cum) - 1 and u >= cum[j]:
+            j += 1
+        return j
+
+    # ------------------------------------------------------------------
+    # time-weighted levels
+    # ------------------------------------------------------------------
+    def lines_level(self):
+        """Add the line-seconds since the last change; call before the number of busy lines changes."""
+        now = self.env.now
+        self.stats["lines_s"][self.p_cur] += self.lines.count * (now - self.lines_t)
+        self.lines_t = now
+
+    def seize_line(self):
+        self.lines_level()
+        line = self.lines.request()
+        peak = self.stats["lines_peak"]
+        peak[self.p_cur] = max(peak[self.p_cur], self.lines.count)
+        return line
+
+    def queue_change(self, delta: int):
+        now, st = self.env.now, self.stats
+        st["queue_s"][self.p_cur] += self.n_waiting * (now - self.queue_t)
+        self.queue_t = now
+        self.n_waiting += delta
+        if self.n_waiting > st["queue_peak"][self.p_cur]:
+            st["queue_peak"][self.p_cur] = self.n_waiting
+
+    def staff_change(self, g: int, delta: int):
+        now = self.env.now
+        self.stats["staffed_s"][self.p_cur, g] += self.present[g] * (now - self.staff_t[g])
+        self.staff_t[g] = now
+        self.present[g] += delta
+
+    def add_busy(self, acc, g: int, t0: float, t1: float):
+        """Busy span [t0, t1) of one agent of group g, split at interval borders."""
+        I = self.cs.interval_s
+        p = self.p_cur
+        t1 = min(t1, self.horizon_s)
+        while t0 < t1:
+            end = (p + 1) * I
+            while end <= t0:
+                p += 1
+                end = (p + 1) * I
+            if t1 <= end:
+                acc[p, g] += t1 - t0
+                return
+            acc[p, g] += end - t0
+            t0 = end
+            p += 1
+
+    def record(self, call: Call, outcome: int, wait: float = 0.0, g: int = -1):
+        if self.log is not None:
+            self.log.append((call.t_arrive, self.env.now, wait, call.k, call.l, outcome, g))
+
+    # ------------------------------------------------------------------
+    # processes
+    # ------------------------------------------------------------------
+    def next_arrival(self, s: int) -> float:
+        """Exact non-homogeneous Poisson: spend one unit exponential across the rates."""
+        cs = self.cs
+        e = self.arrival_rng[s].standard_exponential()
+        t, p = self.arr_t[s], self.arr_p[s]
+        while p < cs.n_intervals:
+            r = float(cs.stream_rate[s, p]) * self.volume
+            end = (p + 1) * cs.interval_s
+            if r > 0.0:
+                cap = r * (end - t)
+                if e < cap:
+                    self.arr_p[s] = p
+                    return t + e / r
+                e -= cap
+            t = end
+            p += 1
+        self.arr_p[s] = p
+        return math.inf
+
+    def arrivals(self, s: int):
+        """Arrival stream s: sleep to the next arrival, schedule the one after, handle the caller."""
+        t = self.next_arrival(s)
+        if t >= self.horizon_s:
+            return
+        self.arr_t[s] = t
+        yield self.env.timeout(t - self.env.now)
+        while True:
+            self.n_events += 1
+            t = self.next_arrival(s)
+            following = None
+            if t < self.horizon_s:
+                self.arr_t[s] = t
+                following = self.env.timeout(t - self.env.now)
+            self.arrive(s)
+            if following is None:
+                return
+            yield following
+
+    def arrive(self, s: int):
+        cs, rng = self.cs, self.rng
+        self.n_arrivals += 1
+        l = self.categorical(rng["tier"], cs.stream_tier_cum[s])
+        entry = int(cs.stream_entry[s])
+        outcome, ivr_t = ROUTED, 0.0
+        if entry == IVR_ENTRY:
+            ivr_t = self.sample("ivr_time", cs.ivr_time_dist)
+            u = rng["ivr_outcome"].random()
+            if u < cs.ivr_cut_contained:
+                outcome = CONTAINED
+            elif u < cs.ivr_cut_hangup:
+                outcome = HANGUP
+            k = self.categorical(rng["menu"], cs.menu_cum[l])
+        else:
+            k = entry
+        self.admit(Call(k, l, entry == IVR_ENTRY), outcome, ivr_t)
+
+    def admit(self, call: Call, outcome=ROUTED, ivr_t=None):
+        """An attempt reaches the trunks: blocked, or it seizes a line and goes on to the IVR or the queue.
+
+        Redials and repeat calls draw their IVR time only once admitted, and
+        after the menu go to their call type's queue.
+        """
+        cs, now, st = self.cs, self.env.now, self.stats
+        counted = now >= cs.warmup_s
+        ix = (self.p_cur, call.k, call.l)
+        if counted:
+            st["offered"][ix] += 1
+            if call.kind == REDIAL:
+                st["redials"][ix] += 1
+            elif call.kind == REPEAT:
+                st["repeats"][ix] += 1
+        if self.limited and self.lines.count >= cs.trunks:
+            if counted:
+                st["blocked"][ix] += 1
+            if self.log is not None:
+                self.log.append((now, now, 0.0, call.k, call.l, BLOCKED_, -1))
+            self.maybe_redial(call)
+            return
+        call.admitted(now, self.p_cur, outcome, counted)
+        call.line = self.seize_line()
+        self.live.add(call)
+        if call.ivr_entry:
+            if ivr_t is None:
+                ivr_t = self.sample("ivr_time", cs.ivr_time_dist)
+            call.state = IN_IVR
+            self.env.process(self.caller(call, self.env.timeout(ivr_t)))
+        else:
+            self.enter_queue(call)
+            self.env.process(self.caller(call, None))
+
+    def maybe_redial(self, call: Call):
+        """A blocked or abandoning caller calls again with probability redial_prob of its call type."""
+        cs, k = self.cs, call.k
+        if cs.redial_prob[k] > 0.0 and call.attempts < cs.redial_max[k] and \
+                self.rng["redial"].random() < cs.redial_prob[k]:
+            delay = self.sample("redial", int(cs.redial_dist[k]))
+            call.kind, call.attempts, call.state = REDIAL, call.attempts + 1, RETRY
+            self.env.process(self.call_again(call, self.env.timeout(delay)))
+
+    def call_again(self, call: Call, delay_done):
+        yield delay_done
+        self.n_events += 1
+        self.admit(call)
+
+    def caller(self, call: Call, ivr_done):
+        """One caller on one line, from the IVR to hang-up (through a transfer if there is one)."""
+        if ivr_done is not None:
+            yield ivr_done
+            self.n_events += 1
+            if call.ivr_outcome != ROUTED:
+                self.leave_ivr(call)
+                return
+            self.enter_queue(call)
+        while True:
+            if call.state == WAITING:
+                if call.patience is None:
+                    yield call.answered
+                else:
+                    yield call.answered | call.patience
+                if call.state == WAITING:           # patience ran out first
+                    self.n_events += 1
+                    self.abandon(call)
+                    return
+            if call.leg == LEG_OUTBOUND or call.state != IN_SERVICE:   # hung up to take a callback
+                return
+            yield call.service_done
+            self.n_events += 1
+            if not self.end_of_talk(call):
+                return
+
+    def interval_clock(self):
+        """Interval borders k * interval_s: close the interval, apply the next headcount."""
+        for p in range(1, self.cs.n_intervals):
+            yield self.env.timeout(p * self.cs.interval_s - self.env.now)
+            self.n_events += 1
+            self.interval_start(p)
+
+    def after_call_work(self, g: int, done):
+        yield done
+        self.n_events += 1
+        self.agent_free(g)
+
+    # ------------------------------------------------------------------
+    # what happens at each event
+    # ------------------------------------------------------------------
+    def release(self, call: Call):
+        self.lines_level()
+        self.lines.release(call.line)
+        self.live.discard(call)
+        call.state = DONE
+
+    def leave_ivr(self, call: Call):
+        key = "contained" if call.ivr_outcome == CONTAINED else "ivr_abandoned"
+        if call.counted:
+            self.stats[key][call.p, call.k, call.l] += 1
+        self.record(call, CONTAINED_ if key == "contained" else IVR_ABANDONED_)
+        self.release(call)
+
+    def enter_queue(self, call: Call):
+        cs, now = self.cs, self.env.now
+        call.t_queue = now
+        call.answered = call.patience = call.overflow = call.offer = None
+        if call.counted and call.leg == LEG_FIRST:
+            self.stats["queued"][call.p, call.k, call.l] += 1
+        patience = self.sample("patience", int(cs.patience_dist[call.k, call.l]))
+        call.q = self.router.queue_for(call)
+        g = self.router.pick_group(call, False)
+        if g >= 0:
+            self.idle[g].popleft()
+            self.answer(call, g)
+            return
+        call.state = WAITING
+        call.answered = self.env.event()
+        self.queues[call.q][call.l][call] = None
+        self.queue_change(+1)
+        if patience < math.inf:
+            call.patience = self.env.timeout(patience)
+        if cs.use_overflow and cs.overflow_after_s[call.q] < math.inf:
+            call.overflow = self.env.timeout(cs.overflow_after_s[call.q])
+            self.env.process(self.offer_to_secondary(call, call.overflow))
+        if call.leg == LEG_FIRST and cs.cb_offer_after_s[call.k] < math.inf:
+            call.offer = self.env.timeout(cs.cb_offer_after_s[call.k])
+            self.env.process(self.offer_callback(call, call.offer))
+
+    def offer_callback(self, call: Call, offer):
+        """Virtual hold: after a wait the caller may accept a callback, hang up and be called back."""
+        cs, now = self.cs, None
+        yield offer
+        self.n_events += 1
+        if call.state != WAITING or call.offer is not offer:
+            return
+        if self.rng["callback"].random() >= cs.cb_accept[call.k]:
+            return
+        now = self.env.now
+        del self.queues[call.q][call.l][call]
+        self.queue_change(-1)
+        self.lines_level()
+        self.lines.release(call.line)
+        if call.counted:
+            self.stats["callbacks"][call.p, call.k, call.l] += 1
+        self.record(call, CALLBACK_, now - call.t_queue)
+        call.state = CALLBACK
+        call.t_queue = now
+        self.callbacks[call.k][call] = None
+        self.dispatch_outbound()
+
+    def offer_to_secondary(self, call: Call, threshold):
+        """After its overflow threshold a waiting call may be taken by secondary groups."""
+        yield threshold
+        self.n_events += 1
+        if call.state != WAITING or call.overflow is not threshold:
+            return
+        g = self.router.pick_group(call, True)
+        if g >= 0:
+            self.idle[g].popleft()
+            del self.queues[call.q][call.l][call]
+            self.queue_change(-1)
+            self.answer(call, g)
+
+    def abandon(self, call: Call):
+        wait = self.env.now - call.t_queue
+        del self.queues[call.q][call.l][call]
+        self.queue_change(-1)
+        ix = (call.p, call.k, call.l)
+        if call.leg != LEG_FIRST:
+            if call.counted:
+                self.stats["transfer_abandoned"][ix] += 1
+            self.release(call)
+            return
+        if call.counted:
+            self.stats["abandoned"][ix] += 1
+            self.stats["abandon_wait_s"][ix] += wait
+            if wait < self.cs.short_abandon_s:
+                self.stats["abandoned_short"][ix] += 1
+        self.record(call, ABANDONED_, wait)
+        self.release(call)
+        self.maybe_redial(call)
+
+    def answer(self, call: Call, g: int):
+        cs, now, st = self.cs, self.env.now, self.stats
+        wait = now - call.t_queue
+        talk = self.sample("talk", int(cs.talk_dist[call.k, g]))
+        hold = 0.0
+        if self.rng["hold_flag"].random() < cs.hold_prob[call.k, g]:
+            hold = self.sample("hold_time", int(cs.hold_dist[call.k, g]))
+        acw = self.sample("acw", int(cs.acw_dist[call.k, g]))
+        call.g = g
+        call.acw_s = acw
+        call.state = IN_SERVICE
+        call.transfer_to, call.repeat_delay_s = -1, -1.0
+        if cs.transfer_prob[call.k, g] > 0.0 and self.rng["transfer"].random() < cs.transfer_prob[call.k, g]:
+            call.transfer_to = int(cs.transfer_to[call.k])
+        elif cs.fcr[call.k, g] < 1.0 and self.rng["repeat"].random() >= cs.fcr[call.k, g]:
+            call.repeat_delay_s = self.sample("repeat", int(cs.repeat_dist[call.k]))
+            if call.counted:
+                st["unresolved"][call.p, call.k, call.l] += 1
+        call.quality = 0
+        if call.transfer_to < 0 and cs.quality_share[call.k] > 0.0 and \
+                self.rng["outbound"].random() < cs.quality_share[call.k]:
+            call.quality = 1
+        if call.leg != LEG_FIRST:
+            if call.counted:
+                st["transfer_answered"][call.p, call.k, call.l] += 1
+        elif call.counted:
+            ix = (call.p, call.k, call.l, g)
+            st["answered"][ix] += 1
+            if wait <= cs.sl_threshold_s:
+                st["answered_within"][ix] += 1
+            st["wait_s"][ix] += wait
+            st["wait_max_s"][ix] = max(st["wait_max_s"][ix], wait)
+            st["talk_s"][ix] += talk
+            st["wait_hist"][call.k, math.ceil(wait) if wait < WAIT_BINS - 1 else WAIT_BINS - 1] += 1
+            if hold > 0.0:
+                st["held"][ix] += 1
+                st["hold_s"][ix] += hold
+            st["acw_s"][ix] += acw
+        self.record(call, ANSWERED_, wait, g)
+        service = talk + hold
+        self.add_busy(st["service_busy_s"], g, now, now + service)
+        if acw > 0.0:
+            self.add_busy(st["acw_busy_s"], g, now + service, now + service + acw)
+        call.service_done = self.env.timeout(service)
+        if call.answered is not None:
+            call.answered.succeed(g)
+
+    def end_of_talk(self, call: Call) -> bool:
+        """Talk and hold are over: transfer, hang up (perhaps to call again), agent to ACW.
+
+        Returns True when the caller stays on the line (transferred).
+        """
+        g, acw = call.g, call.acw_s
+        quality = call.quality
+        if quality:
+            self.pending[0] += 1            # a quality call-back is due on this call
+        stays = call.transfer_to >= 0
+        if stays:
+            if call.counted:
+                self.stats["transferred"][call.p, call.k, call.l] += 1
+            call.k, call.transfer_to, call.leg, call.g = call.transfer_to, -1, LEG_TRANSFER, -1
+            self.enter_queue(call)
+        elif call.repeat_delay_s >= 0.0:
+            self.release(call)
+            call.kind, call.attempts, call.state = REPEAT, 1, RETRY
+            self.env.process(self.call_again(call, self.env.timeout(call.repeat_delay_s)))
+        else:
+            self.release(call)
+        self.agent_done(g, acw)
+        if quality:
+            self.dispatch_outbound()
+        return stays
+
+    # ------------------------------------------------------------------
+    # outbound work, blended with inbound
+    # ------------------------------------------------------------------
+    def take_outbound(self, g: int, idle_left: int) -> bool:
+        """An agent with no inbound call to take starts outbound work, if blending allows.
+
+        Only while at most blend_max_queue inbound calls wait, at least
+        blend_min_idle other agents of the group stay idle and a line is
+        free: callbacks first (oldest), then quality call-backs, then campaigns.
+        """
+        cs = self.cs
+        if self.n_waiting > cs.blend_max_queue or idle_left < cs.blend_min_idle:
+            return False
+        if self.limited and self.lines.count >= cs.trunks:
+            return False
+        best, best_t = None, math.inf
+        for j in range(cs.group_types_ptr[g], cs.group_types_ptr[g + 1]):
+            waiting = self.callbacks[int(cs.group_types[j])]
+            if waiting:
+                head = next(iter(waiting))
+                if head.t_queue < best_t:
+                    best, best_t = head, head.t_queue
+        if best is not None:
+            self.serve_callback(best, g)
+            return True
+        for w in range(cs.n_tasks):
+            if self.pending[w] > 0 and cs.out_groups[w, g]:
+                self.serve_task(w, g)
+                return True
+        return False
+
+    def serve_callback(self, call: Call, g: int):
+        cs, now, st = self.cs, self.env.now, self.stats
+        del self.callbacks[call.k][call]
+        wait = now - call.t_queue
+        self.record(call, CALLED_BACK_, wait, g)
+        talk = self.sample("outbound", int(cs.talk_dist[call.k, g]))
+        hold = 0.0
+        if self.rng["outbound"].random() < cs.hold_prob[call.k, g]:
+            hold = self.sample("outbound", int(cs.hold_dist[call.k, g]))
+        acw = self.sample("outbound", int(cs.acw_dist[call.k, g]))
+        if call.counted:
+            ix = (call.p, call.k, call.l)
+            st["callbacks_done"][ix] += 1
+            st["callback_wait_s"][ix] += wait
+            if wait <= cs.cb_within_s[call.k]:
+                st["callbacks_within"][ix] += 1
+        self.outbound_start(call, g, talk + hold, acw)
+
+    def serve_task(self, w: int, g: int):
+        cs = self.cs
+        self.pending[w] -= 1
+        task = Call(0, 0, False)
+        task.counted = False
+        talk = self.sample("outbound", int(cs.out_talk_dist[w]))
+        acw = self.sample("outbound", int(cs.out_acw_dist[w]))
+        self.stats["outbound_done"][self.p_cur, w] += 1
+        self.outbound_start(task, g, talk, acw)
+
+    def outbound_start(self, call: Call, g: int, talk: float, acw: float):
+        now, st = self.env.now, self.stats
+        call.line = self.seize_line()
+        call.g, call.acw_s, call.state = g, acw, IN_SERVICE
+        call.transfer_to, call.repeat_delay_s, call.quality, call.leg = -1, -1.0, 0, LEG_OUTBOUND
+        self.add_busy(st["service_busy_s"], g, now, now + talk)
+        self.add_busy(st["outbound_busy_s"], g, now, now + talk)
+        if acw > 0.0:
+            self.add_busy(st["acw_busy_s"], g, now + talk, now + talk + acw)
+            self.add_busy(st["outbound_busy_s"], g, now + talk, now + talk + acw)
+        self.env.process(self.outbound_call(call, self.env.timeout(talk)))
+
+    def outbound_call(self, call: Call, done):
+        yield done
+        self.n_events += 1
+        self.end_of_talk(call)
+
+    def dispatch_outbound(self):
+        """New outbound work: idle agents (group order, longest idle first) take what blending allows."""
+        for g in range(self.cs.n_groups):
+            while self.idle[g] and self.take_outbound(g, len(self.idle[g]) - 1):
+                self.idle[g].popleft()
+
+    def add_campaign_tasks(self, p: int):
+        added = False
+        for w in range(self.cs.n_tasks):
+            if self.cs.campaign_calls[p, w] > 0:
+                self.pending[w] += int(self.cs.campaign_calls[p, w])
+                added = True
+        if added:
+            self.dispatch_outbound()
+
+    def agent_done(self, g: int, acw: float):
+        if acw > 0.0:
+            self.env.process(self.after_call_work(g, self.env.timeout(acw)))
+        else:
+            self.agent_free(g)
+
+    def take_work(self, g: int):
+        """An available agent of group g: a waiting call, else outbound work, else idle."""
+        call = self.router.pick_call(g)
+        if call is not None:
+            del self.queues[call.q][call.l][call]
+            self.queue_change(-1)
+            self.answer(call, g)
+        elif not self.take_outbound(g, len(self.idle[g])):
+            self.idle[g].append(self.env.now)
+
+    def agent_free(self, g: int):
+        if self.pending_leave[g] > 0:
+            self.pending_leave[g] -= 1
+            self.staff_change(g, -1)
+            return
+        self.take_work(g)
+
+    def interval_start(self, p: int):
+        """Close interval p - 1; move each group to the headcount of interval p."""
+        st = self.stats
+        self.lines_level()
+        self.queue_change(0)
+        for g in range(self.cs.n_groups):
+            self.staff_change(g, 0)
+        self.p_cur = p
+        st["lines_peak"][p] = self.lines.count
+        st["queue_peak"][p] = self.n_waiting
+        for g in range(self.cs.n_groups):
+            diff = int(self.cs.headcount[p, g]) - (self.present[g] - self.pending_leave[g])
+            if diff < 0:
+                d = -diff
+                while d > 0 and self.idle[g]:
+                    self.idle[g].popleft()
+                    self.staff_change(g, -1)
+                    d -= 1
+                self.pending_leave[g] += d
+            elif diff > 0:
+                d = min(diff, self.pending_leave[g])
+                self.pending_leave[g] -= d
+                for _ in range(diff - d):
+                    self.staff_change(g, +1)
+                    self.take_work(g)
+        self.add_campaign_tasks(p)
+
+    def finish(self):
+        """At the horizon: close the last interval, count calls still in the IVR or queue."""
+        self.lines_level()
+        self.queue_change(0)
+        for g in range(self.cs.n_groups):
+            self.staff_change(g, 0)
+        for call in self.live:
+            if call.counted and call.leg == LEG_FIRST and call.state in (IN_IVR, WAITING):
+                key = "in_ivr_end" if call.state == IN_IVR else "in_queue_end"
+                self.stats[key][call.p, call.k, call.l] += 1
+        for waiting in self.callbacks:
+            for call in waiting:
+                if call.counted:
+                    self.stats["callbacks_end"][call.p, call.k, call.l] += 1
+        self.stats["outbound_end"][:] = self.pending
+
+
+
+def run(cs: CompiledScenario, arrival_bitgens, source_bitgens, stats: dict, volume: float = 1.0,
+        call_log: bool = False, router: Router | None = None) -> dict:
+    """Run one replication on SimPy; same inputs and outputs as ``simcc.engine._core.run``.
+
+    ``stats`` (``simcc.engine.contract.new_stats(cs)``) is filled in place.
+    ``router`` replaces the compiled routing policy by a Python one (see
+    :class:`simcc.engine.routing.Router`).
+    """
+    env = simpy.Environment()
+    center = CallCenter(env, cs, arrival_bitgens, source_bitgens, volume, call_log, router, stats)
+    env.run(until=center.horizon_s)
+    center.finish()
+    out = {"n_events": center.n_events, "n_arrivals": center.n_arrivals}
+    if call_log:
+        out["call_log"] = np.array(center.log, dtype=LOG_DTYPE)
+    return out

@@ -1,0 +1,18 @@
+"""The plan layer: planners' answers found by simulation, seeded by the Erlang formulas.
+
+``staffing`` (:func:`staff`: the fewest agents per interval and group),
+``trunking`` (:func:`trunks`: the fewest trunk lines), ``shifts`` (shift
+rosters that cover a staffing curve), ``baseline`` (the pooled Erlang
+answers), ``rule`` (the confidence rule and targets), ``studies`` (every
+answer for the HTML report).
+"""
+from ..model.targets import parse_share, parse_target
+from .baseline import AgentLoad, ErlangBaseline, agent_load, erlang_baseline
+from .rule import SCENARIO
+from .staffing import StaffingPlan, Verification, staff
+from .studies import Study, study
+from .trunking import E1_CHANNELS, TrunkPlan, trunks
+
+__all__ = ["AgentLoad", "E1_CHANNELS", "ErlangBaseline", "SCENARIO", "StaffingPlan", "Study", "TrunkPlan",
+           "Verification", "agent_load", "erlang_baseline", "parse_share", "parse_target", "staff", "study",
+           "trunks"]

@@ -1,0 +1,683 @@
+"""Staffing and trunk sizing by simulation, seeded by the Erlang formulas.
+
+Two questions a capacity planner asks, answered for the whole center (IVR,
+skills, tiers, trunks, abandonment, the queue carried from one interval to
+the next), not for one Erlang queue:
+
+* :func:`staff`: the fewest agents per interval and per group that meet every
+  SLA line in every interval with a stated confidence;
+* :func:`trunks`: the fewest trunk lines (and E1 groups of 30) that keep
+  blocking under a target in every interval.
+
+Both search with *common random numbers*: every candidate is simulated with
+the same seed and replications, so two staffing levels see the same callers
+and the comparison between them is not blurred by sampling noise.
+
+The confidence rule
+-------------------
+An interval meets an "at least" line (service level) when a one-sided lower
+confidence bound of its mean over replications is at least the target, and an
+"at most" line (abandonment, occupancy, blocking) when the one-sided upper
+bound is at most the target::
+
+    bound = mean -/+ t(level, R - 1) * sd / sqrt(R)
+
+By default (``joint=True``) the statement covers the whole day at once: with
+``confidence=0.95``, m interval checks (intervals x SLA lines) are each made
+at ``level = 1 - 0.05 / m`` (Bonferroni), so "every interval meets every
+target in expectation" holds with 95% confidence. ``joint=False`` makes each
+interval's check at 95% on its own (about one interval in twenty may then
+miss its target in expectation); ``confidence=None`` compares plain means
+(what an Erlang calculator states, but a fresh seed then misses the target in
+about half of the tight intervals). Per-interval KPIs are those of
+:meth:`simcc.Result.by_interval`: calls counted in the interval they arrive
+in, the service level as defined by the scenario's SLA block.
+
+Common random numbers are only partly synchronised across candidates: the
+kernel draws talk, HOLD and ACW times in the order calls are answered, so one
+agent more or fewer at 09:00 re-deals those times for the rest of the day.
+Arrivals, IVR and patience stay synchronised. The search therefore judges
+every candidate on the whole day, and :meth:`StaffingPlan.one_fewer_where`
+says whether one agent fewer fails at the interval itself or only at a
+distant, marginal interval.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..model.scenario import Scenario
+from ..run.export import csv_cell
+from ..run.simulation import simulate
+from ..jsonsafe import jsonable
+from ..stats import mean_ci
+from .baseline import ErlangBaseline, ErlangCurves, erlang_baseline
+from .rule import _K, SCENARIO, failing, hhmm, interval_bounds, resolve, rule_text, share_arg
+
+__all__ = ["SCENARIO", "StaffingPlan", "Verification", "staff"]
+
+
+@dataclass
+class _Eval:
+    agents: np.ndarray          # [P, G]
+    result: object              # simcc.Result
+    sl: tuple                   # (mean, low, high) per interval
+    ab: tuple
+    occ: tuple
+    fail: np.ndarray            # [P] bool
+    reason: list                # [P] str
+    type_deficit: np.ndarray    # [P, K] calls short of the targets, pooled over replications
+    group_occ: np.ndarray       # [P, G]
+
+
+class _Evaluator:
+    """Simulates a staffing matrix with a fixed seed (CRN) and checks the rule per interval."""
+
+    def __init__(self, base: Scenario, seed, replications: int, engine: str, confidence, target_sl,
+                 abandon_max, occupancy_max, measured: np.ndarray, progress=None, max_events=None):
+        self.base = base
+        self.seed = seed
+        self.replications = replications
+        self.engine = engine
+        self.confidence = confidence
+        self.target_sl = target_sl
+        self.abandon_max = abandon_max
+        self.occupancy_max = occupancy_max
+        self.measured = measured
+        self.progress = progress
+        self.max_events = max_events
+        self.cache: dict[bytes, _Eval] = {}
+        self.count = 0
+        self.skills = [dict(g.skills) for g in base.groups]
+        self.types = list(base.call_types)
+
+    def scenario(self, agents: np.ndarray) -> Scenario:
+        groups = []
+        for g, grp in enumerate(self.base.groups):
+            d = grp.model_dump(mode="python")
+            col = [int(v) for v in agents[:, g]]
+            d["agents"] = col[0] if len(set(col)) == 1 else col
+            d.pop("roster", None)       # the plan's headcount replaces a roster
+            groups.append(d)
+        return self.base.with_changes(groups=groups)
+
+    def __call__(self, agents: np.ndarray) -> _Eval:
+        agents = np.asarray(agents, dtype=np.int64)
+        key = agents.tobytes()
+        if key in self.cache:
+            return self.cache[key]
+        scn = self.scenario(agents)
+        kw = dict(seed=self.seed, replications=self.replications, engine=self.engine)
+        if self.max_events is not None:
+            kw["max_events"] = self.max_events
+        res = simulate(scn, **kw)
+        self.count += 1
+        if self.progress is not None:
+            self.progress(self.count)
+        iv = res.intervals                                    # [R, P, KPI]
+        sl, ab, occ = interval_bounds(iv, self.confidence)
+        P = agents.shape[0]
+        fail = np.zeros(P, dtype=bool)
+        reason = [""] * P
+        for p in range(P):
+            if not self.measured[p]:
+                continue
+            why = []
+            if self.target_sl is not None and not np.isnan(sl[1][p]) and sl[1][p] < self.target_sl - 1e-12:
+                why.append("service level")
+            if self.abandon_max is not None and not np.isnan(ab[2][p]) and ab[2][p] > self.abandon_max + 1e-12:
+                why.append("abandonment")
+            if self.occupancy_max is not None and not np.isnan(occ[2][p]) and occ[2][p] > self.occupancy_max + 1e-12:
+                why.append("occupancy")
+            fail[p] = bool(why)
+            reason[p] = ", ".join(why)
+        ev = _Eval(agents, res, sl, ab, occ, fail, reason, *self._diagnostics(res, P, agents.shape[1]))
+        self.cache[key] = ev
+        return ev
+
+    def _diagnostics(self, res, P, G):
+        """Per call type: calls short of the SL / abandonment targets; per group: occupancy (pooled)."""
+        t = getattr(res, "totals", {}) or {}
+        K = len(self.types)
+        deficit = np.zeros((P, K))
+        try:
+            q = t["queued"].reshape(P, K, -1).sum(axis=2) - t["abandoned_short"].reshape(P, K, -1).sum(axis=2)
+            if self.target_sl is not None:
+                aw = t["answered_within"].reshape(P, K, -1).sum(axis=2)
+                deficit += np.maximum(0.0, self.target_sl * q - aw)
+            if self.abandon_max is not None:
+                ab = t["abandoned"].reshape(P, K, -1).sum(axis=2) - t["abandoned_short"].reshape(P, K, -1).sum(axis=2)
+                deficit += np.maximum(0.0, ab - self.abandon_max * q)
+            staffed = t["staffed_s"]
+            busy = t["service_busy_s"] + t["acw_busy_s"]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                gocc = np.where(staffed > 0, busy / np.where(staffed > 0, staffed, 1), 0.0)
+        except (KeyError, ValueError):   # pragma: no cover - a results layout we do not know: occupancy only
+            gocc = np.zeros((P, G))
+        return deficit, gocc
+
+    # which group gains / loses an agent in interval p ------------------------
+    def groups_to_add(self, ev: _Eval, p: int, agents: np.ndarray, k: int) -> list[int]:
+        """``k`` groups (with repeats) to give one more agent each in interval p: in proportion to how far the
+        call types each group serves (weighted by 1 / skill level) are short of the targets; else the busiest."""
+        G = agents.shape[1]
+        score = np.zeros(G)
+        for g in range(G):
+            for t, level in self.skills[g].items():
+                score[g] += ev.type_deficit[p, self.types.index(t)] / level
+        if score.max() <= 0:
+            busiest = sorted(range(G), key=lambda g: (-ev.group_occ[p, g], g))[0]
+            return [busiest] * k
+        share = _split(k, score, np.zeros(G, dtype=np.int64))
+        out = []
+        for g in sorted(range(G), key=lambda g: (-score[g], g)):
+            out += [g] * int(share[g])
+        return out
+
+    def groups_to_remove(self, ev: _Eval, p: int, agents: np.ndarray, floor: np.ndarray) -> list[int]:
+        G = agents.shape[1]
+        cand = [g for g in range(G) if agents[p, g] > floor[p, g]]
+        return sorted(cand, key=lambda g: (ev.group_occ[p, g], -agents[p, g], g))
+
+
+# --------------------------------------------------------------------------
+# The staffing plan
+# --------------------------------------------------------------------------
+@dataclass
+class Verification:
+    """A fresh run of a plan with another seed: does every interval still meet the targets?"""
+
+    seed: int
+    replications: int
+    result: object
+    interval_passed: np.ndarray      # [P] True / False (None-free: unmeasured intervals pass)
+    interval_mean_passed: np.ndarray  # [P] the plain mean meets the targets
+    sla: list
+
+    @property
+    def passed(self) -> bool:
+        """Every interval meets the targets on the mean of the fresh run, and the day's SLA lines pass."""
+        return bool(self.interval_mean_passed.all()) and all(line["passed"] is not False for line in self.sla)
+
+
+@dataclass
+class StaffingPlan:
+    """What :func:`staff` found.
+
+    Attributes
+    ----------
+    agents : ndarray [P, G]
+        Required agents per interval and group.
+    group_names : tuple
+    erlang_a, erlang_c : ndarray [P]
+        Erlang baseline for the center pooled into one queue.
+    scheduled : ndarray [P]
+        The scenario's own headcount (all groups).
+    kpis : dict
+        Per interval, from the final evaluation (search seed):
+        ``{kpi: (mean, ci_low, ci_high)}`` with the two-sided 95% CI, for
+        service_level, abandon_rate, occupancy, asa_s, offered, queued.
+    bound : dict
+        The one-sided bound the rule compared with the target, per line.
+    passed : ndarray [P] of bool
+    one_fewer : list
+        Per interval checked by the descent: ``{group: {"fails_at": q, "time":
+        "HH:MM", "reason": "service level"}}``, where the plan with one agent
+        fewer in that group first fails (interval ``q``; ``fails_at`` None and
+        reason "at floor" when the group cannot lose an agent); ``None`` when
+        not checked. A removal that passed was kept, so every checked entry
+        fails.
+    measured : ndarray [P] of bool
+        False for warm-up intervals (held at the Erlang answer, not searched).
+    scenario : Scenario
+        The scenario with the new headcount and the targets in its SLA block.
+    source : Scenario
+    result : Result
+        The final evaluation.
+    """
+
+    agents: np.ndarray
+    group_names: tuple
+    erlang_a: np.ndarray
+    erlang_c: np.ndarray
+    scheduled: np.ndarray
+    kpis: dict
+    bound: dict
+    passed: np.ndarray
+    one_fewer: list
+    measured: np.ndarray
+    scenario: Scenario
+    source: Scenario
+    result: object
+    targets: dict
+    seed: object
+    replications: int
+    confidence: float | None
+    evaluations: int
+    engine: str = "kernel"
+    history: list = field(default_factory=list)
+    check_level: float | None = None      # the one-sided level of each interval check (Bonferroni when joint)
+    n_checks: int = 1
+
+    @property
+    def interval_s(self) -> float:
+        return self.scenario.interval_s
+
+    @property
+    def total(self) -> np.ndarray:
+        """Required agents per interval, all groups."""
+        return self.agents.sum(axis=1)
+
+    def _hours(self, per_interval) -> float:
+        return float(np.sum(per_interval) * self.interval_s / 3600.0)
+
+    @property
+    def agent_hours(self) -> float:
+        return self._hours(self.total)
+
+    @property
+    def scheduled_agent_hours(self) -> float:
+        return self._hours(self.scheduled)
+
+    @property
+    def erlang_a_agent_hours(self) -> float:
+        return self._hours(self.erlang_a)
+
+    @property
+    def erlang_c_agent_hours(self) -> float:
+        return self._hours(self.erlang_c)
+
+    @property
+    def rule(self) -> str:
+        """The confidence rule in words (printed with every plan)."""
+        return rule_text(self.targets, self.confidence, self.replications, self.seed, self.check_level,
+                          self.n_checks)
+
+    def one_fewer_fails(self) -> list:
+        """Per interval: True when one agent fewer (in any group) fails some interval, None if not checked."""
+        return [None if not x else True for x in self.one_fewer]
+
+    def one_fewer_where(self) -> list:
+        """Per interval: where one agent fewer fails, in words.
+
+        ``"here"``: every removal fails in this interval or the next (through
+        the queue carried over); ``"elsewhere"``: some removal still meets the
+        targets here and in the next interval but tips a marginal interval
+        later in the day. That is sampling noise, not queue carry-over: the
+        simulation deals talk, HOLD and ACW times in the order calls are
+        answered, so one agent fewer re-deals them for the rest of the day.
+        ``"floor"``: no group can lose an agent; None: not checked.
+        """
+        out = []
+        for p, x in enumerate(self.one_fewer):
+            if not x:
+                out.append(None)
+                continue
+            qs = [v["fails_at"] for v in x.values() if v["fails_at"] is not None]
+            if not qs:
+                out.append("floor")
+            elif all(q <= p + 1 for q in qs):
+                out.append("here")
+            else:
+                out.append("elsewhere")
+        return out
+
+    def table(self) -> dict[str, list]:
+        """The per-interval table as columns (what ``simcc staff`` prints)."""
+        P = len(self.total)
+        start = np.arange(P) * self.interval_s
+        cols: dict[str, list] = {"interval_start": start.tolist(),
+                                 "time": [hhmm(s) for s in start]}
+        cols["required"] = self.total.tolist()
+        if len(self.group_names) > 1:
+            for g, name in enumerate(self.group_names):
+                cols[f"agents_{name}"] = self.agents[:, g].tolist()
+        cols["erlang_a"] = self.erlang_a.tolist()
+        cols["erlang_c"] = self.erlang_c.tolist()
+        cols["scheduled"] = self.scheduled.tolist()
+        for k in ("offered", "service_level", "abandon_rate", "occupancy", "asa_s"):
+            m, lo, hi = self.kpis[k]
+            cols[k] = m.tolist()
+            cols[f"{k}_ci_low"] = lo.tolist()
+            cols[f"{k}_ci_high"] = hi.tolist()
+        cols["passed"] = [bool(x) for x in self.passed]
+        cols["one_fewer_fails"] = self.one_fewer_fails()
+        cols["one_fewer_fails_where"] = self.one_fewer_where()
+        cols["measured"] = [bool(x) for x in self.measured]
+        return cols
+
+    def to_csv(self) -> str:
+        import csv
+        import io
+        cols = self.table()
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(list(cols))
+        for p in range(len(self.total)):
+            w.writerow([csv_cell(cols[c][p]) for c in cols])
+        return buf.getvalue()
+
+    def summary(self) -> dict:
+        """Totals and the rule, JSON-ready."""
+        return {
+            "scenario": self.source.name,
+            "rule": self.rule,
+            "targets": dict(self.targets),
+            "seed": self.seed,
+            "replications": self.replications,
+            "confidence": self.confidence,
+            "check_level": self.check_level,
+            "evaluations": self.evaluations,
+            "agent_hours": self.agent_hours,
+            "scheduled_agent_hours": self.scheduled_agent_hours,
+            "erlang_a_agent_hours": self.erlang_a_agent_hours,
+            "erlang_c_agent_hours": self.erlang_c_agent_hours,
+            "peak_agents": int(self.total.max()) if len(self.total) else 0,
+            "all_intervals_pass": bool(self.passed[self.measured].all()),
+            "groups": list(self.group_names),
+            "sl_definition": self.result.meta["sl_definition"]["text"],
+        }
+
+    def to_dict(self) -> dict:
+        return jsonable({"summary": self.summary(), "intervals": self.table()})
+
+    def verify(self, seed: int, replications: int | None = None, engine: str | None = None) -> Verification:
+        """Run the plan again with a different seed (fresh random numbers) and check every interval.
+
+        ``interval_passed`` uses the plan's confidence rule on the fresh run;
+        ``interval_mean_passed`` the plain mean (is the target met on
+        average?); ``sla`` is the scenario's day-level SLA report.
+        """
+        reps = replications or self.replications
+        res = simulate(self.scenario, seed=seed, replications=reps, engine=engine or self.engine)
+        iv = res.intervals
+        strict = failing(iv, self.targets, self.check_level, self.measured)
+        mean_ok = failing(iv, self.targets, None, self.measured)
+        return Verification(seed, reps, res, ~strict, ~mean_ok, res.sla_report())
+
+    def __repr__(self) -> str:
+        return (f"<StaffingPlan {self.source.name!r}: {self.agent_hours:,.1f} agent-hours "
+                f"(scenario {self.scheduled_agent_hours:,.1f}, Erlang A {self.erlang_a_agent_hours:,.1f}), "
+                f"peak {int(self.total.max()) if len(self.total) else 0} agents, {self.evaluations} simulations>")
+
+
+def _split(total: int, shares: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """Split ``total`` agents across groups by largest remainder, then lift groups to their floor."""
+    G = len(shares)
+    if shares.sum() <= 0:
+        shares = np.ones(G)
+    raw = total * shares / shares.sum()
+    out = np.floor(raw).astype(np.int64)
+    rest = total - out.sum()
+    for g in np.argsort(-(raw - out), kind="stable")[:rest]:
+        out[g] += 1
+    for g in range(G):
+        while out[g] < floor[g]:
+            donor = max((h for h in range(G) if out[h] > floor[h]), key=lambda h: out[h], default=None)
+            if donor is None:
+                out[g] = floor[g]
+                break
+            out[donor] -= 1
+            out[g] += 1
+    return out
+
+
+def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s: float | None = None,
+          abandon_max: float | None | str = SCENARIO, occupancy_max: float | None = None, *,
+          seed: int = 1, replications: int = 20, confidence: float | None = 0.95, joint: bool = True,
+          engine: str = "kernel", verify: bool | Sequence[int] = True, max_evaluations: int = 1000,
+          progress: Callable[[int], None] | None = None) -> StaffingPlan:
+    """The fewest agents per interval and group that meet the targets in every interval.
+
+    Method (all simulations use the same ``seed`` and ``replications``, so
+    every candidate sees the same callers; the day is always simulated as a
+    whole, because intervals interact through the queue carried over):
+
+    1. **Start** at the per-interval Erlang A answer for the center pooled
+       into one queue (Erlang C where callers never hang up), split across
+       groups in proportion to the scenario's headcount in that interval,
+       keeping at least one agent in a group the scenario staffs then.
+       Warm-up intervals are held at this answer and not searched.
+    2. **Repair**: in every failing interval add agents: as many as the
+       interval's Erlang curve, shifted to pass through the simulated value,
+       says are missing (at least one; doubling if an interval keeps
+       failing), given to the groups whose call types are furthest short of
+       the targets (weighted by 1 / skill level; else the busiest group).
+       Repeat until every interval passes.
+    3. **Descend and verify** (``verify=True``, or a list of intervals): in
+       time order, take one agent from each group in turn (least busy first)
+       and simulate the day; a removal after which every interval still
+       passes is kept and the interval is tried again. When no removal
+       passes, the plan records, per group, where the day with one agent
+       fewer first fails. Time order makes one pass enough: a change at p
+       moves only p and later intervals.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    target_sl : float or None
+        Share answered within ``within_s`` (0.9 for 90%); default from the
+        scenario's SLA block; None for no service-level line.
+    within_s : float, optional
+        Service-level threshold, s; default from the scenario.
+    abandon_max : float or None
+        Largest abandonment share; default from the scenario; None for none.
+    occupancy_max : float, optional
+        Largest agent occupancy per interval (e.g. 0.9).
+    seed, replications : int
+        The common random numbers; ``replications`` >= 2 with a confidence.
+    confidence : float or None
+        One-sided confidence of the rule (module docs); None: plain means.
+    joint : bool
+        Make the confidence hold for all intervals and lines at once
+        (Bonferroni: each of the m interval-line checks at ``1 - (1 -
+        confidence) / m``) instead of for each interval on its own.
+    engine : str
+    verify : bool or sequence of int
+        Check (and improve) minimality interval by interval: True for every
+        interval, a sequence for those intervals, False to skip.
+    max_evaluations : int
+        Stop searching after this many simulations (the plan then says whether
+        every interval passes).
+    progress : callable, optional
+        Called with the number of simulations done.
+
+    Returns
+    -------
+    StaffingPlan
+
+    Examples
+    --------
+    >>> import simcc
+    >>> from simcc.plan import staff
+    >>> s = simcc.textbook.erlang(arrival_rate=100 / 1800, mean_talk_s=180, agents=14,
+    ...                           mean_patience_s=300, hours=2)
+    >>> plan = staff(s, target_sl=0.8, within_s=20, abandon_max=None, replications=10, verify=False)
+    >>> plan.total.shape, plan.erlang_a.tolist()
+    ((4,), [13, 13, 13, 13])
+    """
+    sla = scenario.sla
+    sl_default = sla.service_level.percent / 100 if sla.service_level is not None else None
+    target = resolve(target_sl, sl_default, "target_sl")
+    if within_s is None:
+        within_s = scenario.sl_threshold_s
+    within_s = float(within_s)
+    if not (math.isfinite(within_s) and within_s >= 0):
+        raise ValueError(f"within_s must be a non-negative number of seconds, not {within_s!r}")
+    amax = resolve(abandon_max, sla.abandon_max_pct / 100 if sla.abandon_max_pct else None, "abandon_max")
+    occ = share_arg(occupancy_max, "occupancy_max")
+    if occ is not None and occ >= 1:
+        occ = None
+    if target is None and amax is None and occ is None:
+        raise ValueError("nothing to staff for: give target_sl (or an SLA service level in the scenario), "
+                         "abandon_max or occupancy_max")
+    if confidence is not None:
+        confidence = float(confidence)
+        if not 0.5 <= confidence < 1:
+            raise ValueError(f"confidence must be in [0.5, 1) or None, not {confidence!r}")
+        if replications < 2:
+            raise ValueError("a confidence bound needs at least 2 replications (or confidence=None)")
+    if isinstance(replications, bool) or int(replications) != replications or replications < 1:
+        raise ValueError(f"replications must be a positive whole number, not {replications!r}")
+
+    # the targets become the scenario's SLA block (so the simulation measures within_s)
+    sla_new = sla.model_dump(mode="python")
+    sla_new["service_level"] = (None if target is None else
+                                {"percent": round(100 * target, 10), "within_s": within_s})
+    if target is None and sla.service_level is not None:      # keep measuring the scenario's threshold
+        sla_new["service_level"] = {"percent": sla.service_level.percent, "within_s": sla.service_level.within_s}
+    if amax is not None:
+        sla_new["abandon_max_pct"] = round(100 * amax, 10)
+    base = scenario.with_changes(sla=sla_new)
+    targets = {"service_level": target, "within_s": within_s, "abandon_max": amax, "occupancy_max": occ}
+
+    search = _Search(base, scenario, targets, seed=seed, replications=int(replications), confidence=confidence,
+                     joint=joint, engine=engine, max_evaluations=max_evaluations, progress=progress)
+    search.start()
+    search.repair()
+    if verify is not False and verify is not None:
+        search.descend(verify)
+    return search.plan()
+
+
+class _Search:
+    """The three steps of :func:`staff` over one evaluator (common random numbers for every candidate)."""
+
+    def __init__(self, base: Scenario, source: Scenario, targets: dict, *, seed, replications: int, confidence,
+                 joint: bool, engine: str, max_evaluations: int, progress):
+        self.base, self.source, self.targets = base, source, targets
+        self.seed, self.replications, self.confidence, self.engine = seed, replications, confidence, engine
+        self.max_evaluations = max_evaluations
+        target, amax, occ = targets["service_level"], targets["abandon_max"], targets["occupancy_max"]
+        P, G = base.n_intervals, len(base.groups)
+        self.P, self.G = P, G
+        self.measured = np.arange(P) * base.interval_s >= base.warmup_minutes * 60.0
+        self.scheduled = np.array([base.agents_per_interval(g) for g in base.groups], dtype=np.int64).T   # [P, G]
+        self.floor = (self.scheduled > 0).astype(np.int64)
+        self.baseline = erlang_baseline(base, target, targets["within_s"], amax, occ)
+        self.n_checks = int(self.measured.sum()) * sum(v is not None for v in (target, amax, occ))
+        self.level = confidence
+        if confidence is not None and joint and self.n_checks > 1:
+            self.level = 1 - (1 - confidence) / self.n_checks      # Bonferroni over interval checks
+        self.E = _Evaluator(base, seed, replications, engine, self.level, target, amax, occ, self.measured, progress)
+        self.curves = ErlangCurves(self.baseline.load, targets["within_s"])
+        self.history: list = []
+        self.one_fewer: list = [None] * P
+        self.x = None
+        self.ev = None
+
+    def note(self, stage: str) -> None:
+        self.history.append({"stage": stage, "agent_hours": float(self.ev.agents.sum() * self.base.interval_s / 3600),
+                             "failing": int(self.ev.fail.sum())})
+
+    def start(self) -> None:
+        """Step 1: the pooled Erlang A answer per interval, split across groups like the scenario's headcount."""
+        day_share = self.scheduled.sum(axis=0).astype(np.float64)
+        x = np.zeros((self.P, self.G), dtype=np.int64)
+        for p in range(self.P):
+            shares = self.scheduled[p].astype(np.float64)
+            if shares.sum() <= 0:
+                shares = day_share
+            x[p] = _split(int(self.baseline.erlang_a[p]), shares, self.floor[p])
+        self.x, self.ev = x, self.E(x)
+        self.note("start")
+
+    def shortfall(self, ev, p) -> float:
+        """Agents interval p is short of (from the Erlang curve calibrated to the simulation)."""
+        t = self.targets
+        n = int(ev.agents[p].sum())
+        need = 0.0
+        if t["service_level"] is not None and ev.sl[1][p] < t["service_level"]:
+            need = max(need, self.curves.gap(p, n, ev.sl[1][p], t["service_level"], "sl"))
+        if t["abandon_max"] is not None and ev.ab[2][p] > t["abandon_max"]:
+            need = max(need, self.curves.gap(p, n, ev.ab[2][p], t["abandon_max"], "ab"))
+        if t["occupancy_max"] is not None and ev.occ[2][p] > t["occupancy_max"]:
+            need = max(need, ev.occ[2][p] * n / t["occupancy_max"] - n)
+        return need
+
+    def repair(self) -> None:
+        """Step 2: add agents to every failing interval until every interval passes."""
+        E, x, ev = self.E, self.x, self.ev
+        streak = np.zeros(self.P, dtype=np.int64)
+        while ev.fail.any() and E.count < self.max_evaluations:
+            x = x.copy()
+            for p in np.flatnonzero(ev.fail):
+                streak[p] += 1
+                k = max(1, math.ceil(self.shortfall(ev, p) - 1e-9))
+                if streak[p] > 2:                      # the curve keeps underestimating: double
+                    k = max(k, 2 ** (streak[p] - 2))
+                for g in E.groups_to_add(ev, p, x, min(k, 256)):
+                    x[p, g] += 1
+            streak[~ev.fail] = 0
+            ev = E(x)
+            self.x, self.ev = x, ev
+            self.note("repair")
+
+    def _descend_at(self, p: int, changed_at: list) -> dict:
+        """Take agents from interval p while the day still passes; return where one fewer fails, per group."""
+        E, base = self.E, self.base
+        while E.count < self.max_evaluations:
+            outcome = {}
+            for g in E.groups_to_remove(self.ev, p, self.x, self.floor):
+                trial = self.x.copy()
+                trial[p, g] -= 1
+                ev2 = E(trial)
+                if not ev2.fail.any():
+                    self.x, self.ev = trial, ev2
+                    changed_at.append(p)
+                    self.note("descend")
+                    break
+                q = int(np.flatnonzero(ev2.fail)[0])
+                outcome[base.groups[g].name] = {"fails_at": q, "time": hhmm(q * base.interval_s),
+                                                "reason": ev2.reason[q]}
+            else:
+                for g in range(self.G):
+                    if self.x[p, g] <= self.floor[p, g]:
+                        outcome[base.groups[g].name] = {"fails_at": None, "time": "", "reason": "at floor"}
+                return outcome
+        return None
+
+    def descend(self, verify) -> None:
+        """Step 3: descend and verify, interval by interval in time order (a change at p moves p and later)."""
+        P = self.P
+        check = list(range(P)) if verify is True else sorted({int(p) for p in verify})
+        for p in check:
+            if not 0 <= p < P:
+                raise ValueError(f"verify: interval {p} is outside 0..{P - 1}")
+        check = [p for p in check if self.measured[p]]
+        changed_at: list = []           # intervals where a removal was kept, in order
+        checked_when: dict = {}         # interval -> len(changed_at) when its check finished
+        while check and self.E.count < self.max_evaluations:
+            for p in check:
+                outcome = self._descend_at(p, changed_at)
+                if outcome is None:      # out of evaluations
+                    break
+                self.one_fewer[p] = outcome
+                checked_when[p] = len(changed_at)
+            # a check is stale if a later kept removal could have moved the interval where it failed
+            # (noise, since the random numbers are re-dealt after a change): check those again
+            check = []
+            for p, when in checked_when.items():
+                qs = [v["fails_at"] for v in (self.one_fewer[p] or {}).values() if v["fails_at"] is not None]
+                if qs and any(c <= max(qs) for c in changed_at[when:]):
+                    check.append(p)
+                    checked_when[p] = len(changed_at)
+            check.sort()
+
+    def plan(self) -> StaffingPlan:
+        ev, base = self.ev, self.base
+        res = ev.result
+        iv_m, iv_lo, iv_hi = mean_ci(res.intervals)
+        kpis = {k: (iv_m[:, _K[k]], iv_lo[:, _K[k]], iv_hi[:, _K[k]])
+                for k in ("offered", "queued", "service_level", "abandon_rate", "occupancy", "asa_s", "agents")}
+        bound = {"service_level": ev.sl[1], "abandon_rate": ev.ab[2], "occupancy": ev.occ[2]}
+        return StaffingPlan(
+            agents=self.x, group_names=tuple(g.name for g in base.groups), erlang_a=self.baseline.erlang_a,
+            erlang_c=self.baseline.erlang_c, scheduled=self.scheduled.sum(axis=1), kpis=kpis, bound=bound,
+            passed=~ev.fail, one_fewer=self.one_fewer, measured=self.measured, scenario=self.E.scenario(self.x),
+            source=self.source, result=res, targets=self.targets, seed=self.seed, replications=self.replications,
+            confidence=self.confidence, evaluations=self.E.count, engine=self.engine, history=self.history,
+            check_level=self.level, n_checks=self.n_checks)

@@ -1,0 +1,5 @@
+"""The present layer: finished results rendered for people (charts, the HTML report). It runs nothing.
+
+``plot`` (matplotlib figures, no pyplot), ``report`` (the offline HTML
+report of a planning study), ``html`` (small HTML tables for notebooks).
+"""

@@ -1,0 +1,209 @@
+"""Each caller and agent behaviour in isolation: redials, repeat calls, transfers, callbacks,
+outbound blending, rosters and routing policies. Fixed seeds; where a rate is checked, the
+tolerance is a binomial 99.9% interval."""
+import math
+
+import numpy as np
+import pytest
+
+import simcc
+from simcc import compare
+from simcc.model.edits import policy_variant
+from simcc.engine.compile import compile_scenario
+from simcc.engine.replication import run_replication
+from simcc.engine.streams import root_entropy
+
+EXP = lambda m: {"dist": "exponential", "mean_s": m}  # noqa: E731
+ZERO = {"dist": "deterministic", "value_s": 0.0}
+
+
+def center(**over):
+    """One call type, one group; keyword arguments replace or extend top-level keys."""
+    data = {
+        "interval_minutes": 30, "intervals": 8,
+        "call_types": {"c": {"patience": EXP(60.0), "talk": EXP(180.0)}},
+        "arrivals": [{"name": "in", "entry": "c", "calls": 300.0}],
+        "groups": [{"name": "g", "agents": 30, "skills": {"c": 1}}],
+    }
+    for k, v in over.items():
+        data[k] = v
+    return simcc.from_dict(data)
+
+
+def raw_of(s, seed=1, log=False):
+    raw, _ = run_replication(compile_scenario(s), root_entropy(seed), 0, call_log=log)
+    return raw
+
+
+def within(k, n, p, z=3.3):
+    """k successes in n trials is consistent with probability p (99.9%)."""
+    return abs(k - n * p) <= z * math.sqrt(n * p * (1 - p)) + 1
+
+
+def test_redial_prob_one_zero_delay_conserves_callers():
+    ct = {"c": {"patience": EXP(20.0), "talk": EXP(180.0),
+                "redial": {"prob": 1.0, "delay": ZERO, "max_attempts": 4}}}
+    s = center(call_types=ct, trunks=28)
+    raw = raw_of(s)
+    tot = {k: int(raw[k].sum()) for k in ("offered", "redials", "answered", "blocked", "abandoned",
+                                          "in_queue_end", "in_ivr_end")}
+    unique = tot["offered"] - tot["redials"]
+    assert unique == raw["n_arrivals"] and tot["redials"] > 0
+    # every caller ends answered, given up (blocked or abandoned on the last attempt) or still waiting
+    given_up = tot["blocked"] + tot["abandoned"] - tot["redials"]
+    assert unique == tot["answered"] + given_up + tot["in_queue_end"] + tot["in_ivr_end"]
+
+
+def test_no_redial_without_the_block():
+    raw = raw_of(center(trunks=20))
+    assert raw["blocked"].sum() > 0 and raw["redials"].sum() == 0
+
+
+def test_first_call_resolution_measured():
+    ct = {"c": {"patience": EXP(60.0), "talk": EXP(180.0), "fcr": 0.8, "repeat_delay": EXP(600.0)}}
+    s = center(call_types=ct, groups=[{"name": "g", "agents": 40, "skills": {"c": 1}}])
+    r = simcc.simulate(s, seed=2, replications=3)
+    answered = r.kpi("answered").sum()
+    unresolved = (1 - r.kpi("fcr")) * r.kpi("answered")
+    assert within(unresolved.sum(), answered, 0.2)
+    assert r.kpi("repeat_calls").sum() > 0.8 * unresolved.sum()   # most repeat calls come back before the horizon
+
+
+def test_transfer_share_and_specialist_queue():
+    ct = {"c": {"patience": EXP(60.0), "talk": EXP(120.0), "transfer": {"prob": 0.3, "to": "spec"}},
+          "spec": {"patience": EXP(120.0), "talk": EXP(200.0)}}
+    groups = [{"name": "front", "agents": 25, "skills": {"c": 1}},
+              {"name": "specialists", "agents": 12, "skills": {"spec": 1}}]
+    raw = raw_of(center(call_types=ct, groups=groups), log=True)
+    answered = raw["answered"][:, 0].sum()
+    assert within(raw["transferred"][:, 0].sum(), answered, 0.3)
+    log = raw["call_log"]
+    spec_answers = log[(log["outcome"] == 3) & (log["call_type"] == 1)]
+    assert len(spec_answers) > 0 and np.all(spec_answers["group"] == 1)
+    assert raw["transfer_answered"][:, 1].sum() == len(spec_answers)
+
+
+def test_callbacks_free_lines_and_reduce_blocking():
+    base_ct = {"patience": EXP(600.0), "talk": EXP(180.0)}
+    without = center(call_types={"c": base_ct}, trunks=40,
+                     groups=[{"name": "g", "agents": 28, "skills": {"c": 1}}])
+    with_cb = center(call_types={"c": {**base_ct, "callback": {"offer_after_s": 30.0, "accept_prob": 0.8,
+                                                               "within_s": 1800.0}}},
+                     trunks=40, groups=[{"name": "g", "agents": 28, "skills": {"c": 1}}],
+                     outbound={"max_queue": 5})
+    a = simcc.simulate(without, seed=4, replications=3).summary()
+    b = simcc.simulate(with_cb, seed=4, replications=3).summary()
+    assert b["callbacks"]["mean"] > 0
+    assert b["blocking_rate"]["mean"] < a["blocking_rate"]["mean"]
+    assert b["lines_mean"]["mean"] < a["lines_mean"]["mean"]
+
+
+def test_quality_callbacks_share_and_blending():
+    ct = {"c": {"patience": EXP(60.0), "talk": EXP(180.0)}}
+    outbound = {"quality": {"share": {"c": 0.1}, "groups": ["g"], "talk": EXP(60.0)}}
+    raw = raw_of(center(call_types=ct, outbound=outbound, groups=[{"name": "g", "agents": 40, "skills": {"c": 1}}]))
+    made = raw["outbound_done"][:, 0].sum() + raw["outbound_end"][0]
+    assert within(made, raw["answered"].sum(), 0.1)
+    # a blending rule no group can satisfy: no outbound work at all
+    blocked = {**outbound, "min_idle": 1000}
+    raw = raw_of(center(call_types=ct, outbound=blocked, groups=[{"name": "g", "agents": 40, "skills": {"c": 1}}]))
+    assert raw["outbound_done"].sum() == 0 and raw["outbound_end"][0] > 0
+
+
+def test_campaign_volume_is_worked_between_calls():
+    outbound = {"campaigns": [{"name": "survey", "calls": 50, "groups": ["g"], "talk": EXP(90.0)}]}
+    raw = raw_of(center(outbound=outbound, groups=[{"name": "g", "agents": 40, "skills": {"c": 1}}]))
+    assert raw["outbound_done"][:, 1].sum() + raw["outbound_end"][1] == 50 * 8
+    assert raw["outbound_busy_s"].sum() > 0
+
+
+def test_roster_headcount_is_what_the_shifts_imply():
+    roster = {"shifts": [{"start": "00:00", "hours": 2, "agents": 7},
+                         {"start": "01:00", "hours": 3, "agents": 5, "breaks": [{"start": "02:00", "minutes": 30}]}]}
+    s = center(groups=[{"name": "g", "roster": roster, "skills": {"c": 1}}],
+               arrivals=[{"name": "in", "entry": "c", "calls": 0.0}])
+    expected = [7, 7, 12, 12, 0, 5, 5, 5]     # 7 on 00:00-02:00; 5 on 01:00-04:00 with a break at 02:00
+    assert s.agents_per_interval(s.groups[0]) == expected
+    r = simcc.simulate(s, seed=1)
+    assert r.by_interval()["agents"].tolist() == expected
+    with pytest.raises(simcc.ScenarioError, match="no night shifts"):
+        center(groups=[{"name": "g", "skills": {"c": 1}, "roster": {
+            "rules": {"parents": {"no_night_shifts": True}},
+            "shifts": [{"start": "00:00", "hours": 4, "agents": 3, "subgroup": "parents"}]}}])
+
+
+def test_overflow_secondary_group_waits_for_threshold():
+    groups = [{"name": "primary", "agents": 10, "skills": {"c": 1}},
+              {"name": "backup", "agents": 10, "skills": {"c": 2}}]
+    s = center(groups=groups, routing={"policy": ["priority", "overflow"], "overflow_after_s": 12.0},
+               arrivals=[{"name": "in", "entry": "c", "calls": 180.0}])
+    log = raw_of(s, log=True)["call_log"]
+    backup = log[(log["outcome"] == 3) & (log["group"] == 1)]
+    assert len(backup) > 0
+    assert np.all(backup["wait_s"] >= 12.0 - 1e-9)
+    plain = raw_of(policy_variant(s, "priority"), log=True)["call_log"]
+    assert np.any(plain[(plain["outcome"] == 3) & (plain["group"] == 1)]["wait_s"] < 12.0)
+
+
+def test_reserve_protects_vip_service():
+    data = dict(tiers=["vip", "standard"],
+                arrivals=[{"name": "in", "entry": "c", "calls": 330.0, "tiers": {"vip": 0.1, "standard": 0.9}}],
+                routing={"policy": ["priority", "reserve"], "tier_priority": False,
+                         "reserve": [{"group": "g", "agents": 2, "tier": "vip"}]})
+    s = center(**data)
+    with_reserve = simcc.simulate(s, seed=5, replications=4)
+    without = simcc.simulate(policy_variant(s, "priority"), seed=5, replications=4)
+    vip = lambda r: r.totals["answered_within"][:, :, 0].sum() / r.totals["queued"][:, :, 0].sum()  # noqa: E731
+    std = lambda r: r.totals["answered_within"][:, :, 1].sum() / r.totals["queued"][:, :, 1].sum()  # noqa: E731
+    assert vip(with_reserve) > vip(without) + 0.05
+    assert std(with_reserve) < std(without)
+
+
+def test_weighted_wait_favours_the_heavy_call_type():
+    ct = {"a": {"patience": EXP(90.0), "talk": EXP(180.0)}, "b": {"patience": EXP(90.0), "talk": EXP(180.0)}}
+    s = center(call_types=ct, arrivals=[{"name": "a", "entry": "a", "calls": 160.0}, {"name": "b", "entry": "b", "calls": 160.0}],
+               groups=[{"name": "g", "agents": 31, "skills": {"a": 1, "b": 1}}],
+               routing={"policy": "weighted_wait", "weights": {"a": 5.0}})
+    r = simcc.simulate(s, seed=6, replications=3)
+    asa = r.by_call_type()
+    assert asa["a"]["asa_s"] < asa["b"]["asa_s"]
+
+
+def test_paired_comparison_is_narrower_than_independent_seeds():
+    """Common random numbers: the CI of a KPI difference is narrower paired than unpaired."""
+    groups = [{"name": "primary", "agents": 14, "skills": {"c": 1}},
+              {"name": "backup", "agents": 16, "skills": {"c": 2}}]
+    s = center(groups=groups, routing={"policy": "priority", "overflow_after_s": 10.0})
+    cmp = compare(s, ["priority", "priority+overflow"], seed=7, replications=12, kpis=["service_level", "asa_s"])
+    for d in cmp.differences():
+        assert d.ci_high - d.ci_low < 2 * d.independent_half_width
+    # and unpaired for real: the same variants on independent seeds
+    a = simcc.simulate(policy_variant(s, "priority"), seed=8, replications=12).kpi("service_level")
+    b = simcc.simulate(policy_variant(s, "priority+overflow"), seed=9, replications=12).kpi("service_level")
+    paired = next(d for d in cmp.differences() if d.kpi == "service_level")
+    unpaired_sd = math.sqrt(a.var(ddof=1) / 12 + b.var(ddof=1) / 12)
+    paired_sd = (paired.ci_high - paired.ci_low) / 2 / 2.2
+    assert paired_sd < unpaired_sd
+
+
+def test_python_router_plugs_into_the_reference_engine():
+    from simcc import Router
+
+    s = center(arrivals=[{"name": "in", "entry": "c", "calls": 330.0}])
+    kernel = simcc.simulate(s, seed=11, replications=2)
+    same = simcc.simulate(s, seed=11, replications=2, engine="reference", router=Router)
+    assert np.array_equal(kernel.day, same.day, equal_nan=True)   # the base router is the compiled policy
+
+    class NewestFirst(Router):
+        """Serve the call that arrived last (LIFO): same throughput, a much longer tail of waits."""
+        def pick_call(self, g):
+            queue = self.center.queues[0][0]
+            return next(reversed(queue)) if queue else None
+
+    lifo = simcc.simulate(s, seed=11, replications=2, engine="reference", router=NewestFirst)
+    assert lifo.meta["router"].endswith("NewestFirst")
+    assert lifo.summary()["max_wait_s"]["mean"] > kernel.summary()["max_wait_s"]["mean"]
+    with pytest.raises(ValueError, match="reference engine"):
+        simcc.simulate(s, router=NewestFirst)
+    with pytest.raises(ValueError, match="in this process only"):
+        simcc.simulate(s, engine="reference", router=NewestFirst, workers=2)
