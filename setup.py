@@ -1,4 +1,4 @@
-"""Build the compiled event kernel ``simcc._core``.
+"""Build the compiled event kernel ``simcc.engine._core``.
 
 Metadata lives in pyproject.toml; this file only declares the extension.
 ``-ffp-contract=off`` keeps the arithmetic identical to the SimPy reference

@@ -4,9 +4,9 @@ import time
 import pytest
 
 import simcc
-from simcc.compile import compile_scenario
-from simcc.simulate import run_replication
-from simcc.streams import root_entropy
+from simcc.engine.compile import compile_scenario
+from simcc.engine.replication import run_replication
+from simcc.engine.streams import root_entropy
 
 ENTROPY = root_entropy(20261121)
 

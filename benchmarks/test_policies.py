@@ -10,8 +10,8 @@ commits catches a regression in speed or in outcomes:
 import pytest
 
 import simcc
-from simcc.compare import policy_variant
-from simcc.results import Stats
+from simcc.model.edits import policy_variant
+from simcc.run.results import Stats
 
 from conftest import compiled, one_day, record
 

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import simcc
-from simcc.replicate import default_workers
+from simcc.run.executors import default_workers
 
 GUANGZHOU_DAY = "scenarios/guangzhou-10000.yaml"
 QUANZHOU_DAY = "scenarios/quanzhou-10000.yaml"

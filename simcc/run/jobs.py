@@ -2,7 +2,7 @@
 
 A run (or each point of a sweep) is a *job*: a compiled scenario and a
 number of replications. Replication ``r`` always draws from the streams
-spawned for ``(root entropy, r)`` (:mod:`simcc.streams`), whatever process
+spawned for ``(root entropy, r)`` (:mod:`simcc.engine.streams`), whatever process
 runs it, so the work can be cut into tasks of a few replications and sent to
 any executor:
 
@@ -13,7 +13,7 @@ any executor:
 - ``scheduler="tcp://host:8786"`` (or ``"local"``, or a ``distributed.Client``):
   a Dask distributed cluster.
 
-Finished replications are merged into the :class:`~simcc.results.Accumulator`
+Finished replications are merged into the :class:`~simcc.run.results.Accumulator`
 strictly in replication order (a small reorder buffer holds the ones that
 finish early), so the merged result is bit-identical for any executor, number
 of workers and completion order. The buffer is bounded: no task is started

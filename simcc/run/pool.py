@@ -58,9 +58,8 @@ class WorkerStartError(RuntimeError):
 
 
 def simcc_root() -> str:
-    """The folder this process imported the ``simcc`` package from."""
-    import simcc
-    return os.path.dirname(os.path.dirname(os.path.abspath(simcc.__file__)))
+    """The folder this process imported the ``simcc`` package from (this file is simcc/run/pool.py)."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def worker_path() -> list[str]:
@@ -92,9 +91,12 @@ def _worker_main(rfd: int, wfd: int) -> None:
     rx = Connection(rfd, writable=False)
     tx = Connection(wfd, readable=False)
     try:
+        import importlib.metadata
+
         import numpy
-        import simcc
-        tx.send(("ready", os.getpid(), simcc.__version__, numpy.__version__))
+
+        from ..engine import replication  # noqa: F401  (what tasks run: fails here, with its reason, if unloadable)
+        tx.send(("ready", os.getpid(), importlib.metadata.version("simcc"), numpy.__version__))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which explains it
         tx.send(("broken", f"{type(exc).__name__}: {exc}"))
         return
