@@ -6,9 +6,9 @@ cases, ratio_vs_reference (kernel calls/s over SimPy reference calls/s, both
 measured here, so the ratio holds on a noisy machine).
 """
 import pytest
+from conftest import compiled, one_day, record, timed
 
 import simcc
-from conftest import compiled, one_day, record, timed
 
 TEXTBOOK_DAY = "scenarios/textbook-mmn-1500.yaml"
 GUANGZHOU_DAY = "scenarios/guangzhou-10000.yaml"

@@ -8,12 +8,11 @@ commits catches a regression in speed or in outcomes:
     python -m pytest benchmarks/test_policies.py --benchmark-compare --benchmark-compare-fail=median:20%
 """
 import pytest
+from conftest import compiled, one_day, record
 
 import simcc
 from simcc.model.edits import policy_variant
 from simcc.run.results import Stats
-
-from conftest import compiled, one_day, record
 
 SCENARIO = "scenarios/guangzhou-10000.yaml"
 POLICIES = ["priority", "priority+overflow", "priority+reserve", "priority+overflow+reserve",

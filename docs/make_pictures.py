@@ -23,8 +23,9 @@ ROOT = os.path.dirname(HERE)
 
 
 def main() -> int:
-    import simcc
     from simcc.report import write_report
+
+    import simcc
 
     scn = simcc.load(os.path.join(ROOT, "scenarios", "quanzhou-10000.yaml"))
     tmp = tempfile.mkdtemp()

@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import scenarios
 
 import simcc
 from simcc.engine.compile import compile_scenario
 from simcc.engine.replication import run_replication
 from simcc.engine.streams import root_entropy
-
-from strategies import scenarios
 
 
 def assert_same(cs, seed, rep=0):

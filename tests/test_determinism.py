@@ -69,7 +69,6 @@ def test_warmup_must_fall_on_an_interval_border():
 
 def test_missing_kernel_is_an_error_not_a_fallback(monkeypatch):
     import builtins
-    import sys
 
     from simcc.engine import replication as sim
     real_import = builtins.__import__

@@ -123,7 +123,7 @@ def test_erlang_b_textbook_value():
 
 @pytest.mark.parametrize("a", [0.1, 1.0, 5.0, 17.3, 40.0])
 def test_erlang_b_matches_factorial_formula(a):
-    for n in range(0, 31):
+    for n in range(31):
         assert erlang_b(n, a) == pytest.approx(erlang_b_factorial(n, a), rel=1e-12)
 
 
@@ -162,7 +162,7 @@ def test_pyworkforce_readme_case():
     # pyworkforce README: ErlangC(transactions=100, aht=3, interval=30,
     # asa=20/60) at 80 % -> raw_positions 14, service_level 0.8883500191794669,
     # occupancy 0.714..., waiting_probability 0.1741319335950498.
-    assert LAM_100_30 * AHT_180 == pytest.approx(10.0)
+    assert pytest.approx(10.0) == LAM_100_30 * AHT_180
     n = erlang_c_agents(LAM_100_30, AHT_180, 0.8, 20.0)
     assert n == 14
     assert erlang_c_agents(LAM_100_30, AHT_180, 0.8, 20.0, max_occupancy=0.85) == 14

@@ -2,14 +2,13 @@
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import scenarios
 
 import simcc
 from simcc.engine.compile import compile_scenario
-from simcc.run.results import Stats
 from simcc.engine.replication import run_replication
 from simcc.engine.streams import root_entropy
-
-from strategies import scenarios
+from simcc.run.results import Stats
 
 
 @given(scn=scenarios(max_agents=12, max_intervals=6, max_rate_per_min=8.0), seed=st.integers(0, 2 ** 32 - 1))

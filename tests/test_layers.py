@@ -16,7 +16,6 @@ A module may import its own layer and any layer below. ``if TYPE_CHECKING:``
 imports are not imports at run time and are not counted.
 """
 import ast
-from collections import defaultdict
 from pathlib import Path
 
 import pytest

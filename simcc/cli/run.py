@@ -5,7 +5,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
@@ -18,8 +18,20 @@ from ..run.comparison import compare as run_compare
 from ..run.export import csv_text
 from ..run.kpis import format_value
 from ..run.simulation import DEFAULT_SEED, MAX_EVENTS
-from .app import (DEBUG_HELP, EXIT_SLA_FAILED, FORMAT_HELP, EXIT_USAGE, Engine, Format, app, emit, fail,
-                  load_scenario, print_problems, user_errors)
+from .app import (
+    DEBUG_HELP,
+    EXIT_SLA_FAILED,
+    EXIT_USAGE,
+    FORMAT_HELP,
+    Engine,
+    Format,
+    app,
+    emit,
+    fail,
+    load_scenario,
+    print_problems,
+    user_errors,
+)
 from .console import Cell, note, print_table, say, warning
 from .scale import RESUME_HELP, SCHEDULER_HELP, WORKERS_HELP, run_replications
 
@@ -212,11 +224,11 @@ def erlang_cmd(
 @app.command()
 def compare(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
-    policy: List[str] = typer.Option(..., "--policy", "-p", help="Policy name, e.g. priority, weighted_wait, "
+    policy: list[str] = typer.Option(..., "--policy", "-p", help="Policy name, e.g. priority, weighted_wait, "
                                      "priority+overflow, priority+reserve. Give two or more; the first is the baseline."),
     seed: int = typer.Option(DEFAULT_SEED, help="Root seed, shared by all policies (common random numbers)."),
     replications: int = typer.Option(20, "--replications", "-r", min=2, max=1_000_000),
-    kpi: List[str] = typer.Option(list(DEFAULT_KPIS), "--kpi", help="KPIs to compare."),
+    kpi: list[str] = typer.Option(list(DEFAULT_KPIS), "--kpi", help="KPIs to compare."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),

@@ -10,7 +10,7 @@ import math
 import os
 import warnings
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
@@ -24,8 +24,19 @@ from ..run.pool import WorkerStartError
 from ..run.simulation import DEFAULT_SEED, MAX_EVENTS, simulate
 from ..run.store import ResumeError
 from ..run.sweeps import load_sweep, sweep
-from .app import (DEBUG_HELP, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, FORMAT_HELP, Engine, Format, app, emit,
-                  fail, print_problems)
+from .app import (
+    DEBUG_HELP,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    FORMAT_HELP,
+    Engine,
+    Format,
+    app,
+    emit,
+    fail,
+    print_problems,
+)
 from .console import err, error, note, print_table, warning
 
 WORKERS_HELP = "Local worker processes (default: all cores; small runs stay in this process)."
@@ -48,8 +59,14 @@ class Progress:
 
     def __enter__(self):
         if self.total > 1 and err.is_terminal:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                       TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
             self.bar = Progress(TextColumn(self.label.replace("[", "\\[")), BarColumn(), MofNCompleteColumn(),
                                 TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err,
                                 transient=True)
@@ -146,7 +163,7 @@ def _print_sweep(sw, kpi: str) -> None:
 def sweep_cmd(
     spec: Path = typer.Argument(..., help="A sweep file (scenario:, grid:, seed:, replications:, kpis:) "
                                           "or a scenario file swept with --set."),
-    sets: Optional[List[str]] = typer.Option(None, "--set", help="KEY=V1,V2,... or KEY=START:STOP:STEP "
+    sets: Optional[list[str]] = typer.Option(None, "--set", help="KEY=V1,V2,... or KEY=START:STOP:STEP "
                                                                  "(stop included); repeat for more keys."),
     out_dir: Path = typer.Option(..., "--out", help="Folder for sweep.csv, sweep.png, meta.json and points/."),
     seed: Optional[int] = typer.Option(None, help=f"Root seed shared by every point (common random numbers); "

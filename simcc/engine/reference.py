@@ -36,7 +36,17 @@ import numpy as np
 import simpy
 
 from .compile import CompiledScenario
-from .contract import CALL_KINDS, DIST_CODES, IVR_ENTRY, LEGS, LOG_DTYPE, OUTCOME_CODES, SOURCE_IDS, WAIT_BINS, new_stats
+from .contract import (
+    CALL_KINDS,
+    DIST_CODES,
+    IVR_ENTRY,
+    LEGS,
+    LOG_DTYPE,
+    OUTCOME_CODES,
+    SOURCE_IDS,
+    WAIT_BINS,
+    new_stats,
+)
 from .routing import Router
 
 EXPONENTIAL = DIST_CODES["exponential"]

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from .base import Model, NonNegFloat, PosFloat
 
+
 class Exponential(Model):
     dist: Literal["exponential"]
     mean_s: PosFloat

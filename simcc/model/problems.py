@@ -9,10 +9,27 @@ from pydantic import ValidationError
 
 from ..errors import Problem
 from .dists import Deterministic, Empirical, Erlang, Exponential, Gamma, Lognormal, Uniform, Weibull
-from .sections import (IVR, SLA, Arrivals, Break, Callback, CallType, Campaign, Group, HandlingOverride, Outbound,
-                       QualityCallbacks, Redial, Reserve, Roster, Routing, ServiceLevelTarget, Shift, SubgroupRules,
-                       Transfer)
-
+from .sections import (
+    IVR,
+    SLA,
+    Arrivals,
+    Break,
+    Callback,
+    CallType,
+    Campaign,
+    Group,
+    HandlingOverride,
+    Outbound,
+    QualityCallbacks,
+    Redial,
+    Reserve,
+    Roster,
+    Routing,
+    ServiceLevelTarget,
+    Shift,
+    SubgroupRules,
+    Transfer,
+)
 
 _SECTIONS = (CallType, IVR, Arrivals, Group, Routing, SLA, ServiceLevelTarget, HandlingOverride, Redial,
              Transfer, Reserve, Callback, QualityCallbacks, Campaign, Outbound, Roster, Shift, Break, SubgroupRules,

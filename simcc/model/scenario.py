@@ -78,7 +78,7 @@ class Scenario(Model):
         """Things that are allowed but usually a mistake."""
         return _checks.warnings(self)
 
-    def with_changes(self, **changes) -> "Scenario":
+    def with_changes(self, **changes) -> Scenario:
         """A new scenario with top-level fields replaced, validated again.
 
         Examples

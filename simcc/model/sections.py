@@ -16,6 +16,7 @@ from .dists import Distribution
 from .policies import POLICY_NAMES
 from .targets import parse_service_level
 
+
 # --------------------------------------------------------------------------
 # The center
 # --------------------------------------------------------------------------

@@ -49,12 +49,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..jsonsafe import jsonable
 from ..model.scenario import Scenario
 from ..run.export import csv_cell
 from ..run.simulation import simulate
-from ..jsonsafe import jsonable
 from ..stats import mean_ci
-from .baseline import ErlangBaseline, ErlangCurves, erlang_baseline
+from .baseline import ErlangCurves, erlang_baseline
 from .rule import _K, SCENARIO, failing, hhmm, interval_bounds, resolve, rule_text, share_arg
 
 __all__ = ["SCENARIO", "StaffingPlan", "Verification", "staff"]

@@ -8,8 +8,8 @@ from typing import Callable
 import numpy as np
 
 from .. import erlang as erl
-from ..model.scenario import Scenario
 from ..jsonsafe import jsonable
+from ..model.scenario import Scenario
 from ..run.export import csv_text
 from ..run.simulation import simulate
 from ..stats import mean_ci, one_sided

@@ -242,6 +242,7 @@ class LocalDaskCluster:
     def __init__(self, n: int):
         import shutil
         import tempfile
+
         from .pool import run_module
         self.dir = tempfile.mkdtemp(prefix="simcc-dask-")
         self.procs = []

@@ -22,6 +22,7 @@ from ..stats import mean_ci
 from .export import csv_text
 from .kpis import DAY_KPIS, INTERVAL_KPIS
 
+
 def _div(a, b):
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)

@@ -33,7 +33,6 @@ complete, its own result files.
 from __future__ import annotations
 
 import difflib
-import math
 import os
 import re
 from typing import Callable

@@ -8,10 +8,10 @@ import pytest
 
 import simcc
 from simcc import compare
-from simcc.model.edits import policy_variant
 from simcc.engine.compile import compile_scenario
 from simcc.engine.replication import run_replication
 from simcc.engine.streams import root_entropy
+from simcc.model.edits import policy_variant
 
 EXP = lambda m: {"dist": "exponential", "mean_s": m}  # noqa: E731
 ZERO = {"dist": "deterministic", "value_s": 0.0}

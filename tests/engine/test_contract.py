@@ -20,11 +20,11 @@ core = kernel()
 
 def test_codes_match_the_kernel():
     assert core.SOURCE_IDS == contract.SOURCE_IDS
-    assert core.N_SOURCE_IDS == len(contract.SOURCES)
+    assert len(contract.SOURCES) == core.N_SOURCE_IDS
     assert core.DIST_CODES == contract.DIST_CODES
     assert core.OUTCOMES == contract.OUTCOME_CODES
-    assert core.CALL_KINDS == {k: i for i, k in enumerate(contract.CALL_KINDS)}
-    assert core.LEGS == {k: i for i, k in enumerate(contract.LEGS)}
+    assert {k: i for i, k in enumerate(contract.CALL_KINDS)} == core.CALL_KINDS
+    assert {k: i for i, k in enumerate(contract.LEGS)} == core.LEGS
     assert core.N_WAIT_BINS == contract.WAIT_BINS
 
 

@@ -12,10 +12,11 @@ import pytest
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'simcc[dask]')")
 
-import simcc  # noqa: E402
-from simcc.run.jobs import WorkerLostWarning  # noqa: E402
-from simcc import sweep  # noqa: E402
 from helpers import digest, small  # noqa: E402
+
+import simcc  # noqa: E402
+from simcc import sweep  # noqa: E402
+from simcc.run.jobs import WorkerLostWarning  # noqa: E402
 
 ROOT = Path(simcc.__file__).resolve().parents[1]
 START_TIMEOUT_S = 60

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import typer
+from helpers import digest, small
 
 import simcc
+from simcc import sweep
 from simcc.cli import scale as _cli_scale
 from simcc.run.jobs import Interrupted
-from simcc import sweep
-from helpers import digest, small
 
 psutil = pytest.importorskip("psutil")
 ROOT = Path(simcc.__file__).resolve().parents[1]

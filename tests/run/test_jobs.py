@@ -1,22 +1,20 @@
 """Replications on several workers: identical results, in-order merge, resume, dead workers."""
-import hashlib
 import json
 import os
 import random
 import signal
-import sys
 
 import numpy as np
 import pytest
 
 import simcc
-from simcc.run import executors
-from simcc.run import jobs as replicate
 from simcc.engine.compile import compile_scenario
-from simcc.run.jobs import Interrupted, Job, Merger, WorkerLostWarning, run_jobs
-from simcc.run.store import RepStore, ResumeError, fingerprint
 from simcc.engine.replication import run_replication
 from simcc.engine.streams import root_entropy
+from simcc.run import executors
+from simcc.run import jobs as replicate
+from simcc.run.jobs import Interrupted, Job, Merger, WorkerLostWarning, run_jobs
+from simcc.run.store import RepStore, ResumeError, fingerprint
 
 psutil = pytest.importorskip("psutil")
 

@@ -5,16 +5,16 @@ import json
 
 import numpy as np
 import pytest
+from helpers import digest, small
 from typer.testing import CliRunner
 
 import simcc
-from simcc.cli import app
-from simcc.run.store import ResumeError
 from simcc import sweep
+from simcc.cli import app
 from simcc.model.edits import point_scenario
 from simcc.run.grid import grid_points, parse_set, parse_values
+from simcc.run.store import ResumeError
 from simcc.run.sweeps import load_sweep
-from helpers import digest, small
 
 GZ = "scenarios/guangzhou-10000.yaml"
 runner = CliRunner()
