@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "simcc"
-LEAVES = {"errors", "stats", "atomic", "jsonsafe", "erlang"}
+LEAVES = {"errors", "stats", "atomic", "jsonsafe", "erlang", "htmlrepr"}
 RANK = {"leaf": 0, "model": 1, "engine": 2, "run": 3, "plan": 4, "calibrate": 4, "present": 5, "top": 6}
 
 

@@ -5,12 +5,10 @@ and a set of shift templates (start, length, optional unpaid break), find how
 many agents to put on each template so that every interval is covered, with as
 few agents (and so paid hours) as possible.
 
-Method: greedy covering with a local improvement, no solver
-------------------------------------------------------------
+Method: greedy covering with a local improvement
+------------------------------------------------
 This is a set-covering integer program, ``min sum x_j`` subject to
-``A x >= required``, ``x`` whole. simcc does not depend on scipy, and
-``scipy.optimize.milp`` may not be installed where planners run simcc, so we
-solve it directly:
+``A x >= required``, ``x`` whole, solved here directly:
 
 1. **Greedy, earliest deficit first.** Walk through the day; at the first
    interval still short, add one agent on the template that covers it and
