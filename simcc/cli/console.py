@@ -60,8 +60,8 @@ def plain(text) -> Text:
 
 
 def say(message, console: Console | None = None, style: str | None = None) -> None:
-    """Print a message that may contain user text."""
-    (console or out).print(Text(visible(message), style=style or ""), soft_wrap=True)
+    """Print a message that may contain user text (wrapped at the console width)."""
+    (console or out).print(Text(visible(message), style=style or ""))
 
 
 def error(message) -> None:

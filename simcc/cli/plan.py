@@ -205,13 +205,13 @@ def shifts(
     """A roster: agents per shift template that covers the required agents in every interval."""
     scn = load_scenario(scenario, debug)
     with user_errors(debug):
+        kw = None if headcount else _staff_args(scn, target, abandon_max, None)
         temps = shifts_mod.templates(scn.n_intervals, scn.interval_minutes, length_hours=shift_hours,
                                      start_every_min=start_every, break_after_min=break_after, break_min=break_minutes)
-        if headcount:
+        if kw is None:
             names = [g.name for g in scn.groups]
             req = np.array([scn.agents_per_interval(g) for g in scn.groups]).T
         else:
-            kw = _staff_args(scn, target, abandon_max, None)
             with _status("staffing") as tick:
                 plan = staff_fn(scn, seed=seed, replications=replications, verify=verify, progress=tick, **kw)
             names, req = list(plan.group_names), plan.agents

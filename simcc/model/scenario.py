@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError
 
+from .. import htmlrepr
 from ..errors import Problem, ScenarioError
 from . import checks as _checks
 from .base import MAX_INTERVALS, MAX_NAMES, MAX_TRUNKS, Model, Name, NonNegFloat
@@ -77,6 +78,26 @@ class Scenario(Model):
     def warnings(self) -> list[str]:
         """Things that are allowed but usually a mistake."""
         return _checks.warnings(self)
+
+    def _facts(self) -> list[tuple[str, str]]:
+        peak = max((sum(a) for a in zip(*[self.agents_per_interval(g) for g in self.groups])), default=0)
+        return [("intervals", f"{self.n_intervals} x {self.interval_minutes} min"),
+                ("expected calls", f"{self.expected_calls():,.0f}"),
+                ("call types", str(len(self.call_types))),
+                ("agent groups", str(len(self.groups))),
+                ("peak agents", f"{peak:,}"),
+                ("trunks", "unlimited" if self.trunks is None else f"{self.trunks:,}"),
+                ("IVR", "yes" if self.ivr is not None else "no")]
+
+    def __repr__(self) -> str:
+        f = dict(self._facts())
+        return (f"<simcc.Scenario {self.name!r}: {f['intervals']} intervals, {f['expected calls']} calls, "
+                f"{f['call types']} call type(s), {f['agent groups']} group(s), peak {f['peak agents']} agents>")
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        return htmlrepr.table(f"simcc scenario {self.name}", self._facts(), note=self.description or None)
 
     def with_changes(self, **changes) -> Scenario:
         """A new scenario with top-level fields replaced, validated again.

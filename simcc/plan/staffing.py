@@ -49,6 +49,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .. import htmlrepr
 from ..jsonsafe import jsonable
 from ..model.scenario import Scenario
 from ..run.export import csv_cell
@@ -402,6 +403,16 @@ class StaffingPlan:
         return (f"<StaffingPlan {self.source.name!r}: {self.agent_hours:,.1f} agent-hours "
                 f"(scenario {self.scheduled_agent_hours:,.1f}, Erlang A {self.erlang_a_agent_hours:,.1f}), "
                 f"peak {int(self.total.max()) if len(self.total) else 0} agents, {self.evaluations} simulations>")
+
+    def _repr_html_(self) -> str:
+        """Agent-hours against the scenario and the Erlang baselines, as a notebook table."""
+        rows = [("this plan", f"{self.agent_hours:,.1f}"),
+                ("the scenario's headcount", f"{self.scheduled_agent_hours:,.1f}"),
+                ("Erlang A", f"{self.erlang_a_agent_hours:,.1f}"),
+                ("Erlang C", f"{self.erlang_c_agent_hours:,.1f}"),
+                ("peak agents", f"{int(self.total.max()) if len(self.total) else 0:,}"),
+                ("simulations", f"{self.evaluations:,}")]
+        return htmlrepr.table(f"simcc staffing plan {self.source.name}", rows, header=("", "agent-hours"))
 
 
 def _split(total: int, shares: np.ndarray, floor: np.ndarray) -> np.ndarray:

@@ -15,12 +15,13 @@ import math
 
 import numpy as np
 
+from .. import htmlrepr
 from ..engine.compile import CompiledScenario
 from ..engine.contract import STAT_BY_NAME
 from ..jsonsafe import dumps, jsonable
 from ..stats import mean_ci
 from .export import csv_text
-from .kpis import DAY_KPIS, INTERVAL_KPIS
+from .kpis import DAY_KPIS, INTERVAL_KPIS, format_value
 
 
 def _div(a, b):
@@ -310,3 +311,13 @@ class Result:
         s = self.summary()
         return (f"<simcc.Result {self.scenario.name!r}: {len(self.replications)} replication(s), "
                 f"service level {s['service_level']['mean']:.3f}, abandonment {s['abandon_rate']['mean']:.3f}>")
+
+    def _repr_html_(self) -> str:
+        """The day's KPIs with 95% CIs, and the SLA lines, as a notebook table."""
+        rows = [(k, format_value(k, v["mean"]), f"{format_value(k, v['ci_low'])} .. {format_value(k, v['ci_high'])}")
+                for k, v in self.summary().items()]
+        for line in self.sla_report():
+            verdict = {True: "PASS", False: "FAIL", None: "n/a"}[line["passed"]]
+            rows.append((f"SLA: {line['sla']}", f"{line['op']} {format_value(line['kpi'], line['target'])}", verdict))
+        return htmlrepr.table(f"simcc result {self.scenario.name}: {len(self.replications)} replication(s)",
+                              rows, header=("KPI", "mean", "95% CI"))
