@@ -23,11 +23,11 @@ except _NotFound:  # pragma: no cover - a source tree that was never installed
 
 from . import erlang
 from .engine.routing import Router
-from .errors import Problem, ScenarioError, SizeError
+from .errors import FolderBusy, NotARunFolder, Problem, ScenarioError, SizeError
 from .model import textbook
 from .model.scenario import Scenario, from_dict, load, loads
 from .run.comparison import Comparison, compare
-from .run.jobs import Interrupted, WorkerLost
+from .run.jobs import Interrupted, ReplicationFailed, WorkerLost
 from .run.kpis import DAY_KPIS, INTERVAL_KPIS
 from .run.results import Result
 from .run.simulation import simulate
@@ -37,8 +37,8 @@ from .run.sweeps import sweep as _run_sweep
 
 __all__ = [
     "__version__",
-    "DAY_KPIS", "INTERVAL_KPIS", "Comparison", "Interrupted", "Problem", "Result", "ResumeError", "Router",
-    "Scenario", "ScenarioError", "SizeError", "SweepResult", "WorkerLost", "compare", "erlang", "from_dict", "load",
+    "DAY_KPIS", "INTERVAL_KPIS", "Comparison", "FolderBusy", "Interrupted", "NotARunFolder", "Problem",
+    "ReplicationFailed", "Result", "ResumeError", "Router", "Scenario", "ScenarioError", "SizeError", "SweepResult", "WorkerLost", "compare", "erlang", "from_dict", "load",
     "loads", "simulate", "sweep", "textbook",
 ]
 

@@ -47,3 +47,11 @@ class ScenarioError(ValueError):
 
 class SizeError(ValueError):
     """A run would exceed the size guard (events or memory)."""
+
+
+class FolderBusy(OSError):
+    """Another run holds the output folder (``--out``); one run owns a folder at a time."""
+
+
+class NotARunFolder(ValueError):
+    """The output folder holds a ``meta.json`` that simcc did not write; it is left untouched."""

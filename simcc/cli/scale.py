@@ -130,12 +130,13 @@ def run_replications(scenario, *, seed: int | None, replications: int, engine: s
             raise
         fail(str(exc))
     except jobs.Interrupted as exc:
-        report_failures(exc.result.meta)
-        kept = len(exc.result.replications)
+        if exc.result is not None:
+            report_failures(exc.result.meta)
+        kept = len(exc.result.replications) if exc.result is not None else 0
         where = f"; kept in {out_dir}, continue with --resume" if out_dir is not None else ""
         error(f"interrupted: {kept} of {replications} replications finished{where}")
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    except (jobs.WorkerLost, WorkerStartError) as exc:
+    except (jobs.WorkerLost, jobs.ReplicationFailed, WorkerStartError) as exc:
         if debug:
             raise
         fail(f"{exc}" + (f"; finished replications are kept in {out_dir} (--resume)" if out_dir else ""), EXIT_FAILED)
@@ -223,7 +224,7 @@ def sweep_cmd(
         error(f"interrupted: {sw.meta['completed_points']} of {sw.meta['points']} points finished; every finished "
               f"replication is kept in {out_dir}; continue with --resume")
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    except (jobs.WorkerLost, WorkerStartError) as exc:
+    except (jobs.WorkerLost, jobs.ReplicationFailed, WorkerStartError) as exc:
         if debug:
             raise
         fail(f"{exc}; finished replications are kept in {out_dir} (--resume)", EXIT_FAILED)

@@ -8,12 +8,12 @@ confidence intervals), ``export`` (output formats), ``grid`` and ``sweep``
 numbers).
 """
 from .comparison import Comparison, compare
-from .jobs import Interrupted, WorkerLost, WorkerLostWarning
+from .jobs import Interrupted, ReplicationFailed, WorkerLost, WorkerLostWarning
 from .kpis import DAY_KPIS, INTERVAL_KPIS
 from .results import Result
 from .simulation import simulate
 from .store import ResumeError
 from .sweeps import SweepResult, sweep
 
-__all__ = ["DAY_KPIS", "INTERVAL_KPIS", "Comparison", "Interrupted", "Result", "ResumeError", "SweepResult",
+__all__ = ["DAY_KPIS", "INTERVAL_KPIS", "Comparison", "Interrupted", "ReplicationFailed", "Result", "ResumeError", "SweepResult",
            "WorkerLost", "WorkerLostWarning", "compare", "simulate", "sweep"]

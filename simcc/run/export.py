@@ -83,6 +83,21 @@ def render(obj, fmt: str) -> str:
     return f.write(obj)
 
 
+RESULT_FILES = ("summary.csv", "intervals.csv", "result.json", "meta.json")
+
+
+def write_meta_only(meta: dict, out_dir: str | os.PathLike) -> list[str]:
+    """A run that ended before any replication finished: only ``meta.json`` (its status and the
+    missing replications); result files of an earlier run are removed so none passes for this one's."""
+    out_dir = os.fspath(out_dir)
+    for name in RESULT_FILES:
+        path = os.path.join(out_dir, name)
+        if os.path.exists(path):
+            os.unlink(path)
+    atomic_write(os.path.join(out_dir, "meta.json"), dumps(meta))
+    return [os.path.join(out_dir, "meta.json")]
+
+
 def write_result(result, out_dir: str | os.PathLike) -> list[str]:
     """Write a result's files into ``out_dir``; ``meta.json`` goes last as the commit marker."""
     out_dir = os.fspath(out_dir)

@@ -76,6 +76,10 @@ class WorkerLost(RuntimeError):
     """A worker died more than ``max_retries`` times while running the same replications."""
 
 
+class ReplicationFailed(RuntimeError):
+    """A replication raised an error (out of memory, say); ``__cause__`` is that error."""
+
+
 class WorkerLostWarning(RuntimeWarning):
     """A worker died; its replications are being run again."""
 
@@ -302,7 +306,7 @@ class _Runner:
             else:
                 j, reps = self.tasks[t]
                 where = f" of {self.jobs[j].label}" if self.jobs[j].label else ""
-                raise RuntimeError(f"replication(s) {compress_ranges(list(reps))}{where} failed: "
+                raise ReplicationFailed(f"replication(s) {compress_ranges(list(reps))}{where} failed: "
                                    f"{type(exc).__name__}: {exc}") from exc
         return lost
 

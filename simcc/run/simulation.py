@@ -13,8 +13,8 @@ from ..engine.compile import compile_scenario
 from ..engine.replication import ENGINES, check_engine, kernel, run_replication
 from ..errors import SizeError
 from ..model.scenario import Scenario
-from . import jobs
-from .export import write_result
+from . import jobs, outdir
+from .export import write_meta_only, write_result
 from .results import Accumulator, Result
 from .store import RepStore, fingerprint, stored_entropy
 
@@ -136,6 +136,17 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
             raise ValueError("a Python router runs in this process only: drop out_dir, resume, scheduler "
                              "and workers > 1")
         return _simulate_with_router(scenario, cs, seed, replications, engine, router, progress, call_log)
+    if out_dir is None:
+        return _simulate_jobs(scenario, cs, seed, replications, engine, progress, call_log, workers, scheduler,
+                              None, resume)
+    with outdir.claim(out_dir):
+        return _simulate_jobs(scenario, cs, seed, replications, engine, progress, call_log, workers, scheduler,
+                              os.fspath(out_dir), resume)
+
+
+def _simulate_jobs(scenario, cs, seed, replications, engine, progress, call_log, workers, scheduler,
+                   out_dir, resume) -> Result:
+    """The replications as one job of :func:`jobs.run_jobs`, stored in ``out_dir`` (which this run owns)."""
     entropy = (stored_entropy(out_dir) if resume and seed is None else None) or streams.root_entropy(seed)
     store = None
     if out_dir is not None:
@@ -150,13 +161,19 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
     if outcome.status != "complete":
         meta["missing_replications"] = jobs.compress_ranges(merger.missing())
     meta["execution"] = outcome.execution
+    if not merger.acc.day_rows:             # stopped before any replication finished: nothing to summarise
+        if out_dir is not None:
+            write_meta_only(meta, out_dir)
+        if outcome.error is not None:
+            raise outcome.error
+        raise jobs.Interrupted(None, f"interrupted before any of {replications} replications finished")
     result = Result(merger.acc, scenario, meta)
     result.call_logs = merger.logs
     if out_dir is not None:
         write_result(result, out_dir)
     if outcome.status == "interrupted":
         raise jobs.Interrupted(result, f"interrupted after {len(result.replications)} of {replications} "
-                                            f"replications")
+                                       f"replications")
     if outcome.error is not None:
         raise outcome.error
     return result

@@ -32,6 +32,7 @@ complete, its own result files.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
@@ -46,7 +47,7 @@ from ..jsonsafe import dumps
 from ..model.edits import point_scenario
 from ..model.scenario import Scenario, from_dict, load
 from ..model.yamlio import read_yaml
-from . import jobs
+from . import jobs, outdir
 from .export import csv_text, write_result
 from .grid import grid_points, normalize_grid
 from .kpis import DAY_KPIS
@@ -198,47 +199,48 @@ def sweep(scenario: Scenario | str | os.PathLike, grid: dict, seed: int | None =
         kernel()
 
     out_dir = None if out_dir is None else os.fspath(out_dir)
-    entropy = None
-    if resume and seed is None:
-        entropy = stored_entropy(os.path.join(out_dir, "points", _point_dir(0)))
-    entropy = entropy or streams.root_entropy(seed)
-    if out_dir is not None and not resume:
-        _clear_old_sweep(out_dir, len(points))
-    point_jobs = []
-    for i, s in enumerate(scenarios):
-        store = None
+    with outdir.claim(out_dir) if out_dir is not None else contextlib.nullcontext():
+        entropy = None
+        if resume and seed is None:
+            entropy = stored_entropy(os.path.join(out_dir, "points", _point_dir(0)))
+        entropy = entropy or streams.root_entropy(seed)
+        if out_dir is not None and not resume:
+            _clear_old_sweep(out_dir, len(points))
+        point_jobs = []
+        for i, s in enumerate(scenarios):
+            store = None
+            if out_dir is not None:
+                store = RepStore(os.path.join(out_dir, "points", _point_dir(i)), fingerprint(s, entropy, engine), resume)
+            point_jobs.append(jobs.Job(compile_scenario(s), replications, s.sla.denominator, store,
+                                       f"point {i}", max(s.expected_calls(), 1.0)))
+
+        results: list = [None] * len(points)
+
+        def point_done(i, merger):
+            meta = run_meta(scenarios[i], seed, entropy, replications, engine)
+            meta["sweep_point"] = {"index": i, **points[i]}
+            results[i] = Result(merger.acc, scenarios[i], meta)
+            if out_dir is not None:
+                write_result(results[i], os.path.join(out_dir, "points", _point_dir(i)))
+
+        outcome = jobs.run_jobs(point_jobs, entropy, engine, workers=workers, scheduler=scheduler, progress=progress,
+                                on_job_done=point_done)
+        meta = run_meta(base, seed, entropy, replications, engine)
+        meta.update(status=outcome.status, grid=grid, points=len(points),
+                    completed_points=sum(r is not None for r in results), kpis=kpis, plot_kpi=plot_kpi,
+                    execution=outcome.execution)
+        if outcome.status != "complete":
+            meta["unfinished_points"] = [i for i, r in enumerate(results) if r is None]
+        sw = SweepResult(base, grid, points, results, kpis, meta)
         if out_dir is not None:
-            store = RepStore(os.path.join(out_dir, "points", _point_dir(i)), fingerprint(s, entropy, engine), resume)
-        point_jobs.append(jobs.Job(compile_scenario(s), replications, s.sla.denominator, store,
-                                   f"point {i}", max(s.expected_calls(), 1.0)))
-
-    results: list = [None] * len(points)
-
-    def point_done(i, merger):
-        meta = run_meta(scenarios[i], seed, entropy, replications, engine)
-        meta["sweep_point"] = {"index": i, **points[i]}
-        results[i] = Result(merger.acc, scenarios[i], meta)
-        if out_dir is not None:
-            write_result(results[i], os.path.join(out_dir, "points", _point_dir(i)))
-
-    outcome = jobs.run_jobs(point_jobs, entropy, engine, workers=workers, scheduler=scheduler, progress=progress,
-                            on_job_done=point_done)
-    meta = run_meta(base, seed, entropy, replications, engine)
-    meta.update(status=outcome.status, grid=grid, points=len(points),
-                completed_points=sum(r is not None for r in results), kpis=kpis, plot_kpi=plot_kpi,
-                execution=outcome.execution)
-    if outcome.status != "complete":
-        meta["unfinished_points"] = [i for i, r in enumerate(results) if r is None]
-    sw = SweepResult(base, grid, points, results, kpis, meta)
-    if out_dir is not None:
-        done = any(r is not None for r in results)
-        write_sweep(sw, out_dir, extra_files(sw) if extra_files is not None and done else None)
-    if outcome.status == "interrupted":
-        raise jobs.Interrupted(sw, f"sweep interrupted: {meta['completed_points']} of {len(points)} points "
-                                        f"finished")
-    if outcome.error is not None:
-        raise outcome.error
-    return sw
+            done = any(r is not None for r in results)
+            write_sweep(sw, out_dir, extra_files(sw) if extra_files is not None and done else None)
+        if outcome.status == "interrupted":
+            raise jobs.Interrupted(sw, f"sweep interrupted: {meta['completed_points']} of {len(points)} points "
+                                            f"finished")
+        if outcome.error is not None:
+            raise outcome.error
+        return sw
 
 
 def _point_dir(i: int) -> str:

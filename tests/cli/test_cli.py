@@ -55,7 +55,7 @@ def test_out_dir_files(tmp_path):
     r = invoke("run", QZ, "-r", 2, "--out", out, "--format", "csv")
     assert r.exit_code == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["intervals.csv", "meta.json", "reps", "result.json", "summary.csv"]
+    assert names == [".simcc.lock", "intervals.csv", "meta.json", "reps", "result.json", "summary.csv"]
     meta = json.loads((out / "meta.json").read_text())
     assert meta["status"] == "complete" and meta["completed_replications"] == 2
     assert "entropy" in meta and meta["sl_definition"]["denominator"] == "queued"
