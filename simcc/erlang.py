@@ -61,8 +61,13 @@ _MAX_TERMS = 1_000_000
 # --------------------------------------------------------------------------
 # input validation
 # --------------------------------------------------------------------------
-def _int_arg(value, name: str, minimum: int) -> int:
-    """Return ``value`` as an int >= ``minimum`` or raise."""
+#: The formulas size at most this many servers (agents or lines); every loop is bounded by it, so
+#: each function ends quickly on any finite input and refuses a larger one with a clear error.
+MAX_SERVERS = 1_000_000
+
+
+def _int_arg(value, name: str, minimum: int, maximum: int = MAX_SERVERS) -> int:
+    """Return ``value`` as an int from ``minimum`` to ``maximum`` or raise."""
     if isinstance(value, bool):
         raise TypeError(f"{name} must be an integer, got bool {value!r}")
     try:
@@ -86,6 +91,8 @@ def _int_arg(value, name: str, minimum: int) -> int:
         else:
             reason = f"is below {minimum}"
         raise ValueError(f"{name} must be >= {minimum}, got {n} ({name} {reason})")
+    if n > maximum:
+        raise ValueError(f"{name} must be at most {maximum:,}, got {n:,}")
     return n
 
 
@@ -131,7 +138,19 @@ def _offered_load(lam: float, s: float) -> float:
         raise ValueError(
             f"offered load arrival_rate * mean_service_s overflows ({lam!r} * {s!r})"
         )
+    return _check_load(a, "offered load arrival_rate * mean_service_s")
+
+
+def _check_load(a: float, what: str) -> float:
+    if a > MAX_SERVERS / 2:
+        raise ValueError(f"{what} is {a:.3g} Erlangs, beyond what these formulas size (at most "
+                         f"{MAX_SERVERS:,} servers); check the rates and times")
     return a
+
+
+def _past_max(n: int) -> None:
+    if n > MAX_SERVERS:
+        raise ValueError(f"no number of servers up to {MAX_SERVERS:,} meets the target")
 
 
 # --------------------------------------------------------------------------
@@ -693,6 +712,7 @@ def erlang_c_agents(
             if _erlang_c_sl(n, lam, mu, c, t) >= target:
                 return n
         n += 1
+        _past_max(n)
         ab = a * b
         b = ab / (n + ab)
 
@@ -768,7 +788,8 @@ def erlang_a_agents(
     lo = 0  # known to fail (or n = 0, which is invalid)
     hi = max(1, math.ceil(lam * s))
     while not ok(hi):
-        lo, hi = hi, 2 * hi
+        _past_max(hi)
+        lo, hi = hi, min(2 * hi, MAX_SERVERS + 1)
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if ok(mid):
@@ -809,7 +830,7 @@ def erlang_b_lines(offered_erlangs: float, blocking_max: float) -> int:
     >>> erlang_b_lines(5.0, 0.01)
     11
     """
-    a = _nonneg_arg(offered_erlangs, "offered_erlangs")
+    a = _check_load(_nonneg_arg(offered_erlangs, "offered_erlangs"), "offered_erlangs")
     target = _open_unit_arg(blocking_max, "blocking_max")
     n = 0
     b = 1.0

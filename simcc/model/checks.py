@@ -277,9 +277,27 @@ def _check_dist(d, path, add, never_ok=False):
         add(f"{path}.high_s", f"high_s ({d.high_s:g}) is below low_s ({d.low_s:g})")
 
 
+#: A mean time above this (a day) is allowed but almost always a unit mistake.
+LONG_TIME_S = 86_400.0
+
+
+def _long_times(s: Scenario) -> list[str]:
+    out = []
+    timed = [(f"call_types.{k}.{f}", getattr(ct, f)) for k, ct in s.call_types.items()
+             for f in ("talk", "hold", "acw", "repeat_delay")]
+    timed += [(f"call_types.{k}.patience", ct.patience) for k, ct in s.call_types.items()]
+    if s.ivr is not None:
+        timed.append(("ivr.menu_time", s.ivr.menu_time))
+    for path, d in timed:
+        if d is not None and not isinstance(d, Never) and dist_mean(d) > LONG_TIME_S:
+            out.append(f"{path}: a mean of {dist_mean(d):.3g} s is longer than a day ({LONG_TIME_S:,.0f} s); "
+                       f"times are in seconds")
+    return out
+
+
 def warnings(s: Scenario) -> list[str]:
     """Things that are allowed but usually a mistake (printed, never refused)."""
-    out = []
+    out = _long_times(s)
     total_max = 0
     n = s.n_intervals
     agents = [s.agents_per_interval(g) for g in s.groups]

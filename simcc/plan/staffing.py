@@ -50,8 +50,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .. import htmlrepr
+from ..engine.streams import root_entropy
 from ..jsonsafe import jsonable
 from ..model.scenario import Scenario
+from ..run import arguments
 from ..run.export import csv_cell
 from ..run.simulation import simulate
 from ..stats import mean_ci
@@ -510,6 +512,12 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
     >>> plan.total.shape, plan.erlang_a.tolist()
     ((4,), [13, 13, 13, 13])
     """
+    scenario = arguments.scenario(scenario)
+    replications = arguments.replications(replications, 2 if confidence is not None else 1)
+    seed = arguments.seed(seed)
+    if seed is None:             # one root for every candidate: common random numbers
+        seed = root_entropy(None)
+    arguments.progress(progress)
     sla = scenario.sla
     sl_default = sla.service_level.percent / 100 if sla.service_level is not None else None
     target = resolve(target_sl, sl_default, "target_sl")

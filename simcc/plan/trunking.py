@@ -8,8 +8,10 @@ from typing import Callable
 import numpy as np
 
 from .. import erlang as erl
+from ..engine.streams import root_entropy
 from ..jsonsafe import jsonable
 from ..model.scenario import Scenario
+from ..run import arguments
 from ..run.export import csv_text
 from ..run.simulation import simulate
 from ..stats import mean_ci, one_sided
@@ -123,6 +125,12 @@ def trunks(scenario: Scenario, blocking_max: float | None | str = SCENARIO, *, s
     >>> t.erlang_b_lines, abs(t.lines - t.erlang_b_lines) <= 2, t.e1_groups
     (36, True, 2)
     """
+    scenario = arguments.scenario(scenario)
+    replications = arguments.replications(replications, 2 if confidence is not None else 1)
+    seed = arguments.seed(seed)
+    if seed is None:             # one root for every candidate: common random numbers
+        seed = root_entropy(None)
+    arguments.progress(progress)
     bmax = resolve(blocking_max, (scenario.sla.blocking_max_pct or 1.0) / 100, "blocking_max")
     if bmax is None:
         raise ValueError("give blocking_max (a share, e.g. 0.01)")

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..engine import streams
 from ..model.edits import policy_variant
 from ..model.scenario import Scenario
 from ..stats import paired_difference
+from . import arguments
 from .export import csv_text
 from .kpis import DAY_KPIS
 from .results import Result
@@ -101,11 +103,18 @@ def compare(scenario: Scenario, policies: list[str], *, seed: int = 1, replicati
     >>> [d.kpi for d in c.differences()][:2]
     ['service_level', 'abandon_rate']
     """
+    scenario = arguments.scenario(scenario)
+    replications = arguments.replications(replications, 2)
+    seed = arguments.seed(seed)
+    if seed is None:              # one root for every policy: that is what pairs them
+        seed = streams.root_entropy(None)
+    if isinstance(policies, str) or not all(isinstance(p, str) for p in policies):
+        raise TypeError(f"policies must be a list of policy names, not {policies!r}")
     bad = [k for k in kpis if k not in DAY_KPIS]
     if bad:
         raise ValueError(f"unknown KPI(s) {', '.join(bad)}; KPIs are {', '.join(DAY_KPIS)}")
     if len(policies) < 2:
-        raise ValueError("compare needs at least two policies")
+        raise ValueError(f"compare needs at least two policies, got {len(policies)}")
     variants = [policy_variant(scenario, p) for p in policies]
     results = [simulate(v, seed=seed, replications=replications, **simulate_kwargs) for v in variants]
     return Comparison(list(policies), results, kpis)

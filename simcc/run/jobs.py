@@ -40,9 +40,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
-import numpy as np
-
 from ..engine.compile import CompiledScenario
+from . import arguments
 from .executors import POLL_S, make_executor
 from .results import Accumulator
 from .store import RepStore
@@ -244,8 +243,7 @@ def _plan(jobs: list[Job], workers: int, engine: str) -> list[tuple[int, tuple]]
 
 
 def check_workers(workers) -> None:
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1):
-        raise ValueError(f"workers must be a whole number >= 1 (or None for all cores), not {workers!r}")
+    arguments.workers(workers)
 
 
 class _Runner:

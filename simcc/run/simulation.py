@@ -13,7 +13,7 @@ from ..engine.compile import compile_scenario
 from ..engine.replication import ENGINES, check_engine, kernel, run_replication
 from ..errors import SizeError
 from ..model.scenario import Scenario
-from . import jobs, outdir
+from . import arguments, jobs, outdir
 from .export import write_meta_only, write_result
 from .results import Accumulator, Result
 from .store import RepStore, fingerprint, stored_entropy
@@ -121,11 +121,14 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
     >>> sorted(r.summary()["service_level"])
     ['ci_high', 'ci_low', 'mean']
     """
+    scenario = arguments.scenario(scenario)
     check_engine(engine)
-    if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) or not 1 <= replications <= 1_000_000:
-        raise ValueError(f"replications must be a whole number from 1 to 1,000,000, not {replications!r}")
-    check_size(scenario, max_events)
-    jobs.check_workers(workers)
+    replications = arguments.replications(replications)
+    seed = arguments.seed(seed)
+    arguments.workers(workers)
+    arguments.progress(progress)
+    arguments.out_dir(out_dir)
+    check_size(scenario, arguments.max_events(max_events))
     if resume and out_dir is None:
         raise ValueError("resume=True needs out_dir (the folder of the run to continue)")
     if engine == "kernel":

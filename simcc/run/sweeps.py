@@ -47,7 +47,7 @@ from ..jsonsafe import dumps
 from ..model.edits import point_scenario
 from ..model.scenario import Scenario, from_dict, load
 from ..model.yamlio import read_yaml
-from . import jobs, outdir
+from . import arguments, jobs, outdir
 from .export import csv_text, write_result
 from .grid import grid_points, normalize_grid
 from .kpis import DAY_KPIS
@@ -179,10 +179,13 @@ def sweep(scenario: Scenario | str | os.PathLike, grid: dict, seed: int | None =
     >>> [(r["groups.agents.agents"], r["kpi"]) for r in sw.rows()]
     [(92, 'service_level'), (100, 'service_level')]
     """
-    base = scenario if isinstance(scenario, Scenario) else load(scenario)
+    base = arguments.scenario(scenario)
     check_engine(engine)
-    if isinstance(replications, bool) or not isinstance(replications, int) or not 1 <= replications <= 1_000_000:
-        raise ValueError(f"replications must be a whole number from 1 to 1,000,000, not {replications!r}")
+    replications = arguments.replications(replications)
+    seed = arguments.seed(seed)
+    arguments.progress(progress)
+    arguments.out_dir(out_dir)
+    max_events = arguments.max_events(max_events)
     kpis = list(DAY_KPIS) if kpis is None else list(kpis)
     bad = [k for k in kpis + [plot_kpi] if k not in DAY_KPIS]
     if bad:
