@@ -34,15 +34,56 @@ class ScenarioError(ValueError):
       trunks (line 3): must be >= 0
     """
 
+    #: At most this many problems are kept per field (list positions folded: ``calls.3`` is ``calls``) ...
+    MAX_PER_FIELD = 5
+    #: ... and this many in all; the rest are counted in one closing line per field.
+    MAX_SHOWN = 50
+    #: Messages (which may quote the user's values) are cut to this many characters.
+    MAX_MESSAGE = 300
+
     def __init__(self, problems: list[Problem], source: str | None = None):
-        self.problems = list(problems)
+        problems = list(problems)
+        self.total = len(problems)
+        self.problems = _capped(problems, self.MAX_PER_FIELD, self.MAX_SHOWN, self.MAX_MESSAGE)
         self.source = source
         super().__init__(self._render())
 
     def _render(self) -> str:
-        n = len(self.problems)
-        head = f"invalid scenario{f' {self.source}' if self.source else ''}: {n} problem{'s' if n != 1 else ''}"
+        n = self.total
+        head = f"invalid scenario{f' {self.source}' if self.source else ''}: {n:,} problem{'s' if n != 1 else ''}"
         return "\n".join([head] + [f"  {p}" for p in self.problems])
+
+
+def _cut(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
+
+
+def _field(path: str) -> str:
+    return ".".join(part for part in path.split(".") if not part.isdigit())
+
+
+def _capped(problems: list[Problem], per_field: int, shown: int, limit: int) -> list[Problem]:
+    """At most ``per_field`` problems per field and ``shown`` in all, values cut to ``limit`` characters;
+    one closing problem per field says how many more there were."""
+    kept: list[Problem] = []
+    hidden: dict[str, list] = {}
+    counts: dict[str, int] = {}
+    for p in problems:
+        field = _field(p.path)
+        counts[field] = counts.get(field, 0) + 1
+        if counts[field] <= per_field and len(kept) < shown:
+            kept.append(Problem(_cut(p.path, 200) or "", _cut(p.message, limit) or "", p.line, _cut(p.hint, limit)))
+        else:
+            hidden.setdefault(field, [p.path, p.line, 0])[2] += 1
+    for path, line, n in hidden.values():
+        parts = path.split(".")
+        while parts and parts[-1].isdigit():
+            parts.pop()
+        kept.append(Problem(_cut(".".join(parts), 200) or "", f"... and {n:,} more problem{'s' if n != 1 else ''} here "
+                                                  f"(not shown)", line))
+    return kept
 
 
 class SizeError(ValueError):

@@ -58,7 +58,7 @@ def fail(message, code: int = EXIT_USAGE):
 def print_problems(exc: ScenarioError) -> None:
     print_table(["line", "field", "problem", "hint"],
                 [["" if p.line is None else str(p.line), p.path or "-", p.message, p.hint or ""] for p in exc.problems],
-                title=f"{len(exc.problems)} problem(s) in {exc.source or 'scenario'}",
+                title=f"{exc.total:,} problem{'s' if exc.total != 1 else ''} in {exc.source or 'scenario'}",
                 left=("line", "field", "problem", "hint"), console=err)
 
 

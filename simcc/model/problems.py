@@ -137,7 +137,7 @@ def _expected(label: str) -> str:
 
 def translate(exc: ValidationError, lines, data, top) -> list[Problem]:
     """The problems of a failed validation of ``top`` (the Scenario model), each with its path, line and hint."""
-    out = []
+    out, seen = [], set()
     for e in _one_branch(exc.errors(include_url=False), data):
         loc = [str(x) for x in e["loc"]]
         # drop pydantic's union-member labels (e.g. 'list[...]', 'exponential', 'int')
@@ -172,6 +172,7 @@ def translate(exc: ValidationError, lines, data, top) -> list[Problem]:
         elif e["type"] == "int_from_float" or (e["type"] == "int_type" and isinstance(e.get("input"), float)):
             msg = f"must be a whole number, got {e.get('input')!r}"
         problem = Problem(path, msg, line_for(lines, path), hint)
-        if problem not in out:
+        if problem not in seen:
+            seen.add(problem)
             out.append(problem)
     return out
