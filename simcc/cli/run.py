@@ -107,6 +107,8 @@ def run(
     engine: Engine = typer.Option(Engine.kernel, help="kernel (compiled) or reference (SimPy, slow)."),
     max_events: float = typer.Option(MAX_EVENTS, help="Refuse a scenario whose one replication (a day) is "
                                                       "estimated above this many events."),
+    max_memory_gb: Optional[float] = typer.Option(None, "--max-memory-gb", help="Refuse a run estimated to need "
+                                                  "more memory than this (default: half of this machine's)."),
     check_sla: bool = typer.Option(False, "--check-sla", help="Exit with code 3 if an SLA line fails."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
@@ -117,7 +119,7 @@ def run(
     scn = load_scenario(scenario, debug)
     result = run_replications(scn, seed=seed, replications=replications, engine=engine.value,
                               max_events=max_events, workers=workers, scheduler=scheduler, out_dir=out_dir,
-                              resume=resume, debug=debug)
+                              resume=resume, debug=debug, max_memory_gb=max_memory_gb)
     emit(result, fmt, lambda: print_result(result))
     if out_dir is not None:   # simulate() wrote them (meta.json last) and keeps every replication in reps/
         note(f"wrote {', '.join(str(out_dir / f) for f in ('summary.csv', 'intervals.csv', 'result.json', 'meta.json'))}"

@@ -110,7 +110,8 @@ def check_out_dir(out_dir: Path | None) -> None:
 
 def run_replications(scenario, *, seed: int | None, replications: int, engine: str = "kernel",
                      max_events: float = MAX_EVENTS, workers: int | None = None, scheduler: str | None = None,
-                     out_dir: Path | None = None, resume: bool = False, debug: bool = False):
+                     out_dir: Path | None = None, resume: bool = False, debug: bool = False,
+                     max_memory_gb: float | None = None):
     """What ``simcc run`` does to run replications: progress bar with ETA, exit codes, resume.
 
     Returns the Result; raises ``typer.Exit`` with code 2 (bad arguments, too
@@ -124,7 +125,7 @@ def run_replications(scenario, *, seed: int | None, replications: int, engine: s
         with quiet_worker_warnings(), Progress(replications) as tick:
             result = simulate(scenario, seed=seed, replications=replications, engine=engine, progress=tick,
                               max_events=max_events, workers=workers, scheduler=scheduler, out_dir=out_dir,
-                              resume=resume)
+                              resume=resume, max_memory_gb=max_memory_gb)
     except (SizeError, ResumeError, ValueError, OSError) as exc:
         if debug:
             raise
@@ -179,6 +180,8 @@ def sweep_cmd(
     engine: Engine = typer.Option(Engine.kernel, help="kernel (compiled) or reference (SimPy, slow)."),
     max_events: float = typer.Option(MAX_EVENTS, help="Refuse a point whose one replication (a day) is estimated "
                                                       "above this many events."),
+    max_memory_gb: Optional[float] = typer.Option(None, "--max-memory-gb", help="Refuse a run estimated to need "
+                                                  "more memory than this (default: half of this machine's)."),
     fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
     debug: bool = typer.Option(False, help=DEBUG_HELP),
 ):
@@ -208,6 +211,7 @@ def sweep_cmd(
             result = sweep(conf["scenario"], conf["grid"], seed=root_seed, replications=reps, kpis=kpi_list,
                            workers=workers, scheduler=scheduler, out_dir=out_dir, resume=resume,
                            engine=engine.value, progress=tick, max_events=max_events, plot_kpi=plot,
+                           max_memory_gb=max_memory_gb,
                            extra_files=lambda sw: {"sweep.png": sweep_png(sw, plot)})
     except ScenarioError as exc:
         if debug:

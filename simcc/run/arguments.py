@@ -53,6 +53,15 @@ def max_events(value) -> float:
     return float(value)
 
 
+def max_memory(value) -> float | None:
+    """None (half the machine's memory) or a positive number of GB."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Real) or math.isnan(value) or value <= 0:
+        raise ValueError(f"max_memory_gb must be a positive number of GB (or None), not {value!r}")
+    return float(value)
+
+
 def progress(value):
     """None or a callable."""
     if value is not None and not callable(value):

@@ -18,7 +18,7 @@ from .export import write_meta_only, write_result
 from .results import Accumulator, Result
 from .store import RepStore, fingerprint, stored_entropy
 
-__all__ = ["DEFAULT_SEED", "ENGINES", "MAX_EVENTS", "check_size", "estimate_events", "run_meta", "simulate"]
+__all__ = ["DEFAULT_SEED", "ENGINES", "MAX_EVENTS", "check_memory", "check_size", "estimate_memory_gb", "estimate_events", "run_meta", "simulate"]
 
 DEFAULT_SEED = 1
 #: Size guard: refuse a scenario whose one replication (one simulated day) is estimated above
@@ -42,11 +42,56 @@ def check_size(scenario: Scenario, max_events: float, what: str = "this scenario
                         f"per replication; pass max_events= (command line: --max-events) to run it anyway")
 
 
+#: Memory guard: by default a run may use at most this share of the machine's physical memory.
+MEMORY_SHARE = 0.5
+
+
+def physical_memory_gb() -> float | None:
+    """The machine's physical memory in GB (None where the platform does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+
+
+def estimate_memory_gb(cs, replications: int, call_log: bool = False, expected_calls: float = 0.0) -> float:
+    """Rough peak memory of a run in GB: the statistics arrays of a replication (a few copies while
+    one is built and merged, and the running totals), the per-interval rows kept for every
+    replication, and the call logs."""
+    from ..engine.contract import LOG_DTYPE, STATS, stat_shape
+    from .kpis import INTERVAL_KPIS
+    stats = sum(float(np.prod(stat_shape(a, cs))) * np.dtype(a.dtype).itemsize for a in STATS)
+    rows = replications * cs.n_intervals * (len(INTERVAL_KPIS) + 2) * 8.0 * 2
+    logs = replications * expected_calls * 1.5 * LOG_DTYPE.itemsize if call_log else 0.0
+    return (2 * stats + rows + logs) / 1e9
+
+
+def check_memory(css: list, replications: int, max_memory_gb: float | None, call_log: bool = False,
+                 expected_calls: float = 0.0, what: str = "this run") -> None:
+    """Raise :class:`SizeError` when ``what`` (the compiled scenarios ``css``, each run ``replications``
+    times: one for a run, one per point for a sweep) is estimated to need more memory than allowed."""
+    limit = max_memory_gb
+    if limit is None:
+        total = physical_memory_gb()
+        if total is None:  # pragma: no cover
+            return
+        limit, whose = MEMORY_SHARE * total, f"half of this machine's {total:.3g} GB"
+    else:
+        whose = "the limit given"
+    need = sum(estimate_memory_gb(cs, replications, call_log, expected_calls) for cs in css)
+    cs = max(css, key=lambda c: c.n_intervals * c.n_types * c.n_groups)
+    if need > limit:
+        raise SizeError(f"{what} is estimated to need {need:.3g} GB of memory ({replications:,} replication(s) of "
+                        f"{cs.n_intervals:,} intervals, {cs.n_types:,} call types x {cs.n_groups:,} groups), above "
+                        f"{limit:.3g} GB ({whose}); pass max_memory_gb= (command line: --max-memory-gb) to run it "
+                        f"anyway, or use fewer replications, intervals, call types or groups")
+
+
 def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: int = 1, *,
              engine: str = "kernel", progress: Callable[[int, int], None] | None = None,
              max_events: float = MAX_EVENTS, call_log: bool = False, workers: int | None = None,
              scheduler=None, out_dir: str | os.PathLike | None = None, resume: bool = False,
-             router=None) -> Result:
+             router=None, max_memory_gb: float | None = None) -> Result:
     """Simulate ``replications`` independent days of a scenario, on all local cores or a cluster.
 
     Replication ``r`` draws from its own streams spawned from the root seed, so
@@ -92,6 +137,9 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
     router : simcc.Router subclass, optional
         Routing written in Python (the three decisions of the compiled
         policies); runs on ``engine="reference"`` only, in this process.
+    max_memory_gb : float, optional
+        Refuse a run estimated to need more memory than this (default: half
+        of the machine's physical memory).
 
     Returns
     -------
@@ -104,7 +152,8 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
     ValueError
         Bad engine, replication count or worker count; ``resume`` without ``out_dir``.
     SizeError
-        One replication is estimated above ``max_events``.
+        One replication is estimated above ``max_events``, or the run above
+        ``max_memory_gb``.
     simcc.Interrupted
         Ctrl-C: a ``KeyboardInterrupt`` whose ``result`` holds the finished
         replications (also written to ``out_dir``, status ``"interrupted"``).
@@ -134,6 +183,7 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
     if engine == "kernel":
         kernel()
     cs = compile_scenario(scenario)
+    check_memory([cs], replications, arguments.max_memory(max_memory_gb), call_log, scenario.expected_calls())
     if router is not None:
         if out_dir is not None or resume or scheduler is not None or (workers or 1) > 1:
             raise ValueError("a Python router runs in this process only: drop out_dir, resume, scheduler "

@@ -52,7 +52,7 @@ from .export import csv_text, write_result
 from .grid import grid_points, normalize_grid
 from .kpis import DAY_KPIS
 from .results import Result
-from .simulation import DEFAULT_SEED, MAX_EVENTS, check_size, run_meta
+from .simulation import DEFAULT_SEED, MAX_EVENTS, check_memory, check_size, run_meta
 from .store import RepStore, fingerprint, stored_entropy
 
 SWEEP_FILE_KEYS = ("scenario", "grid", "seed", "replications", "kpis", "plot_kpi")
@@ -122,7 +122,8 @@ def sweep(scenario: Scenario | str | os.PathLike, grid: dict, seed: int | None =
           replications: int = 10, *, kpis: list[str] | None = None, workers: int | None = None, scheduler=None,
           out_dir: str | os.PathLike | None = None, resume: bool = False, engine: str = "kernel",
           progress: Callable[[int, int], None] | None = None, max_events: float = MAX_EVENTS,
-          plot_kpi: str = "service_level", extra_files: Callable[[SweepResult], dict] | None = None) -> SweepResult:
+          plot_kpi: str = "service_level", extra_files: Callable[[SweepResult], dict] | None = None,
+          max_memory_gb: float | None = None) -> SweepResult:
     """Run a scenario at every point of a grid, with common random numbers, on all cores or a cluster.
 
     ``simcc.sweep`` is this function with ``extra_files`` drawing ``sweep.png``.
@@ -140,8 +141,8 @@ def sweep(scenario: Scenario | str | os.PathLike, grid: dict, seed: int | None =
         Replications per point.
     kpis : list of str, optional
         Day KPIs in the table (default: all of ``simcc.DAY_KPIS``).
-    workers, scheduler, engine, max_events
-        As for :func:`simcc.simulate`; replications of all points share the workers.
+    workers, scheduler, engine, max_events, max_memory_gb
+        As for :func:`simcc.simulate` (the memory guard counts every point); replications of all points share the workers.
     out_dir : path, optional
         Write ``sweep.csv``, ``sweep.png`` and ``meta.json`` (last) here, and
         keep each point's finished replications in ``points/NNNN/``.
@@ -200,6 +201,8 @@ def sweep(scenario: Scenario | str | os.PathLike, grid: dict, seed: int | None =
         check_size(s, max_events, f"sweep point {i}")
     if engine == "kernel":
         kernel()
+    compiled = [compile_scenario(s) for s in scenarios]
+    check_memory(compiled, replications, arguments.max_memory(max_memory_gb), what="this sweep")
 
     out_dir = None if out_dir is None else os.fspath(out_dir)
     with outdir.claim(out_dir) if out_dir is not None else contextlib.nullcontext():
@@ -214,7 +217,7 @@ def sweep(scenario: Scenario | str | os.PathLike, grid: dict, seed: int | None =
             store = None
             if out_dir is not None:
                 store = RepStore(os.path.join(out_dir, "points", _point_dir(i)), fingerprint(s, entropy, engine), resume)
-            point_jobs.append(jobs.Job(compile_scenario(s), replications, s.sla.denominator, store,
+            point_jobs.append(jobs.Job(compiled[i], replications, s.sla.denominator, store,
                                        f"point {i}", max(s.expected_calls(), 1.0)))
 
         results: list = [None] * len(points)

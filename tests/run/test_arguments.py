@@ -55,3 +55,14 @@ def test_compare_without_a_seed_still_pairs_the_policies():
     c = simcc.compare(S, ["priority", "priority"], seed=None, replications=3)
     assert c.results[0].meta["entropy"] == c.results[1].meta["entropy"]
     assert all(d.diff == 0 or d.diff != d.diff for d in c.differences())     # 0, or NaN where undefined
+
+
+def test_memory_guard_names_the_figure_and_the_override():
+    wide = simcc.textbook.erlang(arrival_rate=0.01, mean_talk_s=180, agents=3, hours=24)
+    with pytest.raises(simcc.SizeError, match=r"GB of memory .*max_memory_gb="):
+        simcc.simulate(wide, replications=2, max_memory_gb=1e-6)
+    with pytest.raises(simcc.SizeError, match="this sweep"):
+        simcc.sweep(wide, {"groups.agents.agents": [3, 4]}, replications=2, max_memory_gb=1e-6)
+    with pytest.raises(ValueError, match="max_memory_gb"):
+        simcc.simulate(wide, max_memory_gb=0)
+    assert simcc.simulate(wide, replications=2, max_memory_gb=10).meta["status"] == "complete"
