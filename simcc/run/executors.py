@@ -14,7 +14,10 @@ import concurrent.futures as cf
 import importlib.metadata
 import json
 import os
+import re
 import signal
+import socket
+import threading
 import uuid
 
 import numpy as np
@@ -300,6 +303,52 @@ class LocalDaskCluster:
         self.shutil.rmtree(self.dir, ignore_errors=True)
 
 
+#: How long to wait for a Dask scheduler to answer, and for its first worker.
+CONNECT_TIMEOUT_S = 30.0
+WORKERS_TIMEOUT_S = 60.0
+
+
+class SchedulerError(OSError):
+    """No Dask scheduler answered at the given address (or it has no workers)."""
+
+
+def _connect(Client, address):
+    """A Client of the scheduler at ``address``, or SchedulerError within about CONNECT_TIMEOUT_S.
+
+    The address is checked first (a string ``tcp://host:port`` that accepts a
+    connection); the client is then made in a helper thread, so a service that
+    accepts connections but never answers (or answers in another protocol) ends
+    in a clear error at the timeout instead of a hang or a huge allocation.
+    """
+    if not isinstance(address, str):
+        raise TypeError(f"scheduler must be an address such as 'tcp://host:8786', 'local' or a "
+                        f"distributed.Client, not {type(address).__name__}")
+    m = re.fullmatch(r"(?:tcp://)?\[?([^\]/]+?)\]?:(\d{1,5})/?", address.strip())
+    if m is None:
+        raise SchedulerError(f"scheduler address {address!r} is not of the form tcp://host:port (or 'local')")
+    host, port = m.group(1), int(m.group(2))
+    try:
+        socket.create_connection((host, port), timeout=min(CONNECT_TIMEOUT_S, 10.0)).close()
+    except OSError as exc:
+        raise SchedulerError(f"cannot reach a Dask scheduler at {address}: {exc}") from None
+    box: dict = {}
+
+    def make():
+        try:
+            box["client"] = Client(f"tcp://{host}:{port}", timeout=f"{CONNECT_TIMEOUT_S:g}s")
+        except BaseException as exc:  # noqa: BLE001 - reported below, in the caller's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=make, name="simcc-dask-connect", daemon=True)
+    t.start()
+    t.join(CONNECT_TIMEOUT_S + 5)
+    if "client" in box:
+        return box["client"]
+    why = (f"{type(box['error']).__name__}: {str(box['error'])[:200]}" if "error" in box
+           else f"no answer within {CONNECT_TIMEOUT_S:g} s")
+    raise SchedulerError(f"no Dask scheduler answered at {address} ({why}); is it a Dask scheduler's address?")
+
+
 class Dask(Executor):
     kind = "dask"
     breaks_all = False
@@ -324,14 +373,17 @@ class Dask(Executor):
                 raise
             self.address = "local"
         else:
-            self.client = Client(scheduler, timeout="30s")
+            self.client = _connect(Client, scheduler)
             self.address = str(scheduler)
         try:
             # a local cluster of n workers is ready when all n are; a given cluster when one is
-            self.client.wait_for_workers(len(self.cluster.procs) - 1 if self.cluster is not None else 1, timeout=120)
-        except Exception:
+            need = len(self.cluster.procs) - 1 if self.cluster is not None else 1
+            self.client.wait_for_workers(need, timeout=WORKERS_TIMEOUT_S)
+        except Exception as exc:
             self.close()
-            raise
+            raise SchedulerError(f"the Dask scheduler at {self.address} has no workers ready after "
+                                 f"{WORKERS_TIMEOUT_S:g} s ({type(exc).__name__}); start workers with "
+                                 f"`dask worker {self.address}`") from None
         self.workers = max(1, sum(self.client.nthreads().values()))
         self.token = uuid.uuid4().hex[:10]
         # The compiled scenario goes to each worker once (a task result, so

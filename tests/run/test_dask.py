@@ -156,3 +156,22 @@ def test_local_dask_cluster():
     r = simcc.simulate(small(hours=1), seed=6, replications=6, scheduler="local", workers=2)
     assert r.meta["execution"]["executor"] == "dask" and r.meta["execution"]["workers"] == 2
     assert digest(r) == digest(simcc.simulate(small(hours=1), seed=6, replications=6, workers=1))
+
+
+def test_a_wrong_scheduler_address_is_a_clear_error_within_the_timeout(monkeypatch):
+    from simcc.run import executors
+    from simcc.run.executors import SchedulerError
+
+    with pytest.raises(SchedulerError, match="not of the form"):
+        simcc.simulate(small(), replications=2, scheduler="http//x")
+    with pytest.raises(SchedulerError, match="cannot reach"):
+        simcc.simulate(small(), replications=2, scheduler="tcp://127.0.0.1:1")
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)                        # accepts connections, never says a word
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 2.0)
+    t0 = time.monotonic()
+    with pytest.raises(SchedulerError, match="no Dask scheduler answered"):
+        simcc.simulate(small(), replications=2, scheduler=f"tcp://127.0.0.1:{silent.getsockname()[1]}")
+    assert time.monotonic() - t0 < 15
+    silent.close()
