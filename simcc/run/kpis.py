@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 UNITS = ("count", "share", "seconds", "level")
 
 
@@ -89,6 +91,17 @@ INTERVAL_KPIS: tuple[str, ...] = INTERVAL_ORDER
 SHARE_KPIS = frozenset(k.name for k in _ENTRIES if k.unit == "share")
 
 assert all(KPIS[k].interval for k in INTERVAL_KPIS) and {k.name for k in _ENTRIES if k.interval} == set(INTERVAL_KPIS)
+
+
+def feasible(names, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence bounds clipped to what each KPI can be (no KPI is negative; a share is at most 1).
+
+    A Student t interval can reach past those limits with few replications
+    (a service level of 84% +/- 71 points); the true value cannot, so the
+    bounds shown and written are cut there. ``names`` runs along the last axis.
+    """
+    upper = np.array([1.0 if n in SHARE_KPIS else np.inf for n in names])
+    return np.maximum(lo, 0.0), np.minimum(hi, upper)
 
 
 def unit(name: str) -> str:

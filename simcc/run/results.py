@@ -21,7 +21,7 @@ from ..engine.contract import STAT_BY_NAME
 from ..jsonsafe import dumps, jsonable
 from ..stats import mean_ci
 from .export import csv_text
-from .kpis import DAY_KPIS, INTERVAL_KPIS, format_value
+from .kpis import DAY_KPIS, INTERVAL_KPIS, feasible, format_value
 
 
 def _div(a, b):
@@ -212,12 +212,14 @@ class Result:
     def summary(self) -> dict[str, dict[str, float]]:
         """Day KPIs: ``{name: {"mean": m, "ci_low": lo, "ci_high": hi}}`` (95% CI; NaN with one replication)."""
         mean, lo, hi = mean_ci(self.day)
+        lo, hi = feasible(DAY_KPIS, lo, hi)
         return {k: {"mean": float(mean[i]), "ci_low": float(lo[i]), "ci_high": float(hi[i])}
                 for i, k in enumerate(DAY_KPIS)}
 
     def by_interval(self) -> dict[str, np.ndarray]:
         """Per-interval table: ``interval_start`` (s) and, per KPI, mean, ``_ci_low`` and ``_ci_high``."""
         mean, lo, hi = mean_ci(self.intervals)
+        lo, hi = feasible(INTERVAL_KPIS, lo, hi)
         out = {"interval_start": np.arange(self.compiled.n_intervals) * self.compiled.interval_s}
         for i, k in enumerate(INTERVAL_KPIS):
             out[k] = mean[:, i]

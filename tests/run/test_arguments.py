@@ -66,3 +66,16 @@ def test_memory_guard_names_the_figure_and_the_override():
     with pytest.raises(ValueError, match="max_memory_gb"):
         simcc.simulate(wide, max_memory_gb=0)
     assert simcc.simulate(wide, replications=2, max_memory_gb=10).meta["status"] == "complete"
+
+
+def test_confidence_bounds_stay_within_what_a_kpi_can_be():
+    r = simcc.simulate(small(hours=1, agents=300), seed=3, replications=2)
+    s = r.summary()
+    for k, v in s.items():
+        if v["ci_low"] == v["ci_low"]:          # not NaN
+            assert v["ci_low"] >= 0, k
+    for k in simcc.run.kpis.SHARE_KPIS & set(s):
+        if s[k]["ci_high"] == s[k]["ci_high"]:
+            assert s[k]["ci_high"] <= 1, k
+    iv = r.by_interval()
+    assert (iv["service_level_ci_high"][~(iv["service_level_ci_high"] != iv["service_level_ci_high"])] <= 1).all()
