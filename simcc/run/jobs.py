@@ -309,16 +309,24 @@ class _Runner:
         return lost
 
     def retry(self, lost: list) -> None:
-        for t, exc in sorted(lost, reverse=True):
-            j, reps = self.tasks[t]
-            self.attempts[t] += 1
-            entry = {"job": self.jobs[j].label, "replications": compress_ranges(list(reps)),
-                     "attempt": self.attempts[t], "error": f"{type(exc).__name__}: {exc}"}
+        """Run again the tasks of workers that died; one death (one error) is one failure entry."""
+        by_death: dict[int, list] = {}
+        for t, exc in sorted(lost):
+            by_death.setdefault(id(exc), [exc]).append(t)
+        for exc, *tasks in by_death.values():
+            reps = sorted(r for t in tasks for r in self.tasks[t][1])
+            labels = sorted({self.jobs[self.tasks[t][0]].label for t in tasks})
+            entry = {"job": ", ".join(label for label in labels if label), "replications": compress_ranges(reps),
+                     "attempt": max(self.attempts[t] for t in tasks) + 1, "error": f"{type(exc).__name__}: {exc}"}
             self.failures.append(entry)
-            if self.attempts[t] > self.max_retries:
-                raise WorkerLost(f"replication(s) {entry['replications']}"
-                                 f"{' of ' + self.jobs[j].label if self.jobs[j].label else ''}: a worker died "
-                                 f"{self.attempts[t]} times while running them; giving up ({entry['error']})")
+            for t in tasks:
+                self.attempts[t] += 1
+                if self.attempts[t] > self.max_retries:
+                    j, task_reps = self.tasks[t]
+                    raise WorkerLost(f"replication(s) {compress_ranges(list(task_reps))}"
+                                     f"{' of ' + self.jobs[j].label if self.jobs[j].label else ''}: a worker died "
+                                     f"{self.attempts[t]} times while running them; giving up ({entry['error']})")
+        for t in sorted((t for _, *tasks in by_death.values() for t in tasks), reverse=True):
             self.pending.appendleft(t)
         warnings.warn(f"a worker died ({lost[0][1].__class__.__name__}); running replication(s) "
                       f"{compress_ranges(sorted(r for t, _ in lost for r in self.tasks[t][1]))} again",

@@ -283,3 +283,19 @@ def test_call_logs_survive_resume(tmp_path):
         assert a.dtype == b.dtype and np.array_equal(a, b)
     with pytest.raises(ResumeError, match="call_log"):       # a run without logs cannot finish one with them
         simcc.simulate(s, seed=2, replications=4, workers=1, out_dir=tmp_path, resume=True)
+
+
+def test_one_worker_death_is_one_failure_entry(one_worker):
+    killed = []
+
+    def kill_one(done, total):
+        if done >= 2 and not killed:
+            victims = _pool_workers()
+            os.kill(victims[0].pid, signal.SIGKILL)
+            killed.append(victims[0].pid)
+
+    with pytest.warns(WorkerLostWarning):
+        r = simcc.simulate(small(), seed=11, replications=12, workers=2, progress=kill_one)
+    failures = r.meta["execution"]["worker_failures"]
+    assert len(failures) == len(killed) == 1, failures
+    assert digest(r) == digest(one_worker)
