@@ -513,7 +513,7 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
     ((4,), [13, 13, 13, 13])
     """
     scenario = arguments.scenario(scenario)
-    replications = arguments.replications(replications, 2 if confidence is not None else 1)
+    replications = arguments.replications(replications)
     seed = arguments.seed(seed)
     if seed is None:             # one root for every candidate: common random numbers
         seed = root_entropy(None)

@@ -126,7 +126,7 @@ def trunks(scenario: Scenario, blocking_max: float | None | str = SCENARIO, *, s
     (36, True, 2)
     """
     scenario = arguments.scenario(scenario)
-    replications = arguments.replications(replications, 2 if confidence is not None else 1)
+    replications = arguments.replications(replications)
     seed = arguments.seed(seed)
     if seed is None:             # one root for every candidate: common random numbers
         seed = root_entropy(None)
