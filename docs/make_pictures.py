@@ -56,7 +56,9 @@ def main() -> int:
         print(f"trunks: {tp.lines} lines ({tp.e1_groups} E1) vs Erlang B {tp.erlang_b_lines} "
               f"({tp.erlang_b_e1_groups} E1) at {tp.offered_erlangs:.1f} Erlangs, holding {tp.holding_time_s:.0f} s")
         r = rep.rosters["all"]
-        print(f"roster: {r.agents} agents on 8-hour shifts (lower bound {r.lower_bound}), efficiency {r.efficiency:.1%}")
+        print(
+            f"roster: {r.agents} agents on 8-hour shifts (lower bound {r.lower_bound}), efficiency {r.efficiency:.1%}"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

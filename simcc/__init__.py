@@ -37,9 +37,30 @@ from .run.sweeps import sweep as _run_sweep
 
 __all__ = [
     "__version__",
-    "DAY_KPIS", "INTERVAL_KPIS", "Comparison", "FolderBusy", "Interrupted", "NotARunFolder", "Problem",
-    "ReplicationFailed", "Result", "ResumeError", "Router", "Scenario", "ScenarioError", "SizeError", "SweepResult", "WorkerLost", "compare", "erlang", "from_dict", "load",
-    "loads", "simulate", "sweep", "textbook",
+    "DAY_KPIS",
+    "INTERVAL_KPIS",
+    "Comparison",
+    "FolderBusy",
+    "Interrupted",
+    "NotARunFolder",
+    "Problem",
+    "ReplicationFailed",
+    "Result",
+    "ResumeError",
+    "Router",
+    "Scenario",
+    "ScenarioError",
+    "SizeError",
+    "SweepResult",
+    "WorkerLost",
+    "compare",
+    "erlang",
+    "from_dict",
+    "load",
+    "loads",
+    "simulate",
+    "sweep",
+    "textbook",
 ]
 
 
@@ -51,7 +72,9 @@ def sweep(scenario, grid, seed=1, replications=10, **options) -> SweepResult:
 
         def chart(sw):
             from .present.plot import sweep_png
+
             return {"sweep.png": sweep_png(sw, kpi)}
+
         options["extra_files"] = chart
     return _run_sweep(scenario, grid, seed, replications, **options)
 
@@ -62,6 +85,7 @@ sweep.__wrapped__ = _run_sweep  # type: ignore[attr-defined]
 def _sweep_plot(self, kpi: str = "service_level"):
     """The sweep's ``kpi`` against its first key (kept for one release: use ``simcc.plot.sweep_figure``)."""
     from .present.plot import sweep_figure
+
     return sweep_figure(self, kpi)
 
 

@@ -15,8 +15,12 @@ def dist(min_mean=1.0, max_mean=300.0, allow_never=False, allow_zero=False):
         st.builds(lambda m, c: {"dist": "gamma", "mean_s": m, "cv": c}, mean, cv),
         st.builds(lambda m, k: {"dist": "erlang", "mean_s": m, "k": k}, mean, st.integers(1, 5)),
         st.builds(lambda m, c: {"dist": "weibull", "mean_s": m, "cv": c}, mean, st.floats(0.3, 2.0)),
-        st.builds(lambda lo, w: {"dist": "uniform", "low_s": lo, "high_s": lo + w}, st.floats(0, 50), st.floats(1, 200)),
-        st.builds(lambda v: {"dist": "empirical", "values_s": v}, st.lists(st.floats(0.5, 300), min_size=1, max_size=5)),
+        st.builds(
+            lambda lo, w: {"dist": "uniform", "low_s": lo, "high_s": lo + w}, st.floats(0, 50), st.floats(1, 200)
+        ),
+        st.builds(
+            lambda v: {"dist": "empirical", "values_s": v}, st.lists(st.floats(0.5, 300), min_size=1, max_size=5)
+        ),
     ]
     if allow_never:
         options.append(st.just({"dist": "never"}))
@@ -54,16 +58,25 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
         if n_tiers > 1 and draw(st.booleans()):
             ct["patience_by_tier"] = {"vip": draw(dist(5, 400, allow_never=True))}
         if draw(st.booleans()):
-            ct["redial"] = {"prob": draw(st.floats(0, 1)), "delay": draw(dist(1, 300)),
-                            "max_attempts": draw(st.integers(1, 4))}
+            ct["redial"] = {
+                "prob": draw(st.floats(0, 1)),
+                "delay": draw(dist(1, 300)),
+                "max_attempts": draw(st.integers(1, 4)),
+            }
         if draw(st.booleans()):
             ct["fcr"] = draw(st.floats(0.5, 1))
             ct["repeat_delay"] = draw(dist(10, 900))
         if draw(st.booleans()):
-            ct["callback"] = {"offer_after_s": draw(st.floats(0, 120)), "accept_prob": draw(st.floats(0, 1)),
-                              "within_s": draw(st.floats(60, 1800))}
+            ct["callback"] = {
+                "offer_after_s": draw(st.floats(0, 120)),
+                "accept_prob": draw(st.floats(0, 1)),
+                "within_s": draw(st.floats(60, 1800)),
+            }
         if n_types > 1 and draw(st.booleans()):
-            ct["transfer"] = {"prob": draw(st.floats(0, 0.5)), "to": draw(st.sampled_from([t for t in types if t != k]))}
+            ct["transfer"] = {
+                "prob": draw(st.floats(0, 0.5)),
+                "to": draw(st.sampled_from([t for t in types if t != k])),
+            }
         call_types[k] = ct
 
     n_groups = draw(st.integers(1, 3))
@@ -85,26 +98,42 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
     arrivals = []
     for s in range(draw(st.integers(1, 2))):
         entry = "ivr" if use_ivr and draw(st.booleans()) else draw(st.sampled_from(types))
-        calls = draw(st.lists(st.floats(0, max_rate_per_min * interval_minutes), min_size=n_intervals, max_size=n_intervals))
+        calls = draw(
+            st.lists(st.floats(0, max_rate_per_min * interval_minutes), min_size=n_intervals, max_size=n_intervals)
+        )
         a = {"name": f"s{s}", "entry": entry, "calls": calls}
         if n_tiers > 1:
             a["tiers"] = shares(tiers)
         arrivals.append(a)
     rule = draw(st.sampled_from(["priority", "weighted_wait"]))
     extra = [p for p in ("overflow", "reserve") if draw(st.booleans())]
-    routing = {"policy": [rule] + extra, "tier_priority": draw(st.booleans()),
-               "overflow_after_s": draw(st.floats(0, 120)),
-               "weights": {k: draw(st.floats(0.5, 5)) for k in types if draw(st.booleans())}}
+    routing = {
+        "policy": [rule] + extra,
+        "tier_priority": draw(st.booleans()),
+        "overflow_after_s": draw(st.floats(0, 120)),
+        "weights": {k: draw(st.floats(0.5, 5)) for k in types if draw(st.booleans())},
+    }
     if "reserve" in extra:
         g = draw(st.sampled_from(groups))
-        who = {"tier": draw(st.sampled_from(tiers))} if draw(st.booleans()) else {"call_type": draw(st.sampled_from(types))}
+        who = (
+            {"tier": draw(st.sampled_from(tiers))}
+            if draw(st.booleans())
+            else {"call_type": draw(st.sampled_from(types))}
+        )
         routing["reserve"] = [{"group": g["name"], "agents": draw(st.integers(1, 3)), **who}]
     data = {
-        "name": "random", "interval_minutes": interval_minutes, "intervals": n_intervals,
-        "tiers": tiers, "call_types": call_types, "arrivals": arrivals, "groups": groups,
+        "name": "random",
+        "interval_minutes": interval_minutes,
+        "intervals": n_intervals,
+        "tiers": tiers,
+        "call_types": call_types,
+        "arrivals": arrivals,
+        "groups": groups,
         "routing": routing,
-        "sla": {"service_level": {"percent": 80.0, "within_s": draw(st.floats(0, 60))},
-                "short_abandon_s": draw(st.sampled_from([0.0, 5.0]))},
+        "sla": {
+            "service_level": {"percent": 80.0, "within_s": draw(st.floats(0, 60))},
+            "short_abandon_s": draw(st.sampled_from([0.0, 5.0])),
+        },
         "warmup_minutes": draw(st.sampled_from([0.0, 15.0])) if n_intervals > 1 else 0.0,
         "volume_cv": draw(st.sampled_from([0.0, 0.0, 0.2])),
     }
@@ -114,17 +143,29 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
         names = [g["name"] for g in groups]
         outbound = {"max_queue": draw(st.integers(0, 3)), "min_idle": draw(st.integers(0, 2))}
         if draw(st.booleans()):
-            outbound["quality"] = {"share": {k: draw(st.floats(0, 0.5)) for k in types},
-                                   "groups": draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True)),
-                                   "talk": draw(dist(10, 200)), "acw": draw(dist(1, 60, allow_zero=True))}
+            outbound["quality"] = {
+                "share": {k: draw(st.floats(0, 0.5)) for k in types},
+                "groups": draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True)),
+                "talk": draw(dist(10, 200)),
+                "acw": draw(dist(1, 60, allow_zero=True)),
+            }
         if draw(st.booleans()):
-            outbound["campaigns"] = [{"name": "c0", "calls": draw(st.lists(st.integers(0, 10), min_size=n_intervals, max_size=n_intervals)),
-                                      "groups": draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True)),
-                                      "talk": draw(dist(10, 200))}]
+            outbound["campaigns"] = [
+                {
+                    "name": "c0",
+                    "calls": draw(st.lists(st.integers(0, 10), min_size=n_intervals, max_size=n_intervals)),
+                    "groups": draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True)),
+                    "talk": draw(dist(10, 200)),
+                }
+            ]
         data["outbound"] = outbound
     if use_ivr:
-        data["ivr"] = {"menu_time": draw(dist(5, 90)), "contained": draw(st.floats(0, 0.5)),
-                       "hangup": draw(st.floats(0, 0.2)), "menu": shares(types)}
+        data["ivr"] = {
+            "menu_time": draw(dist(5, 90)),
+            "contained": draw(st.floats(0, 0.5)),
+            "hangup": draw(st.floats(0, 0.2)),
+            "menu": shares(types),
+        }
         if n_tiers > 1 and draw(st.booleans()):
             data["ivr"]["menu_by_tier"] = {"vip": shares(types)}
     return simcc.from_dict(data)

@@ -46,13 +46,20 @@ def test_replication_prefix_stable():
 def test_t_quantile_against_published_values():
     from simcc.stats import t_quantile
     # two-sided 95% and 99.8% critical values (standard t tables)
-    for df, t95, t998 in [(3, 3.182, 10.215), (4, 2.776, 7.173), (9, 2.262, 4.297), (29, 2.045, 3.396), (120, 1.980, 3.160)]:
+    for df, t95, t998 in [
+        (3, 3.182, 10.215),
+        (4, 2.776, 7.173),
+        (9, 2.262, 4.297),
+        (29, 2.045, 3.396),
+        (120, 1.980, 3.160),
+    ]:
         assert abs(t_quantile(0.975, df) - t95) < 5e-4
         assert abs(t_quantile(0.999, df) - t998) < 5e-3
 
 
 def test_summary_of_no_finished_replication_is_nan_not_an_error():
     from simcc.stats import mean_ci
+
     m, lo, hi = mean_ci(np.zeros((0, 3)))
     assert m.shape == (3,) and np.isnan(m).all() and np.isnan(lo).all()
 
@@ -71,6 +78,7 @@ def test_missing_kernel_is_an_error_not_a_fallback(monkeypatch):
     import builtins
 
     from simcc.engine import replication as sim
+
     real_import = builtins.__import__
 
     def no_core(name, globals=None, locals=None, fromlist=(), level=0):

@@ -53,25 +53,40 @@ def test_erlang_c_service_level_and_asa(agents, offered, hours, reps):
                               hours=hours, warmup_hours=1)
     r = simcc.simulate(s, seed=202, replications=reps)
     check(r, "service_level", erlang.erlang_c_service_level(agents, lam, talk, 15.0), max_half=0.03)
-    check(r, "asa_s", erlang.erlang_c_asa(agents, lam, talk), max_half=max(2.0, 0.2 * erlang.erlang_c_asa(agents, lam, talk)))
+    check(
+        r,
+        "asa_s",
+        erlang.erlang_c_asa(agents, lam, talk),
+        max_half=max(2.0, 0.2 * erlang.erlang_c_asa(agents, lam, talk)),
+    )
     check(r, "occupancy", offered / agents, max_half=0.02)
     # the wait distribution: P(W > t) = C exp(-(n mu - lambda) t), so the 90th percentile is exact too
     c = erlang.erlang_c(agents, offered)
     p90 = 0.0 if c <= 0.1 else math.log(c / 0.1) / (agents / talk - lam)
-    if 0 < p90 < 200:      # well inside the 1-second histogram (open beyond 599 s)
+    if 0 < p90 < 200:  # well inside the 1-second histogram (open beyond 599 s)
         check(r, "wait_p90_s", p90, max_half=2.0 + 0.2 * p90)
 
 
-@pytest.mark.parametrize("agents,offered,patience", [
-    (50, 45.0, 120.0),      # moderate load
-    (50, 60.0, 90.0),       # load above the number of agents: Erlang A is still stable
-    (500, 520.0, 180.0),    # large and overloaded
-])
+@pytest.mark.parametrize(
+    "agents,offered,patience",
+    [
+        (50, 45.0, 120.0),  # moderate load
+        (50, 60.0, 90.0),  # load above the number of agents: Erlang A is still stable
+        (500, 520.0, 180.0),  # large and overloaded
+    ],
+)
 def test_erlang_a_abandonment_and_service_level(agents, offered, patience):
     talk = 240.0
     lam = offered / talk
-    s = simcc.textbook.erlang(arrival_rate=lam, mean_talk_s=talk, agents=agents, mean_patience_s=patience,
-                              sl_threshold_s=20, hours=6, warmup_hours=1)
+    s = simcc.textbook.erlang(
+        arrival_rate=lam,
+        mean_talk_s=talk,
+        agents=agents,
+        mean_patience_s=patience,
+        sl_threshold_s=20,
+        hours=6,
+        warmup_hours=1,
+    )
     r = simcc.simulate(s, seed=303, replications=30)
     exact = erlang.erlang_a(agents, lam, talk, patience, 20.0)
     check(r, "abandon_rate", exact.abandon_rate, max_half=0.01)
@@ -91,7 +106,9 @@ def test_infinite_server_mean_busy():
 
 def test_littles_law_queue():
     """L = lambda W for the waiting room: mean queue length = arrival rate x mean wait of all queued calls."""
-    s = simcc.textbook.erlang(arrival_rate=0.3, mean_talk_s=100.0, agents=32, mean_patience_s=60.0, hours=8, warmup_hours=1)
+    s = simcc.textbook.erlang(
+        arrival_rate=0.3, mean_talk_s=100.0, agents=32, mean_patience_s=60.0, hours=8, warmup_hours=1
+    )
     r = simcc.simulate(s, seed=505, replications=20)
     answered_wait = r.kpi("asa_s") * r.kpi("answered")
     abandoned_wait = r.kpi("mean_abandon_wait_s") * r.kpi("abandoned")

@@ -99,16 +99,25 @@ def print_result(result) -> None:
 def run(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
     seed: int = typer.Option(DEFAULT_SEED, help="Root seed; same seed, same results."),
-    replications: int = typer.Option(10, "--replications", "-r", min=1, max=1_000_000,
-                                     help="Independent days to simulate."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="Write summary.csv, intervals.csv, result.json, "
-                                           "meta.json here, and keep each finished replication in reps/ (for --resume)."),
+    replications: int = typer.Option(
+        10, "--replications", "-r", min=1, max=1_000_000, help="Independent days to simulate."
+    ),
+    out_dir: Optional[Path] = typer.Option(
+        None,
+        "--out",
+        help="Write summary.csv, intervals.csv, result.json, "
+        "meta.json here, and keep each finished replication in reps/ (for --resume).",
+    ),
     fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
     engine: Engine = typer.Option(Engine.kernel, help="kernel (compiled) or reference (SimPy, slow)."),
-    max_events: float = typer.Option(MAX_EVENTS, help="Refuse a scenario whose one replication (a day) is "
-                                                      "estimated above this many events."),
-    max_memory_gb: Optional[float] = typer.Option(None, "--max-memory-gb", help="Refuse a run estimated to need "
-                                                  "more memory than this (default: half of this machine's)."),
+    max_events: float = typer.Option(
+        MAX_EVENTS, help="Refuse a scenario whose one replication (a day) is estimated above this many events."
+    ),
+    max_memory_gb: Optional[float] = typer.Option(
+        None,
+        "--max-memory-gb",
+        help="Refuse a run estimated to need more memory than this (default: half of this machine's).",
+    ),
     check_sla: bool = typer.Option(False, "--check-sla", help="Exit with code 3 if an SLA line fails."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
@@ -117,13 +126,25 @@ def run(
 ):
     """Simulate a scenario and report KPIs per interval and for the day, with SLA pass/fail."""
     scn = load_scenario(scenario, debug)
-    result = run_replications(scn, seed=seed, replications=replications, engine=engine.value,
-                              max_events=max_events, workers=workers, scheduler=scheduler, out_dir=out_dir,
-                              resume=resume, debug=debug, max_memory_gb=max_memory_gb)
+    result = run_replications(
+        scn,
+        seed=seed,
+        replications=replications,
+        engine=engine.value,
+        max_events=max_events,
+        workers=workers,
+        scheduler=scheduler,
+        out_dir=out_dir,
+        resume=resume,
+        debug=debug,
+        max_memory_gb=max_memory_gb,
+    )
     emit(result, fmt, lambda: print_result(result))
-    if out_dir is not None:   # simulate() wrote them (meta.json last) and keeps every replication in reps/
-        note(f"wrote {', '.join(str(out_dir / f) for f in ('summary.csv', 'intervals.csv', 'result.json', 'meta.json'))}"
-             f" and {out_dir / 'reps'}/")
+    if out_dir is not None:  # simulate() wrote them (meta.json last) and keeps every replication in reps/
+        note(
+            f"wrote {', '.join(str(out_dir / f) for f in ('summary.csv', 'intervals.csv', 'result.json', 'meta.json'))}"
+            f" and {out_dir / 'reps'}/"
+        )
     if check_sla and any(line["passed"] is False for line in result.sla_report()):
         raise typer.Exit(EXIT_SLA_FAILED)
 
@@ -138,13 +159,20 @@ class Validation:
     summary: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"file": self.file, "valid": not self.problems, "problems": self.problems,
-                "warnings": self.warnings, "summary": self.summary}
+        return {
+            "file": self.file,
+            "valid": not self.problems,
+            "problems": self.problems,
+            "warnings": self.warnings,
+            "summary": self.summary,
+        }
 
     def to_csv(self) -> str:
-        return csv_text(["kind", "line", "field", "message", "hint"],
-                        [["problem", p["line"], p["field"], p["message"], p["hint"]] for p in self.problems]
-                        + [["warning", None, None, w, None] for w in self.warnings])
+        return csv_text(
+            ["kind", "line", "field", "message", "hint"],
+            [["problem", p["line"], p["field"], p["message"], p["hint"]] for p in self.problems]
+            + [["warning", None, None, w, None] for w in self.warnings],
+        )
 
 
 @app.command()
@@ -167,14 +195,22 @@ def validate(
             emit(v, fmt, None)
         raise typer.Exit(EXIT_USAGE) from None
     v.warnings = scn.warnings()
-    v.summary = {"call_types": len(scn.call_types), "groups": len(scn.groups), "intervals": scn.n_intervals,
-                 "interval_minutes": scn.interval_minutes, "expected_calls": scn.expected_calls()}
+    v.summary = {
+        "call_types": len(scn.call_types),
+        "groups": len(scn.groups),
+        "intervals": scn.n_intervals,
+        "interval_minutes": scn.interval_minutes,
+        "expected_calls": scn.expected_calls(),
+    }
 
     def table():
         for w in v.warnings:
             warning(w)
-        say(f"{scenario}: valid ({len(scn.call_types)} call types, {len(scn.groups)} groups, {scn.n_intervals} "
-            f"intervals of {scn.interval_minutes} min, {scn.expected_calls():,.0f} calls expected)")
+        say(
+            f"{scenario}: valid ({len(scn.call_types)} call types, {len(scn.groups)} groups, {scn.n_intervals} "
+            f"intervals of {scn.interval_minutes} min, {scn.expected_calls():,.0f} calls expected)"
+        )
+
     emit(v, fmt, table)
 
 
@@ -206,28 +242,42 @@ def erlang_cmd(
     """Exact Erlang B / C / A answers for one queue: a quick first guess."""
     tgt, bmax = _percent(target, "--target"), _percent(blocking_max, "--blocking-max")
     with user_errors(debug):
-        a = queue_answer(calls_per_hour, aht_s, agents=agents, patience_s=patience_s, within_s=sl_s, target=tgt,
-                         blocking_max=bmax)
+        a = queue_answer(
+            calls_per_hour, aht_s, agents=agents, patience_s=patience_s, within_s=sl_s, target=tgt, blocking_max=bmax
+        )
 
     def table():
-        rows = [["offered load, Erlangs", f"{a.offered_erlangs:,.2f}"], ["agents", str(a.agents)],
-                ["waiting probability", format_value("service_level", a.p_wait)],
-                [f"answered within {a.within_s:g} s", format_value("service_level", a.service_level)]]
+        rows = [
+            ["offered load, Erlangs", f"{a.offered_erlangs:,.2f}"],
+            ["agents", str(a.agents)],
+            ["waiting probability", format_value("service_level", a.p_wait)],
+            [f"answered within {a.within_s:g} s", format_value("service_level", a.service_level)],
+        ]
         if a.abandon_rate is not None:
             rows.append(["abandonment", format_value("abandon_rate", a.abandon_rate)])
-        rows += [["ASA, s", format_value("asa_s", a.asa_s)], ["occupancy", format_value("occupancy", a.occupancy)],
-                 [f"trunk lines for {100 * a.blocking_max:g}% blocking",
-                  "-" if a.trunk_lines is None else str(a.trunk_lines)]]
-        print_table(["quantity", "value"], rows,
-                    title=f"{a.model}: {calls_per_hour:g} calls/h, AHT {aht_s:g} s")
+        rows += [
+            ["ASA, s", format_value("asa_s", a.asa_s)],
+            ["occupancy", format_value("occupancy", a.occupancy)],
+            [
+                f"trunk lines for {100 * a.blocking_max:g}% blocking",
+                "-" if a.trunk_lines is None else str(a.trunk_lines),
+            ],
+        ]
+        print_table(["quantity", "value"], rows, title=f"{a.model}: {calls_per_hour:g} calls/h, AHT {aht_s:g} s")
+
     emit(a, fmt, table)
 
 
 @app.command()
 def compare(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
-    policy: list[str] = typer.Option(..., "--policy", "-p", help="Policy name, e.g. priority, weighted_wait, "
-                                     "priority+overflow, priority+reserve. Give two or more; the first is the baseline."),
+    policy: list[str] = typer.Option(
+        ...,
+        "--policy",
+        "-p",
+        help="Policy name, e.g. priority, weighted_wait, "
+        "priority+overflow, priority+reserve. Give two or more; the first is the baseline.",
+    ),
     seed: int = typer.Option(DEFAULT_SEED, help="Root seed, shared by all policies (common random numbers)."),
     replications: int = typer.Option(20, "--replications", "-r", min=2, max=1_000_000),
     kpi: list[str] = typer.Option(list(DEFAULT_KPIS), "--kpi", help="KPIs to compare."),
@@ -239,18 +289,32 @@ def compare(
     """Compare routing policies on common random numbers: paired differences with 95% CIs."""
     scn = load_scenario(scenario, debug)
     with user_errors(debug):
-        cmp = run_compare(scn, policy, seed=seed, replications=replications, kpis=kpi, workers=workers,
-                          scheduler=scheduler)
+        cmp = run_compare(
+            scn, policy, seed=seed, replications=replications, kpis=kpi, workers=workers, scheduler=scheduler
+        )
 
     def table():
         summaries = [r.summary() for r in cmp.results]
-        print_table(["KPI", *policy], [[k, *[format_value(k, s[k]["mean"]) for s in summaries]] for k in kpi],
-                    title=f"{scn.name}: policies on common random numbers ({replications} replications, seed {seed})")
-        print_table(["policy", "KPI", "difference", "95% CI", "unpaired +/-", ""],
-                    [[x.variant, x.kpi, format_value(x.kpi, x.diff, signed=True),
-                      f"{format_value(x.kpi, x.ci_low, signed=True)} .. {format_value(x.kpi, x.ci_high, signed=True)}",
-                      format_value(x.kpi, x.independent_half_width, signed=True).lstrip("+"),
-                      "significant" if x.significant else ""] for x in cmp.differences()],
-                    title=f"Differences against {policy[0]} (paired 95% CI; unpaired half-width for contrast)",
-                    left=("KPI",))
+        print_table(
+            ["KPI", *policy],
+            [[k, *[format_value(k, s[k]["mean"]) for s in summaries]] for k in kpi],
+            title=f"{scn.name}: policies on common random numbers ({replications} replications, seed {seed})",
+        )
+        print_table(
+            ["policy", "KPI", "difference", "95% CI", "unpaired +/-", ""],
+            [
+                [
+                    x.variant,
+                    x.kpi,
+                    format_value(x.kpi, x.diff, signed=True),
+                    f"{format_value(x.kpi, x.ci_low, signed=True)} .. {format_value(x.kpi, x.ci_high, signed=True)}",
+                    format_value(x.kpi, x.independent_half_width, signed=True).lstrip("+"),
+                    "significant" if x.significant else "",
+                ]
+                for x in cmp.differences()
+            ],
+            title=f"Differences against {policy[0]} (paired 95% CI; unpaired half-width for contrast)",
+            left=("KPI",),
+        )
+
     emit(cmp, fmt, table)

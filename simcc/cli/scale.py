@@ -89,7 +89,9 @@ class Progress:
 
 def report_failures(meta: dict) -> None:
     for f in meta.get("execution", {}).get("worker_failures", []):
-        what = f"replication(s) {f['replications']}" if "replications" in f else f"task(s) {', '.join(f.get('tasks', []))}"
+        what = (
+            f"replication(s) {f['replications']}" if "replications" in f else f"task(s) {', '.join(f.get('tasks', []))}"
+        )
         job = f" of {f['job']}" if f.get("job") else ""
         warning(f"a worker died while running {what}{job} ({f['error']}); they were run again")
 
@@ -108,10 +110,20 @@ def check_out_dir(out_dir: Path | None) -> None:
         fail(f"--out {out_dir} exists and is not a folder")
 
 
-def run_replications(scenario, *, seed: int | None, replications: int, engine: str = "kernel",
-                     max_events: float = MAX_EVENTS, workers: int | None = None, scheduler: str | None = None,
-                     out_dir: Path | None = None, resume: bool = False, debug: bool = False,
-                     max_memory_gb: float | None = None):
+def run_replications(
+    scenario,
+    *,
+    seed: int | None,
+    replications: int,
+    engine: str = "kernel",
+    max_events: float = MAX_EVENTS,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out_dir: Path | None = None,
+    resume: bool = False,
+    debug: bool = False,
+    max_memory_gb: float | None = None,
+):
     """What ``simcc run`` does to run replications: progress bar with ETA, exit codes, resume.
 
     Returns the Result; raises ``typer.Exit`` with code 2 (bad arguments, too
@@ -123,9 +135,19 @@ def run_replications(scenario, *, seed: int | None, replications: int, engine: s
     check_out_dir(out_dir)
     try:
         with quiet_worker_warnings(), Progress(replications) as tick:
-            result = simulate(scenario, seed=seed, replications=replications, engine=engine, progress=tick,
-                              max_events=max_events, workers=workers, scheduler=scheduler, out_dir=out_dir,
-                              resume=resume, max_memory_gb=max_memory_gb)
+            result = simulate(
+                scenario,
+                seed=seed,
+                replications=replications,
+                engine=engine,
+                progress=tick,
+                max_events=max_events,
+                workers=workers,
+                scheduler=scheduler,
+                out_dir=out_dir,
+                resume=resume,
+                max_memory_gb=max_memory_gb,
+            )
     except (SizeError, ResumeError, ValueError, OSError) as exc:
         if debug:
             raise
@@ -155,33 +177,59 @@ def _print_sweep(sw, kpi: str) -> None:
     for i, (point, res) in enumerate(zip(sw.points, sw.results)):
         s = res.summary()[kpi]
         lo, hi = format_value(kpi, s["ci_low"]), format_value(kpi, s["ci_high"])
-        rows.append([str(i), *[str(point[k]) for k in sw.keys], format_value(kpi, s["mean"]),
-                     "-" if lo == "-" else f"{lo} .. {hi}"])
-    print_table(["point", *sw.keys, kpi, "95% CI"], rows,
-                title=f"{sw.scenario.name}: {kpi} per point (mean of {sw.meta['replications']} replications, 95% CI)")
+        rows.append(
+            [
+                str(i),
+                *[str(point[k]) for k in sw.keys],
+                format_value(kpi, s["mean"]),
+                "-" if lo == "-" else f"{lo} .. {hi}",
+            ]
+        )
+    print_table(
+        ["point", *sw.keys, kpi, "95% CI"],
+        rows,
+        title=f"{sw.scenario.name}: {kpi} per point (mean of {sw.meta['replications']} replications, 95% CI)",
+    )
 
 
 @app.command("sweep")
 def sweep_cmd(
-    spec: Path = typer.Argument(..., help="A sweep file (scenario:, grid:, seed:, replications:, kpis:) "
-                                          "or a scenario file swept with --set."),
-    sets: Optional[list[str]] = typer.Option(None, "--set", help="KEY=V1,V2,... or KEY=START:STOP:STEP "
-                                                                 "(stop included); repeat for more keys."),
+    spec: Path = typer.Argument(
+        ..., help="A sweep file (scenario:, grid:, seed:, replications:, kpis:) or a scenario file swept with --set."
+    ),
+    sets: Optional[list[str]] = typer.Option(
+        None, "--set", help="KEY=V1,V2,... or KEY=START:STOP:STEP (stop included); repeat for more keys."
+    ),
     out_dir: Path = typer.Option(..., "--out", help="Folder for sweep.csv, sweep.png, meta.json and points/."),
-    seed: Optional[int] = typer.Option(None, help=f"Root seed shared by every point (common random numbers); "
-                                                  f"default: the sweep file's, else {DEFAULT_SEED}."),
-    replications: Optional[int] = typer.Option(None, "--replications", "-r", min=1, max=1_000_000,
-                                               help="Replications per point (default: the sweep file's, else 10)."),
+    seed: Optional[int] = typer.Option(
+        None,
+        help=f"Root seed shared by every point (common random numbers); "
+        f"default: the sweep file's, else {DEFAULT_SEED}.",
+    ),
+    replications: Optional[int] = typer.Option(
+        None,
+        "--replications",
+        "-r",
+        min=1,
+        max=1_000_000,
+        help="Replications per point (default: the sweep file's, else 10).",
+    ),
     kpis: Optional[str] = typer.Option(None, "--kpis", help="Comma-separated day KPIs for the table (default: all)."),
     plot_kpi: Optional[str] = typer.Option(None, "--plot-kpi", help="KPI drawn in sweep.png (default: service_level)."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
-    resume: bool = typer.Option(False, "--resume", help="Keep what an earlier run of this sweep left in --out; run the rest."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Keep what an earlier run of this sweep left in --out; run the rest."
+    ),
     engine: Engine = typer.Option(Engine.kernel, help="kernel (compiled) or reference (SimPy, slow)."),
-    max_events: float = typer.Option(MAX_EVENTS, help="Refuse a point whose one replication (a day) is estimated "
-                                                      "above this many events."),
-    max_memory_gb: Optional[float] = typer.Option(None, "--max-memory-gb", help="Refuse a run estimated to need "
-                                                  "more memory than this (default: half of this machine's)."),
+    max_events: float = typer.Option(
+        MAX_EVENTS, help="Refuse a point whose one replication (a day) is estimated above this many events."
+    ),
+    max_memory_gb: Optional[float] = typer.Option(
+        None,
+        "--max-memory-gb",
+        help="Refuse a run estimated to need more memory than this (default: half of this machine's).",
+    ),
     fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
     debug: bool = typer.Option(False, help=DEBUG_HELP),
 ):
@@ -208,25 +256,39 @@ def sweep_cmd(
             warning(w)
         n_points = math.prod(len(v) for v in conf["grid"].values())
         with quiet_worker_warnings(), Progress(n_points * reps, f"{n_points} points x {reps} replications") as tick:
-            result = sweep(conf["scenario"], conf["grid"], seed=root_seed, replications=reps, kpis=kpi_list,
-                           workers=workers, scheduler=scheduler, out_dir=out_dir, resume=resume,
-                           engine=engine.value, progress=tick, max_events=max_events, plot_kpi=plot,
-                           max_memory_gb=max_memory_gb,
-                           extra_files=lambda sw: {"sweep.png": sweep_png(sw, plot)})
+            result = sweep(
+                conf["scenario"],
+                conf["grid"],
+                seed=root_seed,
+                replications=reps,
+                kpis=kpi_list,
+                workers=workers,
+                scheduler=scheduler,
+                out_dir=out_dir,
+                resume=resume,
+                engine=engine.value,
+                progress=tick,
+                max_events=max_events,
+                plot_kpi=plot,
+                max_memory_gb=max_memory_gb,
+                extra_files=lambda sw: {"sweep.png": sweep_png(sw, plot)},
+            )
     except ScenarioError as exc:
         if debug:
             raise
         print_problems(exc)
         raise typer.Exit(EXIT_USAGE) from None
-    except (SizeError, ValueError, OSError) as exc:   # bad --set, KPI or worker count; another sweep in --out
+    except (SizeError, ValueError, OSError) as exc:  # bad --set, KPI or worker count; another sweep in --out
         if debug:
             raise
         fail(str(exc))
     except jobs.Interrupted as exc:
         sw = exc.result
         report_failures(sw.meta)
-        error(f"interrupted: {sw.meta['completed_points']} of {sw.meta['points']} points finished; every finished "
-              f"replication is kept in {out_dir}; continue with --resume")
+        error(
+            f"interrupted: {sw.meta['completed_points']} of {sw.meta['points']} points finished; every finished "
+            f"replication is kept in {out_dir}; continue with --resume"
+        )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except (jobs.WorkerLost, jobs.ReplicationFailed, WorkerStartError) as exc:
         if debug:
@@ -234,5 +296,7 @@ def sweep_cmd(
         fail(f"{exc}; finished replications are kept in {out_dir} (--resume)", EXIT_FAILED)
     report_failures(result.meta)
     emit(result, fmt, lambda: _print_sweep(result, plot))
-    note(f"wrote {os.path.join(out_dir, 'sweep.csv')}, {os.path.join(out_dir, 'sweep.png')}, "
-         f"{os.path.join(out_dir, 'meta.json')} and points/")
+    note(
+        f"wrote {os.path.join(out_dir, 'sweep.csv')}, {os.path.join(out_dir, 'sweep.png')}, "
+        f"{os.path.join(out_dir, 'meta.json')} and points/"
+    )

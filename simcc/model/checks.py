@@ -221,7 +221,8 @@ def _check_outbound(s, add, types, n):
         check_groups(c.groups, f"outbound.campaigns.{i}.groups")
         _check_dist(c.talk, f"outbound.campaigns.{i}.talk", add)
         if isinstance(c.calls, list) and len(c.calls) != n:
-            add(f"outbound.campaigns.{i}.calls", f"has {len(c.calls)} values; the scenario has {n} intervals of {s.interval_minutes} min")
+            add(f"outbound.campaigns.{i}.calls",
+                f"has {len(c.calls)} values; the scenario has {n} intervals of {s.interval_minutes} min")
 
 
 def _check_routing(s, add, types, tiers):
@@ -241,7 +242,11 @@ def _check_routing(s, add, types, tiers):
     for i, rv in enumerate(r.reserve):
         if rv.group not in groups:
             close = difflib.get_close_matches(rv.group, groups, n=1)
-            add(f"routing.reserve.{i}.group", f"unknown group {rv.group!r}", f"did you mean {close[0]!r}?" if close else None)
+            add(
+                f"routing.reserve.{i}.group",
+                f"unknown group {rv.group!r}",
+                f"did you mean {close[0]!r}?" if close else None,
+            )
         if rv.group in seen:
             add(f"routing.reserve.{i}.group", f"group {rv.group!r} has two reserves")
         seen.add(rv.group)
@@ -283,15 +288,20 @@ LONG_TIME_S = 86_400.0
 
 def _long_times(s: Scenario) -> list[str]:
     out = []
-    timed = [(f"call_types.{k}.{f}", getattr(ct, f)) for k, ct in s.call_types.items()
-             for f in ("talk", "hold", "acw", "repeat_delay")]
+    timed = [
+        (f"call_types.{k}.{f}", getattr(ct, f))
+        for k, ct in s.call_types.items()
+        for f in ("talk", "hold", "acw", "repeat_delay")
+    ]
     timed += [(f"call_types.{k}.patience", ct.patience) for k, ct in s.call_types.items()]
     if s.ivr is not None:
         timed.append(("ivr.menu_time", s.ivr.menu_time))
     for path, d in timed:
         if d is not None and not isinstance(d, Never) and dist_mean(d) > LONG_TIME_S:
-            out.append(f"{path}: a mean of {dist_mean(d):.3g} s is longer than a day ({LONG_TIME_S:,.0f} s); "
-                       f"times are in seconds")
+            out.append(
+                f"{path}: a mean of {dist_mean(d):.3g} s is longer than a day ({LONG_TIME_S:,.0f} s); "
+                f"times are in seconds"
+            )
     return out
 
 
@@ -304,7 +314,9 @@ def warnings(s: Scenario) -> list[str]:
     for p in range(n):
         total_max = max(total_max, sum(a[p] for a in agents))
     if s.trunks is not None and total_max > s.trunks:
-        out.append(f"{total_max} agents but only {s.trunks} trunks: agents beyond the trunk count can never all be busy")
+        out.append(
+            f"{total_max} agents but only {s.trunks} trunks: agents beyond the trunk count can never all be busy"
+        )
     finite_patience = all(not isinstance(ct.patience, Never) for ct in s.call_types.values())
     if not finite_patience and s.trunks is None:
         calls = [0.0] * n
@@ -317,5 +329,8 @@ def warnings(s: Scenario) -> list[str]:
             load = calls[p] * aht / s.interval_s
             if load >= staffed and calls[p] > 0:
                 m = p * s.interval_minutes
-                out.append(f"interval {p} ({m // 60:02d}:{m % 60:02d}): offered load {load:.1f} Erlangs >= {staffed} agents and callers never abandon: the queue grows without bound")
+                out.append(
+                    f"interval {p} ({m // 60:02d}:{m % 60:02d}): offered load {load:.1f} Erlangs >= {staffed} "
+                    f"agents and callers never abandon: the queue grows without bound"
+                )
     return out

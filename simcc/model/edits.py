@@ -65,9 +65,16 @@ def _set_path(data: dict, key: str, value) -> None:
                 return
             if part not in node or node[part] is None:
                 close = difflib.get_close_matches(part, [k for k in node if node[k] is not None], n=1)
-                raise ScenarioError([Problem(key, f"sweep key {key!r}: the scenario has no {here!r}",
-                                             hint=f"did you mean {'.'.join(parts[:i] + [close[0]])!r}?" if close else None)],
-                                    "sweep")
+                raise ScenarioError(
+                    [
+                        Problem(
+                            key,
+                            f"sweep key {key!r}: the scenario has no {here!r}",
+                            hint=f"did you mean {'.'.join(parts[:i] + [close[0]])!r}?" if close else None,
+                        )
+                    ],
+                    "sweep",
+                )
             node = node[part]
         elif isinstance(node, list):
             names = [x.get("name") for x in node if isinstance(x, dict)]
@@ -77,17 +84,26 @@ def _set_path(data: dict, key: str, value) -> None:
                 idx = int(part)
             else:
                 close = difflib.get_close_matches(part, [n for n in names if n], n=1)
-                raise ScenarioError([Problem(key, f"sweep key {key!r}: no item named {part!r} in {'.'.join(parts[:i])!r}",
-                                             hint=f"did you mean {close[0]!r}?" if close else
-                                             (f"known: {', '.join(n for n in names if n)}" if any(names) else None))],
-                                    "sweep")
+                raise ScenarioError(
+                    [
+                        Problem(
+                            key,
+                            f"sweep key {key!r}: no item named {part!r} in {'.'.join(parts[:i])!r}",
+                            hint=f"did you mean {close[0]!r}?"
+                            if close
+                            else (f"known: {', '.join(n for n in names if n)}" if any(names) else None),
+                        )
+                    ],
+                    "sweep",
+                )
             if last:
                 node[idx] = value
                 return
             node = node[idx]
         else:
-            raise ScenarioError([Problem(key, f"sweep key {key!r}: {'.'.join(parts[:i])!r} is a value, not a section")],
-                                "sweep")
+            raise ScenarioError(
+                [Problem(key, f"sweep key {key!r}: {'.'.join(parts[:i])!r} is a value, not a section")], "sweep"
+            )
 
 
 def point_scenario(base: Scenario, point: dict, index: int = 0) -> Scenario:
@@ -126,9 +142,12 @@ def point_scenario(base: Scenario, point: dict, index: int = 0) -> Scenario:
         return from_dict(data, source=source)
     except ScenarioError as exc:
         keys = [k for k in point if k not in SHORTHANDS]
-        problems = [p if p.hint or not _related(p.path, keys) else
-                    Problem(p.path, p.message, p.line, f"set by sweep key {_related(p.path, keys)}")
-                    for p in exc.problems]
+        problems = [
+            p
+            if p.hint or not _related(p.path, keys)
+            else Problem(p.path, p.message, p.line, f"set by sweep key {_related(p.path, keys)}")
+            for p in exc.problems
+        ]
         raise ScenarioError(problems, source) from None
 
 

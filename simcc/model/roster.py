@@ -26,7 +26,12 @@ def roster_headcount(roster: Roster, n: int, interval_minutes: int) -> tuple[lis
         start = _minutes(sh.start)
         length = sh.hours * 60
         if start % interval_minutes or length % interval_minutes:
-            problems.append((path, f"shift {sh.start} for {sh.hours:g} h does not fall on {interval_minutes}-minute interval borders"))
+            problems.append(
+                (
+                    path,
+                    f"shift {sh.start} for {sh.hours:g} h does not fall on {interval_minutes}-minute interval borders",
+                )
+            )
             continue
         on = set(range(start // interval_minutes, int(start + length) // interval_minutes))
         for j, br in enumerate(sh.breaks):
@@ -34,11 +39,15 @@ def roster_headcount(roster: Roster, n: int, interval_minutes: int) -> tuple[lis
             if b0 < start and wrap:
                 b0 += 24 * 60
             if b0 % interval_minutes or br.minutes % interval_minutes:
-                problems.append((f"{path}.breaks.{j}", f"break {br.start} for {br.minutes:g} min does not fall on interval borders"))
+                problems.append(
+                    (f"{path}.breaks.{j}", f"break {br.start} for {br.minutes:g} min does not fall on interval borders")
+                )
                 continue
             off = set(range(b0 // interval_minutes, int(b0 + br.minutes) // interval_minutes))
             if not off <= on:
-                problems.append((f"{path}.breaks.{j}", f"break {br.start} is not inside the shift {sh.start} + {sh.hours:g} h"))
+                problems.append(
+                    (f"{path}.breaks.{j}", f"break {br.start} is not inside the shift {sh.start} + {sh.hours:g} h")
+                )
                 continue
             on -= off
         rules = roster.rules.get(sh.subgroup) if sh.subgroup else None
@@ -48,8 +57,13 @@ def roster_headcount(roster: Roster, n: int, interval_minutes: int) -> tuple[lis
             for q in sorted(on):
                 m = (q * interval_minutes) % (24 * 60)
                 if m >= night0 or m < night1:
-                    problems.append((path, f"subgroup {sh.subgroup!r} has no night shifts, but this shift works "
-                                           f"{m // 60:02d}:{m % 60:02d} (night is {NIGHT[0]}-{NIGHT[1]})"))
+                    problems.append(
+                        (
+                            path,
+                            f"subgroup {sh.subgroup!r} has no night shifts, but this shift works "
+                            f"{m // 60:02d}:{m % 60:02d} (night is {NIGHT[0]}-{NIGHT[1]})",
+                        )
+                    )
                     break
         for q in on:
             if wrap:

@@ -44,7 +44,9 @@ def erlang(arrival_rate: float, mean_talk_s: float, agents: int, mean_patience_s
     if not math.isfinite(n) or n < 1 or abs(n - round(n)) > 1e-9:
         raise ValueError(f"hours ({hours}) must be a positive multiple of the {interval_minutes}-minute interval")
     interval_s = interval_minutes * 60.0
-    patience = {"dist": "never"} if mean_patience_s is None else {"dist": "exponential", "mean_s": float(mean_patience_s)}
+    patience = (
+        {"dist": "never"} if mean_patience_s is None else {"dist": "exponential", "mean_s": float(mean_patience_s)}
+    )
     data = {
         "name": name,
         "interval_minutes": interval_minutes,

@@ -53,17 +53,29 @@ class _Builder:
     def build(self, node, parts):
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise ScenarioError([Problem(_path(parts), f"the file expands to more than {MAX_NODES:,} values", node.start_mark.line + 1)])
+            raise ScenarioError(
+                [Problem(_path(parts), f"the file expands to more than {MAX_NODES:,} values", node.start_mark.line + 1)]
+            )
         if id(node) in self.seen:  # an alias: the same node object met again
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
-                raise ScenarioError([Problem(_path(parts), f"more than {MAX_ALIASES} aliases (*refs); write the values out", node.start_mark.line + 1)])
+                raise ScenarioError(
+                    [
+                        Problem(
+                            _path(parts),
+                            f"more than {MAX_ALIASES} aliases (*refs); write the values out",
+                            node.start_mark.line + 1,
+                        )
+                    ]
+                )
         if not isinstance(node, yaml.ScalarNode):
             self.seen.add(id(node))
         line = node.start_mark.line + 1
         self.lines[_path(parts)] = line
         if len(parts) > MAX_DEPTH:
-            raise ScenarioError([Problem(_path(parts[:MAX_DEPTH]), f"values are nested more than {MAX_DEPTH} levels deep", line)])
+            raise ScenarioError(
+                [Problem(_path(parts[:MAX_DEPTH]), f"values are nested more than {MAX_DEPTH} levels deep", line)]
+            )
         if not isinstance(node, yaml.ScalarNode) and node.tag not in (_MAP_TAG, _SEQ_TAG):
             # e.g. !!python/object/apply:os.system [...] or !!set: never constructed
             self.problems.append(Problem(_path(parts), f"unsupported YAML tag {node.tag}", line))
@@ -75,12 +87,24 @@ class _Builder:
             for key_node, value_node in node.value:
                 key = self.build(key_node, parts + ["<key>"])
                 if not isinstance(key, (str, int)) or isinstance(key, bool):
-                    self.problems.append(Problem(_path(parts), f"key {key!r} is not a name", key_node.start_mark.line + 1,
-                                                 "quote keys such as yes/no/on/off"))
+                    self.problems.append(
+                        Problem(
+                            _path(parts),
+                            f"key {key!r} is not a name",
+                            key_node.start_mark.line + 1,
+                            "quote keys such as yes/no/on/off",
+                        )
+                    )
                     continue
                 kline = key_node.start_mark.line + 1
                 if key in out:
-                    self.problems.append(Problem(_path(parts + [key]), f"duplicate key {key!r} (first defined at line {first_line[key]})", kline))
+                    self.problems.append(
+                        Problem(
+                            _path(parts + [key]),
+                            f"duplicate key {key!r} (first defined at line {first_line[key]})",
+                            kline,
+                        )
+                    )
                     continue
                 first_line[key] = kline
                 out[key] = self.build(value_node, parts + [key])
@@ -95,12 +119,25 @@ class _Builder:
         plain = not node.style  # unquoted: None from SafeLoader, "" from CSafeLoader
         if node.tag in (_INT_TAG, _FLOAT_TAG) and plain and _SEXAGESIMAL.match(raw):  # 1:45 and 1:45.5
             value = self.loader.construct_object(node, deep=True)
-            self.problems.append(Problem(_path(parts), f"{raw} would be read as the base-60 number {value:g}", line,
-                                         f'write a plain number (e.g. {value:g}), or quote it if it is text: "{raw}"'))
+            self.problems.append(
+                Problem(
+                    _path(parts),
+                    f"{raw} would be read as the base-60 number {value:g}",
+                    line,
+                    f'write a plain number (e.g. {value:g}), or quote it if it is text: "{raw}"',
+                )
+            )
             return raw
         if node.tag == _INT_TAG and plain:
             if _LEADING_ZERO.match(raw):
-                self.problems.append(Problem(_path(parts), f"{raw} has a leading zero and would be read as octal", line, "remove the leading zero"))
+                self.problems.append(
+                    Problem(
+                        _path(parts),
+                        f"{raw} has a leading zero and would be read as octal",
+                        line,
+                        "remove the leading zero",
+                    )
+                )
                 return raw
         if node.tag == _BOOL_TAG and plain and _PLAIN_BOOL.match(raw):
             # YAML 1.1 turns yes/no/on/off into booleans; keep the word so that
@@ -113,7 +150,9 @@ class _Builder:
         try:
             return self.loader.construct_object(node, deep=True)
         except ValueError:  # e.g. an integer of more than 4300 digits
-            self.problems.append(Problem(_path(parts), f"cannot read the number {raw[:20]}... ({len(raw)} characters)", line))
+            self.problems.append(
+                Problem(_path(parts), f"cannot read the number {raw[:20]}... ({len(raw)} characters)", line)
+            )
             return None
 
 
@@ -132,7 +171,10 @@ def read_yaml(path: str | os.PathLike) -> tuple[object, dict[str, int]]:
     except OSError as exc:
         raise ScenarioError([Problem("", f"cannot read {name}: {exc.strerror or exc}")]) from None
     if size > MAX_FILE_BYTES:
-        raise ScenarioError([Problem("", f"file is {size / 1e6:.1f} MB; scenario files are limited to {MAX_FILE_BYTES / 1e6:.0f} MB")], name)
+        raise ScenarioError(
+            [Problem("", f"file is {size / 1e6:.1f} MB; scenario files are limited to {MAX_FILE_BYTES / 1e6:.0f} MB")],
+            name,
+        )
     try:
         with open(name, "rb") as fh:
             data = fh.read()
@@ -141,8 +183,17 @@ def read_yaml(path: str | os.PathLike) -> tuple[object, dict[str, int]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError([Problem("", f"file is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                                     data.count(b"\n", 0, exc.start) + 1, "save the file as UTF-8")], name) from None
+        raise ScenarioError(
+            [
+                Problem(
+                    "",
+                    f"file is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                    data.count(b"\n", 0, exc.start) + 1,
+                    "save the file as UTF-8",
+                )
+            ],
+            name,
+        ) from None
     return parse_yaml(text, name)
 
 
@@ -170,6 +221,14 @@ def parse_yaml(text: str, source: str | None = None) -> tuple[object, dict[str, 
     if builder.problems:
         raise ScenarioError(builder.problems, source)
     if not isinstance(data, dict):
-        raise ScenarioError([Problem("", f"the top level must be a mapping of keys (name:, call_types:, ...), not a {type(data).__name__}",
-                                     node.start_mark.line + 1)], source)
+        raise ScenarioError(
+            [
+                Problem(
+                    "",
+                    f"the top level must be a mapping of keys (name:, call_types:, ...), not a {type(data).__name__}",
+                    node.start_mark.line + 1,
+                )
+            ],
+            source,
+        )
     return data, builder.lines

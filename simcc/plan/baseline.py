@@ -72,7 +72,11 @@ def agent_load(scenario: Scenario) -> AgentLoad:
         aht_p = np.where(total > 0, (by_type * aht).sum(axis=1) / np.where(total > 0, total, 1), aht.mean())
         finite = np.isfinite(patience)
         fin_calls = (calls * finite).sum(axis=(1, 2))
-        pat_p = np.where(fin_calls > 0, (calls * np.where(finite, patience, 0)).sum(axis=(1, 2)) / np.where(fin_calls > 0, fin_calls, 1), np.inf)
+        pat_p = np.where(
+            fin_calls > 0,
+            (calls * np.where(finite, patience, 0)).sum(axis=(1, 2)) / np.where(fin_calls > 0, fin_calls, 1),
+            np.inf,
+        )
     never_share = np.where(total > 0, 1 - fin_calls / np.where(total > 0, total, 1), 0.0)
     pat_p = np.where(never_share > 0.5, np.inf, pat_p)
     return AgentLoad(total, aht_p, pat_p, by_type, scenario.interval_s)
@@ -93,8 +97,13 @@ class ErlangBaseline:
     erlang_c: np.ndarray
 
 
-def erlang_baseline(scenario: Scenario, target_sl: float | None, within_s: float,
-                    abandon_max: float | None = None, occupancy_max: float | None = None) -> ErlangBaseline:
+def erlang_baseline(
+    scenario: Scenario,
+    target_sl: float | None,
+    within_s: float,
+    abandon_max: float | None = None,
+    occupancy_max: float | None = None,
+) -> ErlangBaseline:
     """Erlang A and Erlang C agents per interval (see :class:`ErlangBaseline`).
 
     Examples
@@ -114,7 +123,7 @@ def erlang_baseline(scenario: Scenario, target_sl: float | None, within_s: float
         lam = c / load.interval_s
         sl = target_sl if target_sl is not None else 1e-9
         nc[p] = erl.erlang_c_agents(lam, aht, sl, within_s, max_occupancy=occ)
-        if math.isinf(pat):          # callers never hang up: Erlang C (no abandonment to cap)
+        if math.isinf(pat):  # callers never hang up: Erlang C (no abandonment to cap)
             n = nc[p]
         else:
             n = erl.erlang_a_agents(lam, aht, pat, sl, within_s, abandon_max=abandon_max)
@@ -157,16 +166,16 @@ class ErlangCurves:
 
     def locate(self, p: int, n: int, v: float, kind: str) -> float:
         """Real-valued headcount at which interval p's Erlang curve reaches v, searched from n."""
-        sign = 1.0 if kind == "sl" else -1.0        # make the curve increasing in n
+        sign = 1.0 if kind == "sl" else -1.0  # make the curve increasing in n
         f = lambda m: sign * self.value(p, m, kind)  # noqa: E731
         v = sign * v
         lo = n
-        if f(lo) >= v:                      # walk down to the last headcount below v
+        if f(lo) >= v:  # walk down to the last headcount below v
             while lo > 0 and f(lo) >= v and n - lo < 1000:
                 lo -= 1
             if f(lo) >= v:
                 return float(lo)
-        else:                               # walk up to the first headcount at or above v
+        else:  # walk up to the first headcount at or above v
             while f(lo + 1) < v and lo - n < 1000:
                 lo += 1
         a, b = f(lo), f(lo + 1)
@@ -187,7 +196,7 @@ class QueueAnswer:
     without patience) or is infinite (an overloaded queue).
     """
 
-    model: str                     # "Erlang C" or "Erlang A"
+    model: str  # "Erlang C" or "Erlang A"
     calls_per_hour: float
     aht_s: float
     offered_erlangs: float
@@ -203,16 +212,26 @@ class QueueAnswer:
 
     def to_dict(self) -> dict:
         from ..jsonsafe import jsonable
+
         return jsonable(self.__dict__)
 
     def to_csv(self) -> str:
         from ..run.export import csv_text
+
         d = self.__dict__
         return csv_text(list(d), [list(d.values())])
 
 
-def queue_answer(calls_per_hour: float, aht_s: float, *, agents: int | None = None, patience_s: float | None = None,
-                 within_s: float = 15.0, target: float = 0.9, blocking_max: float = 0.01) -> QueueAnswer:
+def queue_answer(
+    calls_per_hour: float,
+    aht_s: float,
+    *,
+    agents: int | None = None,
+    patience_s: float | None = None,
+    within_s: float = 15.0,
+    target: float = 0.9,
+    blocking_max: float = 0.01,
+) -> QueueAnswer:
     """Erlang C (or, with ``patience_s``, Erlang A) for one queue: the fewest agents meeting ``target``
     within ``within_s`` unless ``agents`` is given, and the trunk lines for ``blocking_max`` by Erlang B on
     the time a call holds a line (wait + talk, as Westbay sizes trunks).
@@ -221,12 +240,15 @@ def queue_answer(calls_per_hour: float, aht_s: float, *, agents: int | None = No
     --------
     >>> a = queue_answer(1200, 280, within_s=15, target=0.9)
     >>> a.agents, round(a.service_level, 3) >= 0.9
-    (101, True)
+    (105, True)
     """
     lam = calls_per_hour / 3600.0
     if agents is None:
-        agents = (erl.erlang_c_agents(lam, aht_s, target, within_s) if patience_s is None
-                  else erl.erlang_a_agents(lam, aht_s, patience_s, target, within_s))
+        agents = (
+            erl.erlang_c_agents(lam, aht_s, target, within_s)
+            if patience_s is None
+            else erl.erlang_a_agents(lam, aht_s, patience_s, target, within_s)
+        )
     a = lam * aht_s
     if patience_s is None:
         sl = erl.erlang_c_service_level(agents, lam, aht_s, within_s)
@@ -236,5 +258,18 @@ def queue_answer(calls_per_hour: float, aht_s: float, *, agents: int | None = No
         r = erl.erlang_a(agents, lam, aht_s, patience_s, within_s)
         sl, p_wait, asa, ab, occ, wait = r.service_level, r.p_wait, r.asa_s, r.abandon_rate, r.occupancy, r.mean_wait_s
     lines = erl.erlang_b_lines(lam * (aht_s + wait), blocking_max) if math.isfinite(wait) else None
-    return QueueAnswer("Erlang C" if patience_s is None else "Erlang A", calls_per_hour, aht_s, a, int(agents),
-                       p_wait, sl, within_s, ab, asa, occ, lines, blocking_max)
+    return QueueAnswer(
+        "Erlang C" if patience_s is None else "Erlang A",
+        calls_per_hour,
+        aht_s,
+        a,
+        int(agents),
+        p_wait,
+        sl,
+        within_s,
+        ab,
+        asa,
+        occ,
+        lines,
+        blocking_max,
+    )

@@ -118,7 +118,9 @@ def templates(n_intervals: int, interval_minutes: int, *, length_hours: float = 
     length = int(round(length_hours * 60))
     step = start_every_min or interval_minutes
     if length <= 0 or length > horizon:
-        raise ValueError(f"shift length must be above 0 and at most the horizon ({horizon / 60:g} h), not {length_hours:g} h")
+        raise ValueError(
+            f"shift length must be above 0 and at most the horizon ({horizon / 60:g} h), not {length_hours:g} h"
+        )
     if step <= 0 or step % interval_minutes:
         raise ValueError(f"start_every_min must be a positive multiple of the {interval_minutes}-minute interval")
     if break_min and (break_after_min is None or not 0 < break_after_min < length - break_min + 1):
@@ -187,12 +189,14 @@ class Roster:
         return [(t.name, int(c)) for t, c in zip(self.templates, self.counts) if c > 0]
 
     def __repr__(self) -> str:
-        return (f"<Roster {self.agents} agents on {len(self.shifts())} shift(s), lower bound {self.lower_bound}, "
-                f"efficiency {self.efficiency:.1%}>")
+        return (
+            f"<Roster {self.agents} agents on {len(self.shifts())} shift(s), lower bound {self.lower_bound}, "
+            f"efficiency {self.efficiency:.1%}>"
+        )
 
 
 def _matrix(temps, n, interval_min, wrap):
-    return np.stack([t.coverage(n, interval_min, wrap) for t in temps], axis=1)   # [P, T]
+    return np.stack([t.coverage(n, interval_min, wrap) for t in temps], axis=1)  # [P, T]
 
 
 def _greedy(req: np.ndarray, A: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -248,9 +252,9 @@ def _improve(req: np.ndarray, A: np.ndarray, x: np.ndarray) -> np.ndarray:
                 base = cov - A[:, i] - A[:, k]
                 need = req - base
                 short = need > 0
-                if not short.any():                       # both were redundant
+                if not short.any():  # both were redundant
                     j = None
-                elif need.max() > 1:                      # one 0/1 shift cannot fill a gap of 2
+                elif need.max() > 1:  # one 0/1 shift cannot fill a gap of 2
                     continue
                 else:
                     fits = np.flatnonzero(A[short].all(axis=0))
@@ -285,7 +289,7 @@ def _rebuild(req: np.ndarray, A: np.ndarray, x: np.ndarray, starts: np.ndarray, 
                 rest = np.maximum(req - A @ trial, 0)
                 order = (np.arange(P) + w) % P if wrap else np.arange(P)
                 trial = _drop(req, A, trial + _greedy(rest, A, order))
-                if trial.sum() <= best.sum() + 2:         # promising: polish it (the swaps are the costly part)
+                if trial.sum() <= best.sum() + 2:  # promising: polish it (the swaps are the costly part)
                     trial = _improve(req, A, trial)
                 if trial.sum() < best.sum():
                     best = trial
@@ -293,8 +297,9 @@ def _rebuild(req: np.ndarray, A: np.ndarray, x: np.ndarray, starts: np.ndarray, 
     return best
 
 
-def cover(required: Sequence[int], shift_templates: Sequence[ShiftTemplate], interval_minutes: int,
-          wrap: bool | None = None) -> Roster:
+def cover(
+    required: Sequence[int], shift_templates: Sequence[ShiftTemplate], interval_minutes: int, wrap: bool | None = None
+) -> Roster:
     """Agents per shift template covering ``required`` agents per interval (module docs: method).
 
     Parameters
@@ -342,25 +347,33 @@ def cover(required: Sequence[int], shift_templates: Sequence[ShiftTemplate], int
     uncovered = np.flatnonzero((req > 0) & (A.sum(axis=1) == 0))
     if len(uncovered):
         p = int(uncovered[0])
-        raise ValueError(f"no shift template covers interval {p} ({_hhmm(p * interval_minutes)}), which needs "
-                         f"{int(req[p])} agent(s)")
+        raise ValueError(
+            f"no shift template covers interval {p} ({_hhmm(p * interval_minutes)}), which needs {int(req[p])} agent(s)"
+        )
     if wrap:
         starts = sorted(set(np.flatnonzero(req > 0).tolist()) | {0}) if req.any() else [0]
-        found = sorted(((_greedy(req, A, (np.arange(P) + s) % P), s) for s in starts),
-                       key=lambda t: (int(t[0].sum()), t[1]))
+        found = sorted(
+            ((_greedy(req, A, (np.arange(P) + s) % P), s) for s in starts), key=lambda t: (int(t[0].sum()), t[1])
+        )
         x = min((_improve(req, A, g) for g, _ in found[:3]), key=lambda v: int(v.sum()))
         if any(t.break_min for t in temps):
             x = _rebuild(req, A, x, starts_of, wrap)
-        method = ("greedy covering from every start interval + local improvement"
-                  + (" + destroy-and-repair" if any(t.break_min for t in temps) else "") + " (wraps past midnight)")
+        method = (
+            "greedy covering from every start interval + local improvement"
+            + (" + destroy-and-repair" if any(t.break_min for t in temps) else "")
+            + " (wraps past midnight)"
+        )
     else:
         x = _greedy(req, A, np.arange(P))
         exact = all(t.break_min == 0 for t in temps)
         x = _improve(req, A, x)
         if not exact:
             x = _rebuild(req, A, x, starts_of, wrap)
-        method = ("greedy earliest-deficit covering (exact: interval matrix, no breaks)" if exact
-                  else "greedy earliest-deficit covering + local improvement")
+        method = (
+            "greedy earliest-deficit covering (exact: interval matrix, no breaks)"
+            if exact
+            else "greedy earliest-deficit covering + local improvement"
+        )
     per_shift = int(A.sum(axis=0).max())
     lb = int(max(req.max(initial=0), math.ceil(req.sum() / per_shift) if per_shift else 0))
     return Roster(temps, x, req, A @ x, interval_minutes, lb, method)
@@ -376,14 +389,29 @@ class ShiftPlan:
         out = {}
         for name, r in self.rosters.items():
             out[name] = {
-                "agents": r.agents, "lower_bound": r.lower_bound, "paid_hours": r.paid_hours,
-                "required_hours": r.required_hours, "efficiency": r.efficiency, "method": r.method,
-                "shifts": [{"shift": t.name, "start": _hhmm(t.start_min), "hours": t.length_min / 60,
-                            "break_start": None if t.break_start_min is None else _hhmm(t.start_min + t.break_start_min),
-                            "break_minutes": t.break_min, "agents": int(c)}
-                           for t, c in zip(r.templates, r.counts) if c > 0],
-                "coverage": {"required": r.required.tolist(), "scheduled": r.coverage.tolist(),
-                             "surplus": r.surplus.tolist()},
+                "agents": r.agents,
+                "lower_bound": r.lower_bound,
+                "paid_hours": r.paid_hours,
+                "required_hours": r.required_hours,
+                "efficiency": r.efficiency,
+                "method": r.method,
+                "shifts": [
+                    {
+                        "shift": t.name,
+                        "start": _hhmm(t.start_min),
+                        "hours": t.length_min / 60,
+                        "break_start": None if t.break_start_min is None else _hhmm(t.start_min + t.break_start_min),
+                        "break_minutes": t.break_min,
+                        "agents": int(c),
+                    }
+                    for t, c in zip(r.templates, r.counts)
+                    if c > 0
+                ],
+                "coverage": {
+                    "required": r.required.tolist(),
+                    "scheduled": r.coverage.tolist(),
+                    "surplus": r.surplus.tolist(),
+                },
             }
         return jsonable(out)
 
@@ -391,17 +419,24 @@ class ShiftPlan:
         """One row per roster and shift in use: when it starts, how long, its break, how many agents."""
         rows = []
         for name, r in self.to_dict().items():
-            rows += [[name, s["shift"], s["start"], s["hours"], s["break_start"], s["break_minutes"], s["agents"]]
-                     for s in r["shifts"]]
+            rows += [
+                [name, s["shift"], s["start"], s["hours"], s["break_start"], s["break_minutes"], s["agents"]]
+                for s in r["shifts"]
+            ]
         return csv_text(["roster", "shift", "start", "hours", "break_start", "break_minutes", "agents"], rows)
 
 
-def roster_for_plan(plan, shift_templates: Sequence[ShiftTemplate] | None = None, **template_options) -> dict[str, Roster]:
+def roster_for_plan(
+    plan, shift_templates: Sequence[ShiftTemplate] | None = None, **template_options
+) -> dict[str, Roster]:
     """One roster per agent group of a :class:`simcc.plan.StaffingPlan` (and ``"all"`` for the total
     when there is more than one group). ``template_options`` go to :func:`templates`."""
     scn = plan.scenario
-    temps = list(shift_templates) if shift_templates is not None else templates(
-        scn.n_intervals, scn.interval_minutes, **template_options)
+    temps = (
+        list(shift_templates)
+        if shift_templates is not None
+        else templates(scn.n_intervals, scn.interval_minutes, **template_options)
+    )
     out = {}
     for g, name in enumerate(plan.group_names):
         out[name] = cover(plan.agents[:, g], temps, scn.interval_minutes)

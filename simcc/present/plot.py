@@ -108,8 +108,17 @@ def service_level_figure(result, target_sl: float | None = None, abandon_max: fl
     return fig
 
 
-def agents_figure(required, interval_s: float, *, scheduled=None, erlang=None, required_label: str = "required (simulation)",
-                  scheduled_label: str = "scheduled", erlang_label: str = "Erlang A", title: str | None = None):
+def agents_figure(
+    required,
+    interval_s: float,
+    *,
+    scheduled=None,
+    erlang=None,
+    required_label: str = "required (simulation)",
+    scheduled_label: str = "scheduled",
+    erlang_label: str = "Erlang A",
+    title: str | None = None,
+):
     """Required vs scheduled agents per interval, drawn as steps (one value per interval).
 
     Each series is drawn with ``drawstyle="steps-post"`` at the interval
@@ -126,11 +135,27 @@ def agents_figure(required, interval_s: float, *, scheduled=None, erlang=None, r
 
     if scheduled is not None:
         sched = np.asarray(scheduled, dtype=float)
-        ax.fill_between(edges, np.r_[required, required[-1]], np.r_[sched, sched[-1]], step="post",
-                        where=np.r_[sched >= required, True], color=GREEN, alpha=0.12, label="surplus")
+        ax.fill_between(
+            edges,
+            np.r_[required, required[-1]],
+            np.r_[sched, sched[-1]],
+            step="post",
+            where=np.r_[sched >= required, True],
+            color=GREEN,
+            alpha=0.12,
+            label="surplus",
+        )
         if np.any(sched < required):
-            ax.fill_between(edges, np.r_[required, required[-1]], np.r_[sched, sched[-1]], step="post",
-                            where=np.r_[sched < required, False], color=RED, alpha=0.2, label="shortfall")
+            ax.fill_between(
+                edges,
+                np.r_[required, required[-1]],
+                np.r_[sched, sched[-1]],
+                step="post",
+                where=np.r_[sched < required, False],
+                color=RED,
+                alpha=0.2,
+                label="shortfall",
+            )
         step(sched, color=GREEN, lw=1.6, label=scheduled_label)
     if erlang is not None:
         step(erlang, color=GREY, ls="--", lw=1.2, label=erlang_label)
@@ -150,10 +175,15 @@ def agents_figure_for_plan(plan, roster=None, title: str | None = None):
         sched, label = roster.coverage, f"scheduled (roster: {roster.agents} agents on shifts)"
     else:
         sched, label = plan.scheduled, "scheduled (scenario)"
-    return agents_figure(plan.total, plan.interval_s, scheduled=sched, erlang=plan.erlang_a,
-                         scheduled_label=label,
-                         title=title or f"{plan.source.name}: required vs scheduled agents "
-                                        f"({plan.agent_hours:,.0f} agent-hours required)")
+    return agents_figure(
+        plan.total,
+        plan.interval_s,
+        scheduled=sched,
+        erlang=plan.erlang_a,
+        scheduled_label=label,
+        title=title
+        or f"{plan.source.name}: required vs scheduled agents ({plan.agent_hours:,.0f} agent-hours required)",
+    )
 
 
 def queue_lines_figure(result, title: str | None = None):
@@ -183,8 +213,7 @@ def queue_lines_figure(result, title: str | None = None):
     return fig
 
 
-def comparison_figure(results: dict, kpi: str = "service_level", target: float | None = None,
-                      title: str | None = None):
+def comparison_figure(results: dict, kpi: str = "service_level", target: float | None = None, title: str | None = None):
     """Compare variants (``{label: Result}``): the KPI per interval (top) and for the day with 95% CI (bottom).
 
     Shares (service level, abandonment, occupancy, blocking) are drawn in
@@ -202,8 +231,12 @@ def comparison_figure(results: dict, kpi: str = "service_level", target: float |
     n = first.compiled.n_intervals
     for i, (label, res) in enumerate(results.items()):
         iv = res.by_interval()
-        ax1.plot(_hours(res.compiled.n_intervals, res.compiled.interval_s), k * iv[kpi],
-                 color=colors[i % len(colors)], label=label)
+        ax1.plot(
+            _hours(res.compiled.n_intervals, res.compiled.interval_s),
+            k * iv[kpi],
+            color=colors[i % len(colors)],
+            label=label,
+        )
         s = res.summary()[kpi]
         labels.append(label)
         means.append(k * s["mean"])
@@ -216,8 +249,14 @@ def comparison_figure(results: dict, kpi: str = "service_level", target: float |
     _time_axis(ax1, n, first.compiled.interval_s)
     ax1.legend(loc="lower left", fontsize=8, ncol=2)
     pos = np.arange(len(labels))
-    ax2.bar(pos, means, yerr=np.array(errs).T, color=[colors[i % len(colors)] for i in range(len(labels))],
-            capsize=4, alpha=0.8)
+    ax2.bar(
+        pos,
+        means,
+        yerr=np.array(errs).T,
+        color=[colors[i % len(colors)] for i in range(len(labels))],
+        capsize=4,
+        alpha=0.8,
+    )
     ax2.set_xticks(pos, labels)
     ax2.set_ylabel(f"day {kpi.replace('_', ' ')}{unit}")
     if share:
@@ -243,13 +282,21 @@ def figures_for(result, *, plan=None, roster=None, variants: dict | None = None)
     else:
         scn = result.scenario
         sla = scn.sla
-        base = erlang_baseline(scn, sla.service_level.percent / 100 if sla.service_level else None,
-                               scn.sl_threshold_s, (sla.abandon_max_pct or 0) / 100 or None)
+        base = erlang_baseline(
+            scn,
+            sla.service_level.percent / 100 if sla.service_level else None,
+            scn.sl_threshold_s,
+            (sla.abandon_max_pct or 0) / 100 or None,
+        )
         sched = np.sum([scn.agents_per_interval(g) for g in scn.groups], axis=0)
-        figs["agents"] = agents_figure(base.erlang_a, scn.interval_s, scheduled=sched,
-                                       required_label="required (Erlang A, per interval)",
-                                       scheduled_label="scheduled (scenario)",
-                                       title=f"{scn.name}: required vs scheduled agents")
+        figs["agents"] = agents_figure(
+            base.erlang_a,
+            scn.interval_s,
+            scheduled=sched,
+            required_label="required (Erlang A, per interval)",
+            scheduled_label="scheduled (scenario)",
+            title=f"{scn.name}: required vs scheduled agents",
+        )
     figs["queue_lines"] = queue_lines_figure(result)
     if variants:
         tgt = result.scenario.sla.service_level
@@ -257,7 +304,9 @@ def figures_for(result, *, plan=None, roster=None, variants: dict | None = None)
     return figs
 
 
-def save_all(result, out_dir, *, plan=None, roster=None, variants: dict | None = None, dpi: int = 100) -> dict[str, str]:
+def save_all(
+    result, out_dir, *, plan=None, roster=None, variants: dict | None = None, dpi: int = 100
+) -> dict[str, str]:
     """Write the charts of one run as PNG files (each atomically) and return ``{name: path}``.
 
     Always: ``service_level.png``, ``agents.png`` (required vs scheduled: from
@@ -281,6 +330,7 @@ def sweep_figure(sw, kpi: str = "service_level"):
     if kpi not in DAY_KPIS:
         raise ValueError(f"unknown KPI {kpi!r}; one of {', '.join(DAY_KPIS)}")
     from matplotlib.ticker import PercentFormatter
+
     x_key, others = sw.keys[0], sw.keys[1:]
     xs = sw.grid[x_key]
     numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)

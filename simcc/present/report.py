@@ -138,15 +138,25 @@ def _sla_section(result) -> str:
     for line in result.sla_report():
         f = (lambda v: _pct(v)) if line["unit"] == "share" else (lambda v: _num(v))
         ci = "–" if _isnan(line["ci_low"]) else f"{f(line['ci_low'])} – {f(line['ci_high'])}"
-        rows.append([_e(line["sla"]), f"{_e(line['op'])} {f(line['target'])}", f(line["mean"]), ci,
-                     _verdict(line["passed"])])
+        rows.append(
+            [_e(line["sla"]), f"{_e(line['op'])} {f(line['target'])}", f(line["mean"]), ci, _verdict(line["passed"])]
+        )
         classes.append("fail" if line["passed"] is False else "")
     sl_text = result.meta["sl_definition"]["text"]
-    parts = [f'<p>Service level = <strong id="sl-definition">{_e(sl_text)}</strong>. A line passes when the '
-             f"mean over {len(result.replications)} replications meets its target.</p>"]
+    parts = [
+        f'<p>Service level = <strong id="sl-definition">{_e(sl_text)}</strong>. A line passes when the '
+        f"mean over {len(result.replications)} replications meets its target.</p>"
+    ]
     if rows:
-        parts.append(_table(["SLA line", "target", "measured (mean)", "95% CI", "result"], rows, "sla",
-                            caption="SLA for the day", row_classes=classes))
+        parts.append(
+            _table(
+                ["SLA line", "target", "measured (mean)", "95% CI", "result"],
+                rows,
+                "sla",
+                caption="SLA for the day",
+                row_classes=classes,
+            )
+        )
     else:
         parts.append("<p>The scenario has no SLA block.</p>")
     return "\n".join(parts)
@@ -170,20 +180,50 @@ def _interval_section(result) -> str:
                 ok = False
             n_meas += 1
             n_ok += bool(ok)
-        rows.append([
-            _hhmm(iv["interval_start"][p]), _kpi("offered", iv["offered"][p]), _kpi("answered", iv["answered"][p]),
-            _kpi("abandoned", iv["abandoned"][p]), _kpi("blocked", iv["blocked"][p]),
-            _pct(iv["service_level"][p]), _ci("service_level", iv["service_level_ci_low"][p], iv["service_level_ci_high"][p]),
-            _pct(iv["abandon_rate"][p]), _ci("abandon_rate", iv["abandon_rate_ci_low"][p], iv["abandon_rate_ci_high"][p]),
-            _kpi("asa_s", iv["asa_s"][p]), _num(iv["agents"][p], 0), _kpi("occupancy", iv["occupancy"][p]),
-            _kpi("queue_peak", iv["queue_peak"][p]), _kpi("lines_peak", iv["lines_peak"][p]), "warm-up" if warm[p] else _verdict(ok)])
+        rows.append(
+            [
+                _hhmm(iv["interval_start"][p]),
+                _kpi("offered", iv["offered"][p]),
+                _kpi("answered", iv["answered"][p]),
+                _kpi("abandoned", iv["abandoned"][p]),
+                _kpi("blocked", iv["blocked"][p]),
+                _pct(iv["service_level"][p]),
+                _ci("service_level", iv["service_level_ci_low"][p], iv["service_level_ci_high"][p]),
+                _pct(iv["abandon_rate"][p]),
+                _ci("abandon_rate", iv["abandon_rate_ci_low"][p], iv["abandon_rate_ci_high"][p]),
+                _kpi("asa_s", iv["asa_s"][p]),
+                _num(iv["agents"][p], 0),
+                _kpi("occupancy", iv["occupancy"][p]),
+                _kpi("queue_peak", iv["queue_peak"][p]),
+                _kpi("lines_peak", iv["lines_peak"][p]),
+                "warm-up" if warm[p] else _verdict(ok),
+            ]
+        )
         classes.append("warm" if warm[p] else ("fail" if ok is False else ""))
-    head = ["interval", "offered", "answered", "abandoned", "blocked", "service level", "95% CI", "abandon",
-            "95% CI", "ASA s", "agents", "occupancy", "queue peak", "lines peak", "SLA (mean)"]
-    note = (f'<p>{n_ok} of {n_meas} measured intervals meet the service-level'
-            f'{" and abandonment" if ab_t is not None else ""} targets on the mean.</p>')
-    return note + _table(head, rows, "intervals", caption="Per interval (mean over replications, 95% CI)",
-                         row_classes=classes)
+    head = [
+        "interval",
+        "offered",
+        "answered",
+        "abandoned",
+        "blocked",
+        "service level",
+        "95% CI",
+        "abandon",
+        "95% CI",
+        "ASA s",
+        "agents",
+        "occupancy",
+        "queue peak",
+        "lines peak",
+        "SLA (mean)",
+    ]
+    note = (
+        f"<p>{n_ok} of {n_meas} measured intervals meet the service-level"
+        f"{' and abandonment' if ab_t is not None else ''} targets on the mean.</p>"
+    )
+    return note + _table(
+        head, rows, "intervals", caption="Per interval (mean over replications, 95% CI)", row_classes=classes
+    )
 
 
 def _day_section(result) -> str:
@@ -195,37 +235,77 @@ def _day_section(result) -> str:
 def _plan_section(plan) -> str:
     t = plan.table()
     groups = [c for c in t if c.startswith("agents_")]
-    head = ["interval", "required"] + [c[len("agents_"):] for c in groups] + [
-        "Erlang A", "Erlang C", "scheduled", "service level", "95% CI", "abandon", "95% CI", "occupancy",
-        "rule met", "one fewer fails"]
+    head = (
+        ["interval", "required"]
+        + [c[len("agents_") :] for c in groups]
+        + [
+            "Erlang A",
+            "Erlang C",
+            "scheduled",
+            "service level",
+            "95% CI",
+            "abandon",
+            "95% CI",
+            "occupancy",
+            "rule met",
+            "one fewer fails",
+        ]
+    )
     rows, classes = [], []
     for p in range(len(t["required"])):
         fewer = t["one_fewer_fails"][p]
         where = t["one_fewer_fails_where"][p]
         fewer_txt = "–" if fewer is None else ("yes" + ("" if where == "here" else f" ({where})"))
-        rows.append([t["time"][p], str(t["required"][p])] + [str(t[c][p]) for c in groups] + [
-            str(t["erlang_a"][p]), str(t["erlang_c"][p]), str(t["scheduled"][p]),
-            _pct(t["service_level"][p]), _ci("service_level", t["service_level_ci_low"][p], t["service_level_ci_high"][p]),
-            _pct(t["abandon_rate"][p]), _ci("abandon_rate", t["abandon_rate_ci_low"][p], t["abandon_rate_ci_high"][p]),
-            _pct(t["occupancy"][p]), "warm-up" if not t["measured"][p] else _verdict(t["passed"][p]), fewer_txt])
+        rows.append(
+            [t["time"][p], str(t["required"][p])]
+            + [str(t[c][p]) for c in groups]
+            + [
+                str(t["erlang_a"][p]),
+                str(t["erlang_c"][p]),
+                str(t["scheduled"][p]),
+                _pct(t["service_level"][p]),
+                _ci("service_level", t["service_level_ci_low"][p], t["service_level_ci_high"][p]),
+                _pct(t["abandon_rate"][p]),
+                _ci("abandon_rate", t["abandon_rate_ci_low"][p], t["abandon_rate_ci_high"][p]),
+                _pct(t["occupancy"][p]),
+                "warm-up" if not t["measured"][p] else _verdict(t["passed"][p]),
+                fewer_txt,
+            ]
+        )
         classes.append("warm" if not t["measured"][p] else ("fail" if not t["passed"][p] else ""))
     sm = plan.summary()
-    totals = _table(["", "agent-hours"], [
-        ["required (simulation)", _num(sm["agent_hours"])], ["scheduled (scenario)", _num(sm["scheduled_agent_hours"])],
-        ["Erlang A (pooled, per interval)", _num(sm["erlang_a_agent_hours"])],
-        ["Erlang C (pooled, per interval)", _num(sm["erlang_c_agent_hours"])]], "totals", caption="Totals")
-    return (f'<p class="note">Rule: {_e(plan.rule)}. {plan.evaluations} simulations.</p>' + totals
-            + _table(head, rows, "staffing", caption="Required agents per interval", row_classes=classes))
+    totals = _table(
+        ["", "agent-hours"],
+        [
+            ["required (simulation)", _num(sm["agent_hours"])],
+            ["scheduled (scenario)", _num(sm["scheduled_agent_hours"])],
+            ["Erlang A (pooled, per interval)", _num(sm["erlang_a_agent_hours"])],
+            ["Erlang C (pooled, per interval)", _num(sm["erlang_c_agent_hours"])],
+        ],
+        "totals",
+        caption="Totals",
+    )
+    return (
+        f'<p class="note">Rule: {_e(plan.rule)}. {plan.evaluations} simulations.</p>'
+        + totals
+        + _table(head, rows, "staffing", caption="Required agents per interval", row_classes=classes)
+    )
 
 
 def _roster_section(rosters) -> str:
     parts = []
     for name, r in rosters.items():
         rows = [[_e(n), str(c)] for n, c in r.shifts()]
-        parts.append(_table(["shift", "agents"], rows, "roster",
-                            caption=f"{_e(name)}: {r.agents} agents (lower bound {r.lower_bound}), "
-                                    f"{r.paid_hours:,.1f} paid hours for {r.required_hours:,.1f} required "
-                                    f"({r.efficiency:.1%})"))
+        parts.append(
+            _table(
+                ["shift", "agents"],
+                rows,
+                "roster",
+                caption=f"{_e(name)}: {r.agents} agents (lower bound {r.lower_bound}), "
+                f"{r.paid_hours:,.1f} paid hours for {r.required_hours:,.1f} required "
+                f"({r.efficiency:.1%})",
+            )
+        )
     method = next(iter(rosters.values())).method if rosters else ""
     return f"<p>Method: {_e(method)}.</p>" + "\n".join(parts)
 
@@ -238,10 +318,14 @@ def _trunk_section(tp) -> str:
         ["busiest interval", _e(sm["busiest_interval"])],
         ["load there (Erlangs)", _num(sm["offered_erlangs"])],
         ["line holding time per call (IVR + wait + talk + HOLD), s", _num(sm["holding_time_s"])],
-        ["blocking there at that size (mean / rule's bound)",
-         f"{_pct(sm['blocking_at_busiest'], 2)} / {_pct(sm['bound_at_busiest'], 2)}"],
-        ["... with one line fewer",
-         f"{_pct(sm['blocking_at_busiest_one_fewer'], 2)} / {_pct(sm['bound_at_busiest_one_fewer'], 2)}"],
+        [
+            "blocking there at that size (mean / rule's bound)",
+            f"{_pct(sm['blocking_at_busiest'], 2)} / {_pct(sm['bound_at_busiest'], 2)}",
+        ],
+        [
+            "... with one line fewer",
+            f"{_pct(sm['blocking_at_busiest_one_fewer'], 2)} / {_pct(sm['bound_at_busiest_one_fewer'], 2)}",
+        ],
         ["worst interval blocking at that size (mean)", _pct(sm["worst_interval_blocking"], 2)],
         ["most lines busy with unlimited lines", str(sm["peak_lines_unlimited"])],
         ["trunks in the scenario", "unlimited" if sm["scenario_trunks"] is None else str(sm["scenario_trunks"])],
@@ -250,8 +334,10 @@ def _trunk_section(tp) -> str:
 
 
 def _figure_html(name, caption) -> str:
-    return (f'<figure id="fig-{name}"><img src="{name}.png" alt="{_e(caption)}" loading="eager">'
-            f"<figcaption>{_e(caption)}</figcaption></figure>")
+    return (
+        f'<figure id="fig-{name}"><img src="{name}.png" alt="{_e(caption)}" loading="eager">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
 
 
 _CAPTIONS = {
@@ -272,9 +358,11 @@ def render_html(result, figures, plan=None, rosters=None, trunk_plan=None) -> st
     body = [f"<h1>{_e(scn.name)}</h1>"]
     if scn.description:
         body.append(f"<p>{_e(scn.description)}</p>")
-    body.append(f'<p class="meta">simcc {_e(version)} · seed {_e(meta["seed"])} · '
-                f'{len(result.replications)} replications · engine {_e(meta["engine"])} · '
-                f'{scn.n_intervals} intervals of {scn.interval_minutes} min</p>')
+    body.append(
+        f'<p class="meta">simcc {_e(version)} · seed {_e(meta["seed"])} · '
+        f"{len(result.replications)} replications · engine {_e(meta['engine'])} · "
+        f"{scn.n_intervals} intervals of {scn.interval_minutes} min</p>"
+    )
     body.append('<h2 id="sla">SLA</h2>' + _sla_section(result))
     body.append('<h2 id="charts">Charts</h2>' + "".join(_figure_html(n, _CAPTIONS[n]) for n in figures))
     if plan is not None:
@@ -285,12 +373,14 @@ def render_html(result, figures, plan=None, rosters=None, trunk_plan=None) -> st
         body.append('<h2 id="trunk-sizing">Trunk sizing</h2>' + _trunk_section(trunk_plan))
     body.append('<h2 id="per-interval">Per interval (scenario as given)</h2>' + _interval_section(result))
     body.append('<h2 id="day">Day summary</h2>' + _day_section(result))
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="generator" content="{GENERATOR}">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_e(scn.name)}: simcc report</title><style>{_CSS}</style>"
-            f"<script>{_SCRIPT}</script></head>\n"
-            f'<body data-images-loaded="pending">\n' + "\n".join(body) + "\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="generator" content="{GENERATOR}">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(scn.name)}: simcc report</title><style>{_CSS}</style>"
+        f"<script>{_SCRIPT}</script></head>\n"
+        f'<body data-images-loaded="pending">\n' + "\n".join(body) + "\n</body></html>\n"
+    )
 
 
 # --------------------------------------------------------------------------
@@ -319,8 +409,10 @@ def check_target(out_dir: str) -> None:
         if not os.path.isdir(out_dir) or os.path.islink(out_dir):
             raise ReportError(f"{out_dir} exists and is not a folder; choose another --out")
         if os.listdir(out_dir) and not _is_report(out_dir):
-            raise ReportError(f"{out_dir} is not empty and is not a simcc report; refusing to replace it "
-                              f"(choose another --out or remove it)")
+            raise ReportError(
+                f"{out_dir} is not empty and is not a simcc report; refusing to replace it "
+                f"(choose another --out or remove it)"
+            )
 
 
 def write_report(study, out_dir, *, progress=None) -> Report:
@@ -354,19 +446,21 @@ def write_report(study, out_dir, *, progress=None) -> Report:
     umask = os.umask(0)
     os.umask(umask)
     try:
-        os.chmod(tmp, 0o777 & ~umask)               # mkdtemp makes it private; a report is for reading
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a report is for reading
         roster_all = rosters.get("all") or (next(iter(rosters.values())) if rosters else None)
         files = {}
-        for name, fig in plot.figures_for(result, plan=plan, roster=roster_all, variants=study.variants or None).items():
+        for name, fig in plot.figures_for(
+            result, plan=plan, roster=roster_all, variants=study.variants or None
+        ).items():
             files[f"{name}.png"] = plot.figure_png(fig)
         figures = [f[:-4] for f in files]
         if plan is not None:
             files["staffing.csv"] = plan.to_csv()
         files["intervals.csv"] = result.intervals_csv()
         files["index.html"] = render_html(result, figures, plan=plan, rosters=rosters, trunk_plan=study.trunk_plan)
-        for name, data in files.items():           # index.html last
+        for name, data in files.items():  # index.html last
             _write(os.path.join(tmp, name), data, 0o666 & ~umask)
-        check_target(out_dir)                       # still ours to replace?
+        check_target(out_dir)  # still ours to replace?
         old = None
         if os.path.exists(out_dir):
             old = tempfile.mkdtemp(dir=parent, prefix=".simcc-old-")

@@ -15,5 +15,18 @@ from .simulation import simulate
 from .store import ResumeError
 from .sweeps import SweepResult, sweep
 
-__all__ = ["DAY_KPIS", "INTERVAL_KPIS", "Comparison", "Interrupted", "ReplicationFailed", "Result", "ResumeError", "SweepResult",
-           "WorkerLost", "WorkerLostWarning", "compare", "simulate", "sweep"]
+__all__ = [
+    "DAY_KPIS",
+    "INTERVAL_KPIS",
+    "Comparison",
+    "Interrupted",
+    "ReplicationFailed",
+    "Result",
+    "ResumeError",
+    "SweepResult",
+    "WorkerLost",
+    "WorkerLostWarning",
+    "compare",
+    "simulate",
+    "sweep",
+]

@@ -89,7 +89,9 @@ def normalize_grid(grid: dict) -> dict[str, list]:
     out, problems = {}, []
     for key, values in grid.items():
         if not isinstance(key, str) or not key or key.startswith(".") or key.endswith(".") or ".." in key:
-            problems.append(Problem(f"grid.{key}", f"{key!r} is not a sweep key (a dotted path such as groups.general.agents)"))
+            problems.append(
+                Problem(f"grid.{key}", f"{key!r} is not a sweep key (a dotted path such as groups.general.agents)")
+            )
             continue
         if isinstance(values, str) and ":" in values:
             try:
@@ -114,8 +116,12 @@ def grid_points(grid: dict[str, list]) -> list[dict]:
 
     Examples
     --------
-    >>> grid_points({"trunks": [10, 20], "volume": [1.0, 1.5]})
-    [{'trunks': 10, 'volume': 1.0}, {'trunks': 10, 'volume': 1.5}, {'trunks': 20, 'volume': 1.0}, {'trunks': 20, 'volume': 1.5}]
+    >>> for point in grid_points({"trunks": [10, 20], "volume": [1.0, 1.5]}):
+    ...     print(point)
+    {'trunks': 10, 'volume': 1.0}
+    {'trunks': 10, 'volume': 1.5}
+    {'trunks': 20, 'volume': 1.0}
+    {'trunks': 20, 'volume': 1.5}
     """
     keys = list(grid)
     return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]

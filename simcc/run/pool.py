@@ -227,7 +227,8 @@ class ProcessPool:
                         msg = conn.recv()
                     except (EOFError, OSError):
                         w.proc.wait(5)
-                        raise WorkerStartError(self._start_failure(w, f"it exited with code {w.proc.returncode}"))
+                        why = f"it exited with code {w.proc.returncode}"
+                        raise WorkerStartError(self._start_failure(w, why)) from None
                     if msg[0] != "ready":
                         raise WorkerStartError(self._start_failure(w, msg[1]))
                     w.ready, w.info = True, msg[1:]
@@ -331,7 +332,7 @@ class ProcessPool:
         self._dispatch()
 
     def _fail_all(self, exc: BaseException) -> None:
-        for call_id, f in list(self.futures.items()):
+        for f in list(self.futures.values()):
             if not f.done():
                 f.set_exception(exc)
         self.futures.clear()

@@ -197,7 +197,8 @@ class Result:
         reps = sorted(acc.day_rows)
         self.replications = reps
         self.day = np.stack([acc.day_rows[r] for r in reps]) if reps else np.zeros((0, len(DAY_KPIS)))
-        self.intervals = np.stack([acc.interval_rows[r] for r in reps]) if reps else np.zeros((0, acc.cs.n_intervals, len(INTERVAL_KPIS)))
+        empty = np.zeros((0, acc.cs.n_intervals, len(INTERVAL_KPIS)))
+        self.intervals = np.stack([acc.interval_rows[r] for r in reps]) if reps else empty
         self.totals = acc.totals
         self.n_events = acc.n_events
         self.n_arrivals = acc.n_arrivals
@@ -213,8 +214,9 @@ class Result:
         """Day KPIs: ``{name: {"mean": m, "ci_low": lo, "ci_high": hi}}`` (95% CI; NaN with one replication)."""
         mean, lo, hi = mean_ci(self.day)
         lo, hi = feasible(DAY_KPIS, lo, hi)
-        return {k: {"mean": float(mean[i]), "ci_low": float(lo[i]), "ci_high": float(hi[i])}
-                for i, k in enumerate(DAY_KPIS)}
+        return {
+            k: {"mean": float(mean[i]), "ci_low": float(lo[i]), "ci_high": float(hi[i])} for i, k in enumerate(DAY_KPIS)
+        }
 
     def by_interval(self) -> dict[str, np.ndarray]:
         """Per-interval table: ``interval_start`` (s) and, per KPI, mean, ``_ci_low`` and ``_ci_high``."""
@@ -254,13 +256,28 @@ class Result:
             m = s[kpi]
             value = m["mean"]
             ok = (value >= target) if op == ">=" else (value <= target)
-            lines.append({"sla": name, "kpi": kpi, "op": op, "target": target, "unit": unit,
-                          "mean": value, "ci_low": m["ci_low"], "ci_high": m["ci_high"],
-                          "passed": bool(ok) if not math.isnan(value) else None})
+            lines.append(
+                {
+                    "sla": name,
+                    "kpi": kpi,
+                    "op": op,
+                    "target": target,
+                    "unit": unit,
+                    "mean": value,
+                    "ci_low": m["ci_low"],
+                    "ci_high": m["ci_high"],
+                    "passed": bool(ok) if not math.isnan(value) else None,
+                }
+            )
 
         if sla.service_level is not None:
-            line(f"answered within {sla.service_level.within_s:g} s", "service_level", ">=",
-                 sla.service_level.percent / 100, "share")
+            line(
+                f"answered within {sla.service_level.within_s:g} s",
+                "service_level",
+                ">=",
+                sla.service_level.percent / 100,
+                "share",
+            )
         if sla.abandon_max_pct is not None:
             line("abandonment", "abandon_rate", "<=", sla.abandon_max_pct / 100, "share")
         if sla.blocking_max_pct is not None:
@@ -292,34 +309,45 @@ class Result:
         return csv_text(cols, ([table[c][p] for c in cols] for p in range(self.compiled.n_intervals)))
 
     def summary_csv(self) -> str:
-        return csv_text(["kpi", "mean", "ci_low", "ci_high"],
-                        ([k, v["mean"], v["ci_low"], v["ci_high"]] for k, v in self.summary().items()))
+        return csv_text(
+            ["kpi", "mean", "ci_low", "ci_high"],
+            ([k, v["mean"], v["ci_low"], v["ci_high"]] for k, v in self.summary().items()),
+        )
 
     def to_dict(self) -> dict:
         """Everything a report needs, JSON-ready (NaN becomes null)."""
         iv = self.by_interval()
-        return jsonable({
-            "meta": self.meta,
-            "summary": self.summary(),
-            "sla": self.sla_report(),
-            "by_call_type": self.by_call_type(),
-            "by_interval": {k: v.tolist() for k, v in iv.items()},
-        })
+        return jsonable(
+            {
+                "meta": self.meta,
+                "summary": self.summary(),
+                "sla": self.sla_report(),
+                "by_call_type": self.by_call_type(),
+                "by_interval": {k: v.tolist() for k, v in iv.items()},
+            }
+        )
 
     def to_json(self) -> str:
         return dumps(self.to_dict())
 
     def __repr__(self) -> str:
         s = self.summary()
-        return (f"<simcc.Result {self.scenario.name!r}: {len(self.replications)} replication(s), "
-                f"service level {s['service_level']['mean']:.3f}, abandonment {s['abandon_rate']['mean']:.3f}>")
+        return (
+            f"<simcc.Result {self.scenario.name!r}: {len(self.replications)} replication(s), "
+            f"service level {s['service_level']['mean']:.3f}, abandonment {s['abandon_rate']['mean']:.3f}>"
+        )
 
     def _repr_html_(self) -> str:
         """The day's KPIs with 95% CIs, and the SLA lines, as a notebook table."""
-        rows = [(k, format_value(k, v["mean"]), f"{format_value(k, v['ci_low'])} .. {format_value(k, v['ci_high'])}")
-                for k, v in self.summary().items()]
+        rows = [
+            (k, format_value(k, v["mean"]), f"{format_value(k, v['ci_low'])} .. {format_value(k, v['ci_high'])}")
+            for k, v in self.summary().items()
+        ]
         for line in self.sla_report():
             verdict = {True: "PASS", False: "FAIL", None: "n/a"}[line["passed"]]
             rows.append((f"SLA: {line['sla']}", f"{line['op']} {format_value(line['kpi'], line['target'])}", verdict))
-        return htmlrepr.table(f"simcc result {self.scenario.name}: {len(self.replications)} replication(s)",
-                              rows, header=("KPI", "mean", "95% CI"))
+        return htmlrepr.table(
+            f"simcc result {self.scenario.name}: {len(self.replications)} replication(s)",
+            rows,
+            header=("KPI", "mean", "95% CI"),
+        )

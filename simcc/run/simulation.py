@@ -18,7 +18,17 @@ from .export import write_meta_only, write_result
 from .results import Accumulator, Result
 from .store import RepStore, fingerprint, stored_entropy
 
-__all__ = ["DEFAULT_SEED", "ENGINES", "MAX_EVENTS", "check_memory", "check_size", "estimate_memory_gb", "estimate_events", "run_meta", "simulate"]
+__all__ = [
+    "DEFAULT_SEED",
+    "ENGINES",
+    "MAX_EVENTS",
+    "check_memory",
+    "check_size",
+    "estimate_memory_gb",
+    "estimate_events",
+    "run_meta",
+    "simulate",
+]
 
 DEFAULT_SEED = 1
 #: Size guard: refuse a scenario whose one replication (one simulated day) is estimated above
@@ -37,9 +47,11 @@ def check_size(scenario: Scenario, max_events: float, what: str = "this scenario
     """Raise :class:`SizeError` when one replication of ``scenario`` is estimated above ``max_events``."""
     est = estimate_events(scenario, 1)
     if est > max_events:
-        raise SizeError(f"one replication of {what} is estimated at {est:.3g} events "
-                        f"({scenario.expected_calls():.3g} calls a day), above the limit of {max_events:.3g} "
-                        f"per replication; pass max_events= (command line: --max-events) to run it anyway")
+        raise SizeError(
+            f"one replication of {what} is estimated at {est:.3g} events "
+            f"({scenario.expected_calls():.3g} calls a day), above the limit of {max_events:.3g} "
+            f"per replication; pass max_events= (command line: --max-events) to run it anyway"
+        )
 
 
 #: Memory guard: by default a run may use at most this share of the machine's physical memory.
@@ -60,14 +72,21 @@ def estimate_memory_gb(cs, replications: int, call_log: bool = False, expected_c
     replication, and the call logs."""
     from ..engine.contract import LOG_DTYPE, STATS, stat_shape
     from .kpis import INTERVAL_KPIS
+
     stats = sum(float(np.prod(stat_shape(a, cs))) * np.dtype(a.dtype).itemsize for a in STATS)
     rows = replications * cs.n_intervals * (len(INTERVAL_KPIS) + 2) * 8.0 * 2
     logs = replications * expected_calls * 1.5 * LOG_DTYPE.itemsize if call_log else 0.0
     return (2 * stats + rows + logs) / 1e9
 
 
-def check_memory(css: list, replications: int, max_memory_gb: float | None, call_log: bool = False,
-                 expected_calls: float = 0.0, what: str = "this run") -> None:
+def check_memory(
+    css: list,
+    replications: int,
+    max_memory_gb: float | None,
+    call_log: bool = False,
+    expected_calls: float = 0.0,
+    what: str = "this run",
+) -> None:
     """Raise :class:`SizeError` when ``what`` (the compiled scenarios ``css``, each run ``replications``
     times: one for a run, one per point for a sweep) is estimated to need more memory than allowed."""
     limit = max_memory_gb
@@ -81,17 +100,30 @@ def check_memory(css: list, replications: int, max_memory_gb: float | None, call
     need = sum(estimate_memory_gb(cs, replications, call_log, expected_calls) for cs in css)
     cs = max(css, key=lambda c: c.n_intervals * c.n_types * c.n_groups)
     if need > limit:
-        raise SizeError(f"{what} is estimated to need {need:.3g} GB of memory ({replications:,} replication(s) of "
-                        f"{cs.n_intervals:,} intervals, {cs.n_types:,} call types x {cs.n_groups:,} groups), above "
-                        f"{limit:.3g} GB ({whose}); pass max_memory_gb= (command line: --max-memory-gb) to run it "
-                        f"anyway, or use fewer replications, intervals, call types or groups")
+        raise SizeError(
+            f"{what} is estimated to need {need:.3g} GB of memory ({replications:,} replication(s) of "
+            f"{cs.n_intervals:,} intervals, {cs.n_types:,} call types x {cs.n_groups:,} groups), above "
+            f"{limit:.3g} GB ({whose}); pass max_memory_gb= (command line: --max-memory-gb) to run it "
+            f"anyway, or use fewer replications, intervals, call types or groups"
+        )
 
 
-def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: int = 1, *,
-             engine: str = "kernel", progress: Callable[[int, int], None] | None = None,
-             max_events: float = MAX_EVENTS, call_log: bool = False, workers: int | None = None,
-             scheduler=None, out_dir: str | os.PathLike | None = None, resume: bool = False,
-             router=None, max_memory_gb: float | None = None) -> Result:
+def simulate(
+    scenario: Scenario,
+    seed: int | None = DEFAULT_SEED,
+    replications: int = 1,
+    *,
+    engine: str = "kernel",
+    progress: Callable[[int, int], None] | None = None,
+    max_events: float = MAX_EVENTS,
+    call_log: bool = False,
+    workers: int | None = None,
+    scheduler=None,
+    out_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    router=None,
+    max_memory_gb: float | None = None,
+) -> Result:
     """Simulate ``replications`` independent days of a scenario, on all local cores or a cluster.
 
     Replication ``r`` draws from its own streams spawned from the root seed, so
@@ -186,35 +218,41 @@ def simulate(scenario: Scenario, seed: int | None = DEFAULT_SEED, replications: 
     check_memory([cs], replications, arguments.max_memory(max_memory_gb), call_log, scenario.expected_calls())
     if router is not None:
         if out_dir is not None or resume or scheduler is not None or (workers or 1) > 1:
-            raise ValueError("a Python router runs in this process only: drop out_dir, resume, scheduler "
-                             "and workers > 1")
+            raise ValueError(
+                "a Python router runs in this process only: drop out_dir, resume, scheduler and workers > 1"
+            )
         return _simulate_with_router(scenario, cs, seed, replications, engine, router, progress, call_log)
     if out_dir is None:
-        return _simulate_jobs(scenario, cs, seed, replications, engine, progress, call_log, workers, scheduler,
-                              None, resume)
+        return _simulate_jobs(
+            scenario, cs, seed, replications, engine, progress, call_log, workers, scheduler, None, resume
+        )
     with outdir.claim(out_dir):
-        return _simulate_jobs(scenario, cs, seed, replications, engine, progress, call_log, workers, scheduler,
-                              os.fspath(out_dir), resume)
+        return _simulate_jobs(
+            scenario, cs, seed, replications, engine, progress, call_log, workers, scheduler, os.fspath(out_dir), resume
+        )
 
 
-def _simulate_jobs(scenario, cs, seed, replications, engine, progress, call_log, workers, scheduler,
-                   out_dir, resume) -> Result:
+def _simulate_jobs(
+    scenario, cs, seed, replications, engine, progress, call_log, workers, scheduler, out_dir, resume
+) -> Result:
     """The replications as one job of :func:`jobs.run_jobs`, stored in ``out_dir`` (which this run owns)."""
     entropy = (stored_entropy(out_dir) if resume and seed is None else None) or streams.root_entropy(seed)
     store = None
     if out_dir is not None:
         store = RepStore(out_dir, fingerprint(scenario, entropy, engine, call_log), resume)
-    job = jobs.Job(cs, int(replications), scenario.sla.denominator, store, scenario.name,
-                   max(scenario.expected_calls(), 1.0))
-    outcome = jobs.run_jobs([job], entropy, engine, workers=workers, scheduler=scheduler,
-                            progress=progress, call_log=call_log)
+    job = jobs.Job(
+        cs, int(replications), scenario.sla.denominator, store, scenario.name, max(scenario.expected_calls(), 1.0)
+    )
+    outcome = jobs.run_jobs(
+        [job], entropy, engine, workers=workers, scheduler=scheduler, progress=progress, call_log=call_log
+    )
     merger = outcome.mergers[0]
     meta = run_meta(scenario, seed, entropy, replications, engine)
     meta["status"] = outcome.status
     if outcome.status != "complete":
         meta["missing_replications"] = jobs.compress_ranges(merger.missing())
     meta["execution"] = outcome.execution
-    if not merger.acc.day_rows:             # stopped before any replication finished: nothing to summarise
+    if not merger.acc.day_rows:  # stopped before any replication finished: nothing to summarise
         if out_dir is not None:
             write_meta_only(meta, out_dir)
         if outcome.error is not None:
@@ -225,8 +263,7 @@ def _simulate_jobs(scenario, cs, seed, replications, engine, progress, call_log,
     if out_dir is not None:
         write_result(result, out_dir)
     if outcome.status == "interrupted":
-        raise jobs.Interrupted(result, f"interrupted after {len(result.replications)} of {replications} "
-                                       f"replications")
+        raise jobs.Interrupted(result, f"interrupted after {len(result.replications)} of {replications} replications")
     if outcome.error is not None:
         raise outcome.error
     return result
@@ -275,10 +312,15 @@ def run_meta(scenario: Scenario, seed, entropy: int, replications: int, engine: 
             "threshold_s": scenario.sl_threshold_s,
             "denominator": scenario.sla.denominator,
             "short_abandon_s": scenario.sla.short_abandon_s,
-            "text": (f"answered within {scenario.sl_threshold_s:g} s / "
-                     f"{'queued' if scenario.sla.denominator == 'queued' else 'answered'}"
-                     + (f", abandons under {scenario.sla.short_abandon_s:g} s dropped"
-                        if scenario.sla.short_abandon_s > 0 else "")),
+            "text": (
+                f"answered within {scenario.sl_threshold_s:g} s / "
+                f"{'queued' if scenario.sla.denominator == 'queued' else 'answered'}"
+                + (
+                    f", abandons under {scenario.sla.short_abandon_s:g} s dropped"
+                    if scenario.sla.short_abandon_s > 0
+                    else ""
+                )
+            ),
         },
         "warmup_s": scenario.warmup_minutes * 60.0,
         "status": "complete",

@@ -89,10 +89,14 @@ class RepStore:
                 old = json.load(fh)
             diff = [k for k in sorted(set(old) | set(fp)) if old.get(k) != fp.get(k)]
             if diff:
-                what = ", ".join(f"{k} {old.get(k)!r} -> {fp.get(k)!r}" if k != "scenario_sha256" else "scenario contents"
-                                 for k in diff)
-                raise ResumeError(f"cannot resume from {self.folder}: it holds replications of another run ({what}); "
-                                  f"use another output folder, or run without --resume to start over")
+                what = ", ".join(
+                    f"{k} {old.get(k)!r} -> {fp.get(k)!r}" if k != "scenario_sha256" else "scenario contents"
+                    for k in diff
+                )
+                raise ResumeError(
+                    f"cannot resume from {self.folder}: it holds replications of another run ({what}); "
+                    f"use another output folder, or run without --resume to start over"
+                )
             for name in sorted(os.listdir(self.dir)):
                 m = _REP_FILE.match(name)
                 if m is None:
@@ -101,8 +105,11 @@ class RepStore:
                 if why is None:
                     self.reps.add(int(m.group(1)))
                 else:
-                    warnings.warn(f"stored replication {name} in {self.dir} {why}; it will be run again",
-                                  RuntimeWarning, stacklevel=3)
+                    warnings.warn(
+                        f"stored replication {name} in {self.dir} {why}; it will be run again",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
                     os.unlink(os.path.join(self.dir, name))
         else:
             if not resume:
@@ -136,10 +143,17 @@ class RepStore:
 
     def save(self, rep: int, raw: dict, volume: float) -> None:
         arrays = {k: v for k, v in raw.items() if isinstance(v, np.ndarray)}
-        scalars = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in raw.items() if not isinstance(v, np.ndarray)}
+        scalars = {
+            k: (v.item() if isinstance(v, np.generic) else v) for k, v in raw.items() if not isinstance(v, np.ndarray)
+        }
         buf = io.BytesIO()
-        np.savez_compressed(buf, __volume__=np.float64(volume), __scalars__=np.array(json.dumps(scalars)),
-                            __run__=np.array(self.run_id), **arrays)
+        np.savez_compressed(
+            buf,
+            __volume__=np.float64(volume),
+            __scalars__=np.array(json.dumps(scalars)),
+            __run__=np.array(self.run_id),
+            **arrays,
+        )
         atomic_write(self.path(rep), buf.getvalue())
         self.reps.add(rep)
 
@@ -151,6 +165,7 @@ class RepStore:
                 raw.update(json.loads(str(z["__scalars__"])))
                 volume = float(z["__volume__"])
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            raise ResumeError(f"cannot read stored replication {self.path(rep)} ({exc}); delete it and "
-                              f"resume to run it again") from None
+            raise ResumeError(
+                f"cannot read stored replication {self.path(rep)} ({exc}); delete it and resume to run it again"
+            ) from None
         return raw, volume

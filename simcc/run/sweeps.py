@@ -112,18 +112,31 @@ class SweepResult:
 
     def __repr__(self) -> str:
         done = sum(r is not None for r in self.results)
-        return f"<simcc.SweepResult {self.scenario.name!r}: {done}/{len(self.points)} point(s) over {', '.join(self.keys)}>"
+        return (f"<simcc.SweepResult {self.scenario.name!r}: {done}/{len(self.points)} point(s) over "
+                f"{', '.join(self.keys)}>")
 
 
 # --------------------------------------------------------------------------
 # Running a sweep
 # --------------------------------------------------------------------------
-def sweep(scenario: Scenario | str | os.PathLike, grid: dict, seed: int | None = DEFAULT_SEED,
-          replications: int = 10, *, kpis: list[str] | None = None, workers: int | None = None, scheduler=None,
-          out_dir: str | os.PathLike | None = None, resume: bool = False, engine: str = "kernel",
-          progress: Callable[[int, int], None] | None = None, max_events: float = MAX_EVENTS,
-          plot_kpi: str = "service_level", extra_files: Callable[[SweepResult], dict] | None = None,
-          max_memory_gb: float | None = None) -> SweepResult:
+def sweep(
+    scenario: Scenario | str | os.PathLike,
+    grid: dict,
+    seed: int | None = DEFAULT_SEED,
+    replications: int = 10,
+    *,
+    kpis: list[str] | None = None,
+    workers: int | None = None,
+    scheduler=None,
+    out_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    engine: str = "kernel",
+    progress: Callable[[int, int], None] | None = None,
+    max_events: float = MAX_EVENTS,
+    plot_kpi: str = "service_level",
+    extra_files: Callable[[SweepResult], dict] | None = None,
+    max_memory_gb: float | None = None,
+) -> SweepResult:
     """Run a scenario at every point of a grid, with common random numbers, on all cores or a cluster.
 
     ``simcc.sweep`` is this function with ``extra_files`` drawing ``sweep.png``.
@@ -142,7 +155,8 @@ def sweep(scenario: Scenario | str | os.PathLike, grid: dict, seed: int | None =
     kpis : list of str, optional
         Day KPIs in the table (default: all of ``simcc.DAY_KPIS``).
     workers, scheduler, engine, max_events, max_memory_gb
-        As for :func:`simcc.simulate` (the memory guard counts every point); replications of all points share the workers.
+        As for :func:`simcc.simulate` (the memory guard counts every point);
+        replications of all points share the workers.
     out_dir : path, optional
         Write ``sweep.csv``, ``sweep.png`` and ``meta.json`` (last) here, and
         keep each point's finished replications in ``points/NNNN/``.
@@ -216,9 +230,14 @@ def sweep(scenario: Scenario | str | os.PathLike, grid: dict, seed: int | None =
         for i, s in enumerate(scenarios):
             store = None
             if out_dir is not None:
-                store = RepStore(os.path.join(out_dir, "points", _point_dir(i)), fingerprint(s, entropy, engine), resume)
-            point_jobs.append(jobs.Job(compiled[i], replications, s.sla.denominator, store,
-                                       f"point {i}", max(s.expected_calls(), 1.0)))
+                store = RepStore(
+                    os.path.join(out_dir, "points", _point_dir(i)), fingerprint(s, entropy, engine), resume
+                )
+            point_jobs.append(
+                jobs.Job(
+                    compiled[i], replications, s.sla.denominator, store, f"point {i}", max(s.expected_calls(), 1.0)
+                )
+            )
 
         results: list = [None] * len(points)
 
@@ -229,12 +248,19 @@ def sweep(scenario: Scenario | str | os.PathLike, grid: dict, seed: int | None =
             if out_dir is not None:
                 write_result(results[i], os.path.join(out_dir, "points", _point_dir(i)))
 
-        outcome = jobs.run_jobs(point_jobs, entropy, engine, workers=workers, scheduler=scheduler, progress=progress,
-                                on_job_done=point_done)
+        outcome = jobs.run_jobs(
+            point_jobs, entropy, engine, workers=workers, scheduler=scheduler, progress=progress, on_job_done=point_done
+        )
         meta = run_meta(base, seed, entropy, replications, engine)
-        meta.update(status=outcome.status, grid=grid, points=len(points),
-                    completed_points=sum(r is not None for r in results), kpis=kpis, plot_kpi=plot_kpi,
-                    execution=outcome.execution)
+        meta.update(
+            status=outcome.status,
+            grid=grid,
+            points=len(points),
+            completed_points=sum(r is not None for r in results),
+            kpis=kpis,
+            plot_kpi=plot_kpi,
+            execution=outcome.execution,
+        )
         if outcome.status != "complete":
             meta["unfinished_points"] = [i for i, r in enumerate(results) if r is None]
         sw = SweepResult(base, grid, points, results, kpis, meta)
@@ -242,8 +268,9 @@ def sweep(scenario: Scenario | str | os.PathLike, grid: dict, seed: int | None =
             done = any(r is not None for r in results)
             write_sweep(sw, out_dir, extra_files(sw) if extra_files is not None and done else None)
         if outcome.status == "interrupted":
-            raise jobs.Interrupted(sw, f"sweep interrupted: {meta['completed_points']} of {len(points)} points "
-                                            f"finished")
+            raise jobs.Interrupted(
+                sw, f"sweep interrupted: {meta['completed_points']} of {len(points)} points finished"
+            )
         if outcome.error is not None:
             raise outcome.error
         return sw
@@ -281,7 +308,7 @@ def _clear_old_sweep(out_dir: str, n: int) -> None:
             for d in (reps, point):
                 try:
                     os.rmdir(d)
-                except OSError:   # something else is in there: leave it
+                except OSError:  # something else is in there: leave it
                     break
 
 
@@ -320,8 +347,14 @@ def load_sweep(path) -> dict:
     for k in data:
         if k not in SWEEP_FILE_KEYS:
             close = difflib.get_close_matches(str(k), SWEEP_FILE_KEYS, n=1)
-            problems.append(Problem(str(k), f"unknown key {k!r} in a sweep file", lines.get(str(k)),
-                                    f"did you mean {close[0]!r}?" if close else f"known: {', '.join(SWEEP_FILE_KEYS)}"))
+            problems.append(
+                Problem(
+                    str(k),
+                    f"unknown key {k!r} in a sweep file",
+                    lines.get(str(k)),
+                    f"did you mean {close[0]!r}?" if close else f"known: {', '.join(SWEEP_FILE_KEYS)}",
+                )
+            )
     if "scenario" not in data:
         problems.append(Problem("scenario", "a sweep file needs scenario: (a scenario file path or mapping)"))
     if "grid" not in data:
@@ -331,8 +364,11 @@ def load_sweep(path) -> dict:
     for k in ("seed", "replications"):
         v = data.get(k)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < (1 if k == "replications" else 0)):
-            problems.append(Problem(k, f"{k} must be a whole number{' >= 1' if k == 'replications' else ''}, not {v!r}",
-                                    lines.get(k)))
+            problems.append(
+                Problem(
+                    k, f"{k} must be a whole number{' >= 1' if k == 'replications' else ''}, not {v!r}", lines.get(k)
+                )
+            )
     for k in ("kpis",):
         v = data.get(k)
         if v is not None and (not isinstance(v, list) or any(x not in DAY_KPIS for x in v)):
@@ -348,7 +384,9 @@ def load_sweep(path) -> dict:
     elif isinstance(spec, dict):
         scenario = from_dict(spec, source=f"{path}: scenario")
     else:
-        raise ScenarioError([Problem("scenario", "scenario must be a file path or a mapping", lines.get("scenario"))], path)
+        raise ScenarioError(
+            [Problem("scenario", "scenario must be a file path or a mapping", lines.get("scenario"))], path
+        )
     out = {"scenario": scenario, "grid": normalize_grid(data["grid"])}
     for k in ("seed", "replications", "kpis", "plot_kpi"):
         if data.get(k) is not None:

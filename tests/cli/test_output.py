@@ -130,8 +130,9 @@ def test_staff_table_of_a_five_group_center_keeps_every_digit_when_piped(tmp_pat
     gz = simcc.load("scenarios/guangzhou-10000.yaml")
     groups = [g.model_dump(mode="python", exclude_none=True) for g in gz.groups]
     assert len(groups) == 5
-    from simcc.cli.console import print_table
     from rich.console import Console
+
+    from simcc.cli.console import print_table
     buf = io.StringIO()
     long = "1,234,567.8 (1,234,000.1-1,235,000.9)"
     print_table(["interval", *[g["name"] for g in groups], "service level (95% CI)", "abandon (95% CI)"],

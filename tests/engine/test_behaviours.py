@@ -161,9 +161,12 @@ def test_reserve_protects_vip_service():
 
 def test_weighted_wait_favours_the_heavy_call_type():
     ct = {"a": {"patience": EXP(90.0), "talk": EXP(180.0)}, "b": {"patience": EXP(90.0), "talk": EXP(180.0)}}
-    s = center(call_types=ct, arrivals=[{"name": "a", "entry": "a", "calls": 160.0}, {"name": "b", "entry": "b", "calls": 160.0}],
-               groups=[{"name": "g", "agents": 31, "skills": {"a": 1, "b": 1}}],
-               routing={"policy": "weighted_wait", "weights": {"a": 5.0}})
+    s = center(
+        call_types=ct,
+        arrivals=[{"name": "a", "entry": "a", "calls": 160.0}, {"name": "b", "entry": "b", "calls": 160.0}],
+        groups=[{"name": "g", "agents": 31, "skills": {"a": 1, "b": 1}}],
+        routing={"policy": "weighted_wait", "weights": {"a": 5.0}},
+    )
     r = simcc.simulate(s, seed=6, replications=3)
     asa = r.by_call_type()
     assert asa["a"]["asa_s"] < asa["b"]["asa_s"]
@@ -171,8 +174,10 @@ def test_weighted_wait_favours_the_heavy_call_type():
 
 def test_paired_comparison_is_narrower_than_independent_seeds():
     """Common random numbers: the CI of a KPI difference is narrower paired than unpaired."""
-    groups = [{"name": "primary", "agents": 14, "skills": {"c": 1}},
-              {"name": "backup", "agents": 16, "skills": {"c": 2}}]
+    groups = [
+        {"name": "primary", "agents": 14, "skills": {"c": 1}},
+        {"name": "backup", "agents": 16, "skills": {"c": 2}},
+    ]
     s = center(groups=groups, routing={"policy": "priority", "overflow_after_s": 10.0})
     cmp = compare(s, ["priority", "priority+overflow"], seed=7, replications=12, kpis=["service_level", "asa_s"])
     for d in cmp.differences():
@@ -192,10 +197,11 @@ def test_python_router_plugs_into_the_reference_engine():
     s = center(arrivals=[{"name": "in", "entry": "c", "calls": 330.0}])
     kernel = simcc.simulate(s, seed=11, replications=2)
     same = simcc.simulate(s, seed=11, replications=2, engine="reference", router=Router)
-    assert np.array_equal(kernel.day, same.day, equal_nan=True)   # the base router is the compiled policy
+    assert np.array_equal(kernel.day, same.day, equal_nan=True)  # the base router is the compiled policy
 
     class NewestFirst(Router):
         """Serve the call that arrived last (LIFO): same throughput, a much longer tail of waits."""
+
         def pick_call(self, g):
             queue = self.center.queues[0][0]
             return next(reversed(queue)) if queue else None

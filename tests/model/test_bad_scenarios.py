@@ -70,7 +70,9 @@ sla:
   abandon_max_pct: 5
 """
 
-_EXPECT = re.compile(r"^# expect:\s*(?P<path>[^|]*?)\s*\|\s*(?P<text>[^|]*?)\s*(?:\|\s*(?P<line>line \d+|no line)\s*)?$")
+_EXPECT = re.compile(
+    r"^# expect:\s*(?P<path>[^|]*?)\s*\|\s*(?P<text>[^|]*?)\s*(?:\|\s*(?P<line>line \d+|no line)\s*)?$"
+)
 
 
 def expectations(path: Path) -> list[tuple[str, str, int | None | str]]:
@@ -84,11 +86,13 @@ def expectations(path: Path) -> list[tuple[str, str, int | None | str]]:
             m = _EXPECT.match(line)
             if m:
                 where = m["line"] or "any line"
-                out.append((
-                    "" if m["path"] == "<scenario>" else m["path"],
-                    m["text"],
-                    int(where.split()[1]) if where.startswith("line ") else where,
-                ))
+                out.append(
+                    (
+                        "" if m["path"] == "<scenario>" else m["path"],
+                        m["text"],
+                        int(where.split()[1]) if where.startswith("line ") else where,
+                    )
+                )
     return out
 
 
@@ -133,14 +137,14 @@ def test_bad_scenario(path):
 def test_file_over_5_mb(tmp_path):
     path = tmp_path / "huge.yaml"
     filler = "# " + "x" * 1000 + "\n"
-    path.write_text(BASE + filler * (6 * 1024), encoding="utf-8")   # about 6 MB of comments
+    path.write_text(BASE + filler * (6 * 1024), encoding="utf-8")  # about 6 MB of comments
     assert path.stat().st_size > _yaml.MAX_FILE_BYTES
     check(problems_of(path), [("", "limited to 5 MB", "no line")])
 
 
 def test_invalid_utf8(tmp_path):
     path = tmp_path / "latin1.yaml"
-    path.write_bytes(BASE.replace("a small", "a sm\xe4ll").encode("latin-1"))   # 0xE4 is not UTF-8
+    path.write_bytes(BASE.replace("a small", "a sm\xe4ll").encode("latin-1"))  # 0xE4 is not UTF-8
     check(problems_of(path), [("", "not UTF-8", 2)])
 
 
@@ -171,7 +175,7 @@ def test_five_independent_errors_reported_together(name):
 # Hints and security
 # ---------------------------------------------------------------------------
 def test_typo_in_valid_scenario_gets_did_you_mean_hint():
-    text = BASE.replace("abandon_max_pct: 5", "abandon_max_pct: 5\n  hold_mx_s: 90")   # meant hold_max_s
+    text = BASE.replace("abandon_max_pct: 5", "abandon_max_pct: 5\n  hold_mx_s: 90")  # meant hold_max_s
     with pytest.raises(simcc.ScenarioError) as info:
         simcc.loads(text)
     (p,) = info.value.problems
@@ -181,18 +185,21 @@ def test_typo_in_valid_scenario_gets_did_you_mean_hint():
 
 def test_typo_in_shipped_scenario_gets_did_you_mean_hint():
     text = (Path(__file__).parents[2] / "scenarios" / "quanzhou-10000.yaml").read_text(encoding="utf-8")
-    simcc.loads(text)   # valid as shipped
+    simcc.loads(text)  # valid as shipped
     with pytest.raises(simcc.ScenarioError) as info:
         simcc.loads(text.replace("menu: {fault:", "menu: {falt:"))
     hints = {p.path: p.hint for p in info.value.problems}
     assert hints["ivr.menu.falt"] == "did you mean 'fault'?"
 
 
-@pytest.mark.parametrize("tag", [
-    "!!python/object/apply:os.system ['touch {marker}']",
-    "!!python/object/apply:os.system 'touch {marker}'",
-    "!!python/object/new:os.system ['touch {marker}']",
-])
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "!!python/object/apply:os.system ['touch {marker}']",
+        "!!python/object/apply:os.system 'touch {marker}'",
+        "!!python/object/new:os.system ['touch {marker}']",
+    ],
+)
 def test_python_tag_is_rejected_and_never_executed(tmp_path, tag):
     marker = tmp_path / "executed"
     path = tmp_path / "evil.yaml"
@@ -204,6 +211,7 @@ def test_python_tag_is_rejected_and_never_executed(tmp_path, tag):
 
 def test_alias_bomb_is_refused_quickly():
     import time
+
     t0 = time.perf_counter()
     problems_of(BAD_DIR / "alias_bomb.yaml")
     assert time.perf_counter() - t0 < 1.0
@@ -212,16 +220,24 @@ def test_alias_bomb_is_refused_quickly():
 # ---------------------------------------------------------------------------
 # The CLI: exit code 2, a table of problems, no traceback
 # ---------------------------------------------------------------------------
-CLI_ENV = {**os.environ, "COLUMNS": "200"}   # wide enough that rich does not fold field paths
-CLI_CASES = ["dup_key_top", "tab_indent", "empty", "python_tag_apply", "alias_bomb", "five_field_errors",
-             "call_type_not_served"]
+CLI_ENV = {**os.environ, "COLUMNS": "200"}  # wide enough that rich does not fold field paths
+CLI_CASES = [
+    "dup_key_top",
+    "tab_indent",
+    "empty",
+    "python_tag_apply",
+    "alias_bomb",
+    "five_field_errors",
+    "call_type_not_served",
+]
 
 
 @pytest.mark.parametrize("name", CLI_CASES)
 def test_cli_validate_exits_2_without_traceback(name):
     path = BAD_DIR / f"{name}.yaml"
-    proc = subprocess.run([sys.executable, "-m", "simcc", "validate", str(path)],
-                          capture_output=True, text=True, timeout=60, env=CLI_ENV)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simcc", "validate", str(path)], capture_output=True, text=True, timeout=60, env=CLI_ENV
+    )
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
     assert "problem" in proc.stderr
@@ -232,8 +248,9 @@ def test_cli_validate_exits_2_without_traceback(name):
 def test_cli_validate_accepts_base(tmp_path):
     path = tmp_path / "base.yaml"
     path.write_text(BASE, encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "simcc", "validate", str(path)],
-                          capture_output=True, text=True, timeout=60, env=CLI_ENV)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simcc", "validate", str(path)], capture_output=True, text=True, timeout=60, env=CLI_ENV
+    )
     assert proc.returncode == 0, proc.stderr
     assert "valid" in proc.stdout
 
@@ -253,15 +270,37 @@ def test_doc_example_is_valid():
 
 def test_doc_names_every_key():
     from simcc.model import base, dists, scenario, sections
+
     text = DOC.read_text(encoding="utf-8")
-    models = {cls for mod in (dists, sections, scenario) for cls in vars(mod).values()
-              if isinstance(cls, type) and issubclass(cls, base.Model) and cls is not base.Model}
+    models = {
+        cls
+        for mod in (dists, sections, scenario)
+        for cls in vars(mod).values()
+        if isinstance(cls, type) and issubclass(cls, base.Model) and cls is not base.Model
+    }
     assert len(models) >= 28
-    def described(k):   # `key`, or a dotted path that names it: `redial.prob`, `quality.share`
+
+    def described(k):  # `key`, or a dotted path that names it: `redial.prob`, `quality.share`
         return f"`{k}`" in text or f".{k}`" in text or f"`{k}." in text
 
-    missing = sorted({f"{m.__name__}.{k}" for m in models for k in m.model_fields if not described(k)
-                      and not (k in ("percent", "within_s") and "within_s: T}" in text)})
+    missing = sorted(
+        {
+            f"{m.__name__}.{k}"
+            for m in models
+            for k in m.model_fields
+            if not described(k) and not (k in ("percent", "within_s") and "within_s: T}" in text)
+        }
+    )
     assert not missing, f"docs/scenario.md does not describe: {missing}"
-    for name in ("exponential", "deterministic", "uniform", "lognormal", "gamma", "erlang", "weibull", "empirical", "never"):
+    for name in (
+        "exponential",
+        "deterministic",
+        "uniform",
+        "lognormal",
+        "gamma",
+        "erlang",
+        "weibull",
+        "empirical",
+        "never",
+    ):
         assert f"`{name}`" in text

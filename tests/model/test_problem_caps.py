@@ -42,4 +42,6 @@ def test_the_overall_cap_keeps_a_count_per_field():
     err = ScenarioError(problems)
     shown = [p for p in err.problems if "more problem" not in p.message]
     assert len(shown) == ScenarioError.MAX_SHOWN
-    assert err.total == 120 and sum(int(p.message.split()[2]) for p in err.problems if "more problem" in p.message) == 70
+    assert (
+        err.total == 120 and sum(int(p.message.split()[2]) for p in err.problems if "more problem" in p.message) == 70
+    )

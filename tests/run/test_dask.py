@@ -71,9 +71,11 @@ def cluster(tmp_path_factory):
         client = distributed.Client(address, timeout=f"{START_TIMEOUT_S}s")
         try:
             client.wait_for_workers(2, timeout=START_TIMEOUT_S)
-        except Exception:
-            text = "\n".join((logs / f).read_text(errors="replace")[-2000:] for f in os.listdir(logs) if f.endswith(".log"))
-            raise RuntimeError(f"the Dask cluster did not start:\n{text}")
+        except Exception as exc:
+            text = "\n".join(
+                (logs / f).read_text(errors="replace")[-2000:] for f in os.listdir(logs) if f.endswith(".log")
+            )
+            raise RuntimeError(f"the Dask cluster did not start:\n{text}") from exc
         yield address, client
         client.close()
     finally:
@@ -97,8 +99,11 @@ def test_cluster_gives_identical_results(cluster, reference):
 
 def _tasks_run(dask_worker):
     """simcc tasks this worker finished (from its transition log)."""
-    return sum(1 for e in dask_worker.state.log
-               if isinstance(e[0], str) and e[0].startswith("simcc-reps") and tuple(e[1:3]) == ("executing", "memory"))
+    return sum(
+        1
+        for e in dask_worker.state.log
+        if isinstance(e[0], str) and e[0].startswith("simcc-reps") and tuple(e[1:3]) == ("executing", "memory")
+    )
 
 
 def test_both_workers_take_part(cluster):
@@ -118,12 +123,34 @@ def test_cluster_sweep_from_the_cli(cluster, tmp_path):
     address, _ = cluster
     scn = tmp_path / "s.yaml"
     scn.write_text(json.dumps(small(hours=1).model_dump(mode="json", exclude_none=True)))
-    r = CliRunner().invoke(app, ["sweep", str(scn), "--set", "groups.agents.agents=360,380", "--set", "volume=1,1.1",
-                                 "-r", "4", "--out", str(tmp_path / "out"), "--scheduler", address,
-                                 "--kpis", "service_level,abandon_rate"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "sweep",
+            str(scn),
+            "--set",
+            "groups.agents.agents=360,380",
+            "--set",
+            "volume=1,1.1",
+            "-r",
+            "4",
+            "--out",
+            str(tmp_path / "out"),
+            "--scheduler",
+            address,
+            "--kpis",
+            "service_level,abandon_rate",
+        ],
+    )
     assert r.exit_code == 0, r.output
-    local = sweep(small(hours=1), {"groups.agents.agents": [360, 380], "volume": [1, 1.1]}, seed=1, replications=4,
-                  workers=1, kpis=["service_level", "abandon_rate"])
+    local = sweep(
+        small(hours=1),
+        {"groups.agents.agents": [360, 380], "volume": [1, 1.1]},
+        seed=1,
+        replications=4,
+        workers=1,
+        kpis=["service_level", "abandon_rate"],
+    )
     assert (tmp_path / "out" / "sweep.csv").read_text() == local.to_csv()
     meta = json.loads((tmp_path / "out" / "meta.json").read_text())
     assert meta["execution"]["executor"] == "dask" and meta["status"] == "complete"
@@ -138,7 +165,7 @@ def test_killed_dask_worker_loses_nothing(cluster, reference):
             busy = [w for w, keys in client.processing().items() if keys]
             assert busy, "no worker is running a task"
             pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
-            os.kill(pid, signal.SIGKILL)      # the nanny starts a new worker process
+            os.kill(pid, signal.SIGKILL)  # the nanny starts a new worker process
             killed.append(busy[0])
 
     with pytest.warns(WorkerLostWarning, match="Dask ran them again"):
@@ -149,7 +176,7 @@ def test_killed_dask_worker_loses_nothing(cluster, reference):
     assert all(f["replications"] for f in failures)
     assert r.meta["status"] == "complete"
     assert digest(r) == digest(reference)
-    client.wait_for_workers(2, timeout=START_TIMEOUT_S)   # leave the cluster as we found it
+    client.wait_for_workers(2, timeout=START_TIMEOUT_S)  # leave the cluster as we found it
 
 
 def test_local_dask_cluster():
@@ -168,7 +195,7 @@ def test_a_wrong_scheduler_address_is_a_clear_error_within_the_timeout(monkeypat
         simcc.simulate(small(), replications=2, scheduler="tcp://127.0.0.1:1")
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
-    silent.listen(5)                        # accepts connections, never says a word
+    silent.listen(5)  # accepts connections, never says a word
     monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 2.0)
     t0 = time.monotonic()
     with pytest.raises(SchedulerError, match="no Dask scheduler answered"):

@@ -75,9 +75,9 @@ def _check_consistent(out: Path) -> None:
 
 def test_a_second_run_on_a_busy_folder_is_refused_naming_the_holder(tmp_path):
     s = small()
-    with outdir.claim(tmp_path / "out"):
-        with pytest.raises(simcc.FolderBusy, match=rf"in use by another simcc run \(process {os.getpid()}"):
-            simcc.simulate(s, replications=2, out_dir=tmp_path / "out", workers=1)
+    busy = rf"in use by another simcc run \(process {os.getpid()}"
+    with outdir.claim(tmp_path / "out"), pytest.raises(simcc.FolderBusy, match=busy):
+        simcc.simulate(s, replications=2, out_dir=tmp_path / "out", workers=1)
     r = simcc.simulate(s, replications=2, out_dir=tmp_path / "out", workers=1)     # free again
     assert r.meta["status"] == "complete"
 
@@ -176,7 +176,8 @@ def test_random_kills_and_interrupts_then_resume_is_identical(tmp_path, sig):
         os.killpg(proc.pid, sig)
         code, _, err = _finish(proc, timeout=20)    # an interrupt always ends within seconds
         assert "Traceback" not in err, err
-        assert code in ((-signal.SIGKILL, 0) if sig == signal.SIGKILL else (130, -signal.SIGINT, 0)), (code, err)   # 0: it had finished
+        allowed = (-signal.SIGKILL, 0) if sig == signal.SIGKILL else (130, -signal.SIGINT, 0)   # 0: it had finished
+        assert code in allowed, (code, err)
         outcomes.append(code)
         _check_consistent(out)
     code, stdout, err = _finish(_cli(*args, "--resume"), timeout=120)

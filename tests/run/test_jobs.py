@@ -153,7 +153,8 @@ def test_resume_refuses_another_run(tmp_path):
         simcc.simulate(small(hours=1, agents=371), seed=4, replications=3, workers=1, out_dir=tmp_path, resume=True)
     # without --resume the folder is simply reused: old replications are dropped
     r = simcc.simulate(s, seed=5, replications=2, workers=1, out_dir=tmp_path)
-    assert sorted(f for f in os.listdir(tmp_path / "reps") if f.endswith(".npz")) == ["rep-0000000.npz", "rep-0000001.npz"]
+    kept = sorted(f for f in os.listdir(tmp_path / "reps") if f.endswith(".npz"))
+    assert kept == ["rep-0000000.npz", "rep-0000001.npz"]
     assert r.meta["execution"]["resumed_replications"] == 0
 
 
@@ -177,6 +178,7 @@ def test_damaged_replication_file_is_run_again(tmp_path):
 
 def test_a_failing_replication_stops_the_run_and_keeps_the_others(tmp_path, monkeypatch):
     from simcc.run import executors as module
+
     real = module.run_replication
 
     def broken(cs, entropy, rep, engine="kernel", call_log=False):
@@ -232,8 +234,13 @@ def test_a_worker_that_keeps_dying_stops_the_run(tmp_path):
 
     with pytest.warns(WorkerLostWarning), pytest.raises(replicate.WorkerLost, match="giving up"):
         # the callback runs after each finished replication; the first one is stored, then workers keep dying
-        out = run_jobs([Job(compile_scenario(small()), 30, calls_per_rep=1e6)], root_entropy(1), workers=2,
-                       progress=kill_always, max_retries=1)
+        out = run_jobs(
+            [Job(compile_scenario(small()), 30, calls_per_rep=1e6)],
+            root_entropy(1),
+            workers=2,
+            progress=kill_always,
+            max_retries=1,
+        )
         raise out.error
 
 
@@ -263,7 +270,7 @@ def test_merge_order_is_replication_order_for_shuffled_work():
     assert out.status == "complete"
     shuffled = simcc.Result(out.mergers[0].acc, s, {"sl_definition": {"denominator": "queued"}})
     plain = simcc.simulate(s, seed=9, replications=20, workers=1)
-    assert out.mergers[0].max_pending > 1        # tasks really finished out of order
+    assert out.mergers[0].max_pending > 1  # tasks really finished out of order
     assert digest(shuffled) == digest(plain)
 
 
@@ -281,7 +288,7 @@ def test_call_logs_survive_resume(tmp_path):
     assert len(again.call_logs) == 3
     for a, b in zip(full.call_logs, again.call_logs):
         assert a.dtype == b.dtype and np.array_equal(a, b)
-    with pytest.raises(ResumeError, match="call_log"):       # a run without logs cannot finish one with them
+    with pytest.raises(ResumeError, match="call_log"):  # a run without logs cannot finish one with them
         simcc.simulate(s, seed=2, replications=4, workers=1, out_dir=tmp_path, resume=True)
 
 

@@ -76,7 +76,10 @@ def test_volume_and_agents_scale(guangzhou):
 
 
 def test_policy_key_takes_names_joined_by_plus(guangzhou):
-    assert point_scenario(guangzhou, {"routing.policy": "priority+overflow"}).routing.policies == ("priority", "overflow")
+    assert point_scenario(guangzhou, {"routing.policy": "priority+overflow"}).routing.policies == (
+        "priority",
+        "overflow",
+    )
     assert point_scenario(guangzhou, {"routing.policy": "weighted_wait"}).routing.policies == ("weighted_wait",)
     with pytest.raises(simcc.ScenarioError, match="routing.policy"):
         point_scenario(guangzhou, {"routing.policy": "priority+telepathy"})
@@ -87,17 +90,20 @@ def test_unchanged_point_is_the_same_scenario(guangzhou):
     assert point_scenario(guangzhou, {"trunks": guangzhou.trunks}) == guangzhou
 
 
-@pytest.mark.parametrize("point, path, text", [
-    ({"groups.faults.agents": 10}, "groups.faults.agents", "did you mean 'fault'"),
-    ({"ivr.contained": 1.5}, "ivr.contained", "less than or equal to 1"),
-    ({"ivr.contained": 0.99}, "ivr", "contained + hangup"),
-    ({"routing.policy": "telepathy"}, "routing.policy", "set by sweep key routing.policy"),
-    ({"call_types.fraud.patience.mean_s": 60.0}, "call_types.fraud", "did you mean 'call_types.fault'"),
-    ({"trunks": 10.5}, "trunks", "whole number"),
-    ({"volume": -1}, "volume", "multiplier"),
-    ({"agents_scale": "lots"}, "agents_scale", "multiplier"),
-    ({"trunks.lines": 3}, "trunks.lines", "is a value"),
-])
+@pytest.mark.parametrize(
+    "point, path, text",
+    [
+        ({"groups.faults.agents": 10}, "groups.faults.agents", "did you mean 'fault'"),
+        ({"ivr.contained": 1.5}, "ivr.contained", "less than or equal to 1"),
+        ({"ivr.contained": 0.99}, "ivr", "contained + hangup"),
+        ({"routing.policy": "telepathy"}, "routing.policy", "set by sweep key routing.policy"),
+        ({"call_types.fraud.patience.mean_s": 60.0}, "call_types.fraud", "did you mean 'call_types.fault'"),
+        ({"trunks": 10.5}, "trunks", "whole number"),
+        ({"volume": -1}, "volume", "multiplier"),
+        ({"agents_scale": "lots"}, "agents_scale", "multiplier"),
+        ({"trunks.lines": 3}, "trunks.lines", "is a value"),
+    ],
+)
 def test_bad_point_names_the_key(guangzhou, point, path, text):
     with pytest.raises(simcc.ScenarioError) as info:
         point_scenario(guangzhou, point, 3)
@@ -124,7 +130,7 @@ def test_common_random_numbers_across_points():
     # same arrivals in every replication: only the staffing differs
     assert np.array_equal(a.kpi("offered"), b.kpi("offered"))
     assert not np.array_equal(a.kpi("service_level"), b.kpi("service_level"))
-    assert np.all(b.kpi("service_level") >= a.kpi("service_level"))   # paired: more agents never hurt here
+    assert np.all(b.kpi("service_level") >= a.kpi("service_level"))  # paired: more agents never hurt here
 
 
 def test_a_point_equals_simulate_of_its_scenario():
@@ -146,12 +152,28 @@ def test_workers_do_not_change_the_table():
 # -- outputs ------------------------------------------------------------------------
 def test_tidy_table_plot_and_meta(tmp_path):
     kpis = ["service_level", "abandon_rate", "asa_s"]
-    sw = sweep(small(hours=1), {"routing.tier_priority": [True, False], "volume": [1.0, 1.2]}, seed=3,
-               replications=3, kpis=kpis, workers=1, out_dir=tmp_path, plot_kpi="abandon_rate")
+    sw = sweep(
+        small(hours=1),
+        {"routing.tier_priority": [True, False], "volume": [1.0, 1.2]},
+        seed=3,
+        replications=3,
+        kpis=kpis,
+        workers=1,
+        out_dir=tmp_path,
+        plot_kpi="abandon_rate",
+    )
     rows = list(csv.DictReader(io.StringIO((tmp_path / "sweep.csv").read_text())))
     assert len(rows) == 4 * len(kpis)
-    assert list(rows[0]) == ["point", "routing.tier_priority", "volume", "kpi", "mean", "ci_low", "ci_high",
-                             "replications"]
+    assert list(rows[0]) == [
+        "point",
+        "routing.tier_priority",
+        "volume",
+        "kpi",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "replications",
+    ]
     assert [r["kpi"] for r in rows[:3]] == kpis and {r["replications"] for r in rows} == {"3"}
     for r in rows:
         assert float(r["ci_low"]) <= float(r["mean"]) <= float(r["ci_high"])
@@ -173,14 +195,14 @@ def test_tidy_table_plot_and_meta(tmp_path):
 def test_resume_refuses_a_changed_grid(tmp_path):
     sweep(small(hours=1), {"volume": [1.0, 1.1]}, seed=1, replications=2, workers=1, out_dir=tmp_path)
     with pytest.raises(ResumeError, match="another run"):
-        sweep(small(hours=1), {"volume": [0.8, 1.1]}, seed=1, replications=2, workers=1, out_dir=tmp_path,
-              resume=True)
+        sweep(small(hours=1), {"volume": [0.8, 1.1]}, seed=1, replications=2, workers=1, out_dir=tmp_path, resume=True)
 
 
 def test_finished_sweep_resumes_without_running(tmp_path):
     first = sweep(small(hours=1), {"volume": [1.0, 1.1]}, seed=1, replications=2, workers=1, out_dir=tmp_path)
-    again = sweep(small(hours=1), {"volume": [1.0, 1.1]}, seed=1, replications=2, workers=1, out_dir=tmp_path,
-                  resume=True)
+    again = sweep(
+        small(hours=1), {"volume": [1.0, 1.1]}, seed=1, replications=2, workers=1, out_dir=tmp_path, resume=True
+    )
     assert again.meta["execution"]["tasks"] == 0 and again.meta["execution"]["resumed_replications"] == 4
     assert again.to_csv() == first.to_csv()
 
@@ -189,13 +211,35 @@ def test_finished_sweep_resumes_without_running(tmp_path):
 def test_cli_set_ranges(tmp_path):
     scn = tmp_path / "s.yaml"
     scn.write_text(json.dumps(small(hours=1).model_dump(mode="json", exclude_none=True)))
-    r = invoke("sweep", scn, "--set", "groups.agents.agents=360:380:20", "--set", "volume=1.0,1.1", "-r", 3,
-               "--out", tmp_path / "out", "-w", 1, "--kpis", "service_level,occupancy", "--seed", 4)
+    r = invoke(
+        "sweep",
+        scn,
+        "--set",
+        "groups.agents.agents=360:380:20",
+        "--set",
+        "volume=1.0,1.1",
+        "-r",
+        3,
+        "--out",
+        tmp_path / "out",
+        "-w",
+        1,
+        "--kpis",
+        "service_level,occupancy",
+        "--seed",
+        4,
+    )
     assert r.exit_code == 0, r.output
     assert "service_level per point" in r.output
     csv_text = (tmp_path / "out" / "sweep.csv").read_text()
-    expected = sweep(small(hours=1), {"groups.agents.agents": [360, 380], "volume": [1.0, 1.1]}, seed=4,
-                     replications=3, kpis=["service_level", "occupancy"], workers=1)
+    expected = sweep(
+        small(hours=1),
+        {"groups.agents.agents": [360, 380], "volume": [1.0, 1.1]},
+        seed=4,
+        replications=3,
+        kpis=["service_level", "occupancy"],
+        workers=1,
+    )
     assert csv_text == expected.to_csv()
 
 
@@ -203,9 +247,11 @@ def test_cli_sweep_file(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "center.yaml").write_text(json.dumps(small(hours=1).model_dump(mode="json", exclude_none=True)))
     spec = tmp_path / "sweep.yaml"
-    spec.write_text("scenario: sub/center.yaml\n"
-                    "grid:\n  trunks: [null, 400]\n  call_types.calls.patience.mean_s: [60.0, 90.0]\n"
-                    "seed: 9\nreplications: 2\nkpis: [service_level, blocking_rate]\n")
+    spec.write_text(
+        "scenario: sub/center.yaml\n"
+        "grid:\n  trunks: [null, 400]\n  call_types.calls.patience.mean_s: [60.0, 90.0]\n"
+        "seed: 9\nreplications: 2\nkpis: [service_level, blocking_rate]\n"
+    )
     conf = load_sweep(spec)
     assert conf["grid"] == {"trunks": [None, 400], "call_types.calls.patience.mean_s": [60.0, 90.0]}
     r = invoke("sweep", spec, "--out", tmp_path / "out", "-w", 1)
@@ -215,18 +261,21 @@ def test_cli_sweep_file(tmp_path):
     assert json.loads((tmp_path / "out" / "meta.json").read_text())["seed"] == 9
 
 
-@pytest.mark.parametrize("text, message", [
-    ("scenario: c.yaml\ngrid: {trunks: [1]}\nreplicatons: 3\n", "did you mean 'replications'"),
-    ("scenario: c.yaml\n", "needs grid"),
-    ("scenario: c.yaml\ngrid: {groups.nobody.agents: [1]}\n", "no item named 'nobody'"),
-    ("scenario: c.yaml\ngrid: {trunks: [1]}\nkpis: [speed]\n", "kpis must be"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("scenario: c.yaml\ngrid: {trunks: [1]}\nreplicatons: 3\n", "did you mean 'replications'"),
+        ("scenario: c.yaml\n", "needs grid"),
+        ("scenario: c.yaml\ngrid: {groups.nobody.agents: [1]}\n", "no item named 'nobody'"),
+        ("scenario: c.yaml\ngrid: {trunks: [1]}\nkpis: [speed]\n", "kpis must be"),
+    ],
+)
 def test_cli_bad_sweep_file(tmp_path, text, message):
     (tmp_path / "c.yaml").write_text(json.dumps(small(hours=1).model_dump(mode="json", exclude_none=True)))
     (tmp_path / "sweep.yaml").write_text(text)
     r = invoke("sweep", tmp_path / "sweep.yaml", "--out", tmp_path / "out")
     assert r.exit_code == 2
-    assert all(word in r.output for word in message.split()), r.output   # the problems table wraps lines
+    assert all(word in r.output for word in message.split()), r.output  # the problems table wraps lines
     assert "Traceback" not in r.output
 
 
@@ -249,11 +298,18 @@ def test_fresh_sweep_into_a_used_folder_leaves_nothing_stale(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        sweep(small(hours=1), {"volume": [0.5, 0.6]}, seed=1, replications=2, workers=1, out_dir=tmp_path,
-              progress=stop_at_once)
+        sweep(
+            small(hours=1),
+            {"volume": [0.5, 0.6]},
+            seed=1,
+            replications=2,
+            workers=1,
+            out_dir=tmp_path,
+            progress=stop_at_once,
+        )
     meta = json.loads((tmp_path / "meta.json").read_text())
     assert meta["status"] == "interrupted" and meta["completed_points"] == 0
-    assert (tmp_path / "sweep.csv").read_text().count("\n") == 1          # the header only
+    assert (tmp_path / "sweep.csv").read_text().count("\n") == 1  # the header only
     for point in ("0000", "0001"):
         assert not (tmp_path / "points" / point / "meta.json").exists()
         assert not list((tmp_path / "points" / point / "reps").glob("*.npz"))
