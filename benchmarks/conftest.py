@@ -28,7 +28,10 @@ def timed(cs, engine):
 
 
 def record(benchmark, raw, **extra):
-    """Calls and events per second from the benchmark's median, into extra_info."""
+    """Calls and events per second from the benchmark's median, into extra_info
+    (nothing with --benchmark-disable, which runs each benchmark once as a plain test)."""
+    if benchmark.stats is None:
+        return
     median = benchmark.stats.stats.median
     benchmark.extra_info["calls"] = int(raw["n_arrivals"])
     benchmark.extra_info["events"] = int(raw["n_events"])
