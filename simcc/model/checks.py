@@ -319,18 +319,41 @@ def warnings(s: Scenario) -> list[str]:
         )
     finite_patience = all(not isinstance(ct.patience, Never) for ct in s.call_types.values())
     if not finite_patience and s.trunks is None:
-        calls = [0.0] * n
-        for a in s.arrivals:
-            for p, c in enumerate(s.calls_per_interval(a)):
-                calls[p] += c
-        aht = max(dist_mean(ct.talk) for ct in s.call_types.values())
+        work = agent_work_per_call(s)
         for p in range(n):
             staffed = sum(a[p] for a in agents)
-            load = calls[p] * aht / s.interval_s
-            if load >= staffed and calls[p] > 0:
+            load = sum(c[p] * w for c, w in zip((s.calls_per_interval(a) for a in s.arrivals), work)) / s.interval_s
+            if load >= staffed and load > 0:
                 m = p * s.interval_minutes
                 out.append(
-                    f"interval {p} ({m // 60:02d}:{m % 60:02d}): offered load {load:.1f} Erlangs >= {staffed} "
-                    f"agents and callers never abandon: the queue grows without bound"
+                    f"interval {p} ({m // 60:02d}:{m % 60:02d}): {load:.1f} Erlangs reach the agents (after the "
+                    f"IVR) >= {staffed} agents and callers never abandon: the queue grows without bound"
                 )
+    return out
+
+
+def handle_time(ct) -> float:
+    """Mean agent time of one answered call of a type: talk, HOLD (when held) and after-call work."""
+    hold = ct.hold_prob * dist_mean(ct.hold) if ct.hold is not None else 0.0
+    return dist_mean(ct.talk) + hold + (dist_mean(ct.acw) if ct.acw is not None else 0.0)
+
+
+def agent_work_per_call(s: Scenario) -> list[float]:
+    """Mean agent seconds one arrival of each stream brings: IVR containment and menu hang-ups take
+    none, the menu (per tier, by the stream's tier mix) splits the rest over the call types."""
+    out = []
+    for a in s.arrivals:
+        if a.entry != "ivr":
+            out.append(handle_time(s.call_types[a.entry]))
+            continue
+        ivr = s.ivr
+        reach = 1.0 - ivr.contained - ivr.hangup
+        tiers = a.tiers or {t: 1.0 / len(s.tiers) for t in s.tiers}
+        total = sum(tiers.values()) or 1.0
+        work = 0.0
+        for tier, share in tiers.items():
+            menu = ivr.menu_by_tier.get(tier, ivr.menu)
+            msum = sum(menu.values()) or 1.0
+            work += share / total * sum(v / msum * handle_time(s.call_types[k]) for k, v in menu.items())
+        out.append(reach * work)
     return out
