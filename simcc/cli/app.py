@@ -18,6 +18,8 @@ import typer
 from ..errors import ScenarioError, SizeError
 from ..model.scenario import load
 from ..run.export import FORMATS, render
+from ..run.jobs import ReplicationFailed, WorkerLost
+from ..run.pool import WorkerStartError
 from .console import err, error, out, print_table, warning
 
 EXIT_FAILED = 1
@@ -91,6 +93,10 @@ def user_errors(debug: bool):
         if debug:
             raise
         fail(str(exc))
+    except (WorkerLost, ReplicationFailed, WorkerStartError) as exc:
+        if debug:
+            raise
+        fail(str(exc), EXIT_FAILED)
     except KeyboardInterrupt:
         error("interrupted")
         raise typer.Exit(EXIT_INTERRUPTED) from None

@@ -20,6 +20,7 @@ from ..run.kpis import format_value
 from ..run.simulation import DEFAULT_SEED
 from .app import DEBUG_HELP, FORMAT_HELP, Engine, Format, app, emit, fail, load_scenario, user_errors
 from .console import Cell, err, note, print_table, say, warning
+from .scale import SCHEDULER_HELP, WORKERS_HELP
 
 
 def _p2(x) -> str:
@@ -92,6 +93,8 @@ def staff(
     save_scenario: Optional[Path] = typer.Option(None, help="Write the scenario with the new headcount to this "
                                                             "YAML file."),
     engine: Engine = typer.Option(Engine.kernel, help="kernel (compiled) or reference (SimPy, slow)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     debug: bool = typer.Option(False, help=DEBUG_HELP),
 ):
     """The fewest agents per interval (and group) that meet every SLA line, found by simulation."""
@@ -101,7 +104,8 @@ def staff(
     kw = _staff_args(scn, target, abandon_max, occupancy_max)
     with user_errors(debug), _status("staffing") as tick:
         plan = staff_fn(scn, seed=seed, replications=replications, confidence=_confidence(confidence),
-                        joint=not per_interval, verify=verify, engine=engine.value, progress=tick, **kw)
+                        joint=not per_interval, verify=verify, engine=engine.value, progress=tick,
+                        workers=workers, scheduler=scheduler, **kw)
     emit(plan, fmt, lambda: _print_plan(plan))
     if save_scenario is not None:
         data = plan.scenario.model_dump(mode="json", exclude_none=True)
@@ -153,6 +157,8 @@ def trunks(
     confidence: float = typer.Option(95.0, help="Confidence of the rule, percent (0: plain means)."),
     fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
     engine: Engine = typer.Option(Engine.kernel, help="kernel (compiled) or reference (SimPy, slow)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     debug: bool = typer.Option(False, help=DEBUG_HELP),
 ):
     """The fewest trunk lines (and E1 groups of 30) that keep blocking under the target, with Erlang B beside it."""
@@ -160,7 +166,7 @@ def trunks(
     bmax = SCENARIO if blocking_max is None else _share(blocking_max, "--blocking-max")
     with user_errors(debug), _status("sizing trunks") as tick:
         tp = trunks_fn(scn, bmax, seed=seed, replications=replications, confidence=_confidence(confidence),
-                       engine=engine.value, progress=tick)
+                       engine=engine.value, progress=tick, workers=workers, scheduler=scheduler)
 
     def table():
         s = tp.summary()
@@ -200,6 +206,8 @@ def shifts(
     verify: bool = typer.Option(False, "--verify/--no-verify", help="Full staffing descent and minimality check "
                                                                     "first (slower)."),
     fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     debug: bool = typer.Option(False, help=DEBUG_HELP),
 ):
     """A roster: agents per shift template that covers the required agents in every interval."""
@@ -213,7 +221,8 @@ def shifts(
             req = np.array([scn.agents_per_interval(g) for g in scn.groups]).T
         else:
             with _status("staffing") as tick:
-                plan = staff_fn(scn, seed=seed, replications=replications, verify=verify, progress=tick, **kw)
+                plan = staff_fn(scn, seed=seed, replications=replications, verify=verify, progress=tick,
+                                workers=workers, scheduler=scheduler, **kw)
             names, req = list(plan.group_names), plan.agents
         rosters = {name: shifts_mod.cover(req[:, g], temps, scn.interval_minutes) for g, name in enumerate(names)}
         if len(names) > 1:

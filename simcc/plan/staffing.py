@@ -80,7 +80,8 @@ class _Evaluator:
     """Simulates a staffing matrix with a fixed seed (CRN) and checks the rule per interval."""
 
     def __init__(self, base: Scenario, seed, replications: int, engine: str, confidence, target_sl,
-                 abandon_max, occupancy_max, measured: np.ndarray, progress=None, max_events=None):
+                 abandon_max, occupancy_max, measured: np.ndarray, progress=None, max_events=None,
+                 run_options: dict | None = None):
         self.base = base
         self.seed = seed
         self.replications = replications
@@ -92,6 +93,7 @@ class _Evaluator:
         self.measured = measured
         self.progress = progress
         self.max_events = max_events
+        self.run_options = dict(run_options or {})      # workers, scheduler: where the replications run
         self.cache: dict[bytes, _Eval] = {}
         self.count = 0
         self.skills = [dict(g.skills) for g in base.groups]
@@ -116,7 +118,7 @@ class _Evaluator:
         kw = dict(seed=self.seed, replications=self.replications, engine=self.engine)
         if self.max_events is not None:
             kw["max_events"] = self.max_events
-        res = simulate(scn, **kw)
+        res = simulate(scn, **kw, **self.run_options)
         self.count += 1
         if self.progress is not None:
             self.progress(self.count)
@@ -264,6 +266,7 @@ class StaffingPlan:
     history: list = field(default_factory=list)
     check_level: float | None = None      # the one-sided level of each interval check (Bonferroni when joint)
     n_checks: int = 1
+    run_options: dict = field(default_factory=dict)   # workers, scheduler (never change a number)
 
     @property
     def interval_s(self) -> float:
@@ -395,7 +398,7 @@ class StaffingPlan:
         average?); ``sla`` is the scenario's day-level SLA report.
         """
         reps = replications or self.replications
-        res = simulate(self.scenario, seed=seed, replications=reps, engine=engine or self.engine)
+        res = simulate(self.scenario, seed=seed, replications=reps, engine=engine or self.engine, **self.run_options)
         iv = res.intervals
         strict = failing(iv, self.targets, self.check_level, self.measured)
         mean_ok = failing(iv, self.targets, None, self.measured)
@@ -442,7 +445,8 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
           abandon_max: float | None | str = SCENARIO, occupancy_max: float | None = None, *,
           seed: int = 1, replications: int = 20, confidence: float | None = 0.95, joint: bool = True,
           engine: str = "kernel", verify: bool | Sequence[int] = True, max_evaluations: int = 1000,
-          progress: Callable[[int], None] | None = None) -> StaffingPlan:
+          progress: Callable[[int], None] | None = None, workers: int | None = None,
+          scheduler=None) -> StaffingPlan:
     """The fewest agents per interval and group that meet the targets in every interval.
 
     Method (all simulations use the same ``seed`` and ``replications``, so
@@ -497,6 +501,10 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
         every interval passes).
     progress : callable, optional
         Called with the number of simulations done.
+    workers, scheduler
+        Where each simulation's replications run, as for :func:`simcc.simulate`
+        (all cores by default for large candidates; a Dask cluster). The plan is
+        bit-identical whatever runs it.
 
     Returns
     -------
@@ -553,8 +561,10 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
     base = scenario.with_changes(sla=sla_new)
     targets = {"service_level": target, "within_s": within_s, "abandon_max": amax, "occupancy_max": occ}
 
+    arguments.workers(workers)
     search = _Search(base, scenario, targets, seed=seed, replications=int(replications), confidence=confidence,
-                     joint=joint, engine=engine, max_evaluations=max_evaluations, progress=progress)
+                     joint=joint, engine=engine, max_evaluations=max_evaluations, progress=progress,
+                     run_options={"workers": workers, "scheduler": scheduler})
     search.start()
     search.repair()
     if verify is not False and verify is not None:
@@ -566,7 +576,7 @@ class _Search:
     """The three steps of :func:`staff` over one evaluator (common random numbers for every candidate)."""
 
     def __init__(self, base: Scenario, source: Scenario, targets: dict, *, seed, replications: int, confidence,
-                 joint: bool, engine: str, max_evaluations: int, progress):
+                 joint: bool, engine: str, max_evaluations: int, progress, run_options: dict | None = None):
         self.base, self.source, self.targets = base, source, targets
         self.seed, self.replications, self.confidence, self.engine = seed, replications, confidence, engine
         self.max_evaluations = max_evaluations
@@ -581,7 +591,8 @@ class _Search:
         self.level = confidence
         if confidence is not None and joint and self.n_checks > 1:
             self.level = 1 - (1 - confidence) / self.n_checks      # Bonferroni over interval checks
-        self.E = _Evaluator(base, seed, replications, engine, self.level, target, amax, occ, self.measured, progress)
+        self.E = _Evaluator(base, seed, replications, engine, self.level, target, amax, occ, self.measured, progress,
+                            run_options=run_options)
         self.curves = ErlangCurves(self.baseline.load, targets["within_s"])
         self.history: list = []
         self.one_fewer: list = [None] * P
@@ -699,4 +710,4 @@ class _Search:
             passed=~ev.fail, one_fewer=self.one_fewer, measured=self.measured, scenario=self.E.scenario(self.x),
             source=self.source, result=res, targets=self.targets, seed=self.seed, replications=self.replications,
             confidence=self.confidence, evaluations=self.E.count, engine=self.engine, history=self.history,
-            check_level=self.level, n_checks=self.n_checks)
+            check_level=self.level, n_checks=self.n_checks, run_options=self.E.run_options)

@@ -94,7 +94,8 @@ class TrunkPlan:
 
 def trunks(scenario: Scenario, blocking_max: float | None | str = SCENARIO, *, seed: int = 1,
            replications: int = 20, confidence: float | None = 0.95, engine: str = "kernel",
-           progress: Callable[[int], None] | None = None) -> TrunkPlan:
+           progress: Callable[[int], None] | None = None, workers: int | None = None,
+           scheduler=None) -> TrunkPlan:
     """The fewest trunk lines that keep blocking in the busiest interval under ``blocking_max``.
 
     The busiest interval is the one with the most calls holding lines when
@@ -110,7 +111,7 @@ def trunks(scenario: Scenario, blocking_max: float | None | str = SCENARIO, *, s
     blocking_max : float
         Largest blocking share (0.01 for 1%); default from the scenario's
         SLA block, else 1%.
-    seed, replications, confidence, engine, progress
+    seed, replications, confidence, engine, progress, workers, scheduler
         As for :func:`staff`.
 
     Returns
@@ -131,6 +132,7 @@ def trunks(scenario: Scenario, blocking_max: float | None | str = SCENARIO, *, s
     if seed is None:             # one root for every candidate: common random numbers
         seed = root_entropy(None)
     arguments.progress(progress)
+    arguments.workers(workers)
     bmax = resolve(blocking_max, (scenario.sla.blocking_max_pct or 1.0) / 100, "blocking_max")
     if bmax is None:
         raise ValueError("give blocking_max (a share, e.g. 0.01)")
@@ -147,7 +149,8 @@ def trunks(scenario: Scenario, blocking_max: float | None | str = SCENARIO, *, s
 
     def sim(scn):
         nonlocal count
-        res = simulate(scn, seed=seed, replications=replications, engine=engine)
+        res = simulate(scn, seed=seed, replications=replications, engine=engine, workers=workers,
+                       scheduler=scheduler)
         count += 1
         if progress is not None:
             progress(count)
