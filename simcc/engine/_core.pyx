@@ -450,20 +450,57 @@ cdef inline bint _reserve_ok(State* s, int32_t g, int32_t k, int32_t l, int32_t 
     return idle_left >= s.reserve_n[g]
 
 
+cdef bint _overflow_holds(State* s, int32_t k) noexcept nogil:
+    """Whether call type k's overflow threshold applies: some agent of a primary group (the
+    type's best skill level) is on duty, not counting agents on their way out. While none is,
+    secondary groups may take its calls at once."""
+    cdef int32_t j, g
+    for j in range(s.tg_ptr[k], s.tg_ptr[k + 1]):
+        if s.tg_level[j] > s.primary_level[k]:
+            break
+        g = s.tg_group[j]
+        if s.present[g] - s.pending_leave[g] > 0:
+            return True
+    return False
+
+
+cdef void _offer_unguarded(State* s, float64_t now) noexcept nogil:
+    """At an interval start: the waiting calls of every type with no primary agent on duty are
+    offered to its secondary groups at once (tier by tier, oldest first), as if their threshold
+    had passed."""
+    cdef int32_t k, l, c, nx, g
+    for k in range(s.K):
+        if s.overflow_after_s[k] == INFINITY or _overflow_holds(s, k):
+            continue
+        for l in range(s.L):
+            c = s.q_head[k * s.L + l]
+            while c >= 0:
+                nx = s.calls[c].next
+                g = _pick_group(s, k, l, True)
+                if g < 0:
+                    break
+                _idle_pop(s, g)
+                _unlink(s, c)
+                _queue_change(s, now, -1)
+                _answer(s, c, g, now)
+                c = nx
+
+
 cdef int32_t _pick_group(State* s, int32_t k, int32_t l, bint secondary) noexcept nogil:
     """Routing decision 1: the group whose agent takes a call now.
 
     Among groups with an idle agent the call may use, the best skill level
     wins; within that level the longest-idle agent (ties: lower group
     index). With overflow, groups below the primary level are eligible
-    only once the call has waited its threshold (``secondary``).
+    only once the call has waited its threshold (``secondary``) or while no
+    primary agent is on duty.
     """
     cdef int32_t j, g, best = -1, level = -1
     cdef float64_t best_t = INFINITY, t
     for j in range(s.tg_ptr[k], s.tg_ptr[k + 1]):
         if best >= 0 and s.tg_level[j] != level:
             break
-        if s.use_overflow and not secondary and s.tg_level[j] > s.primary_level[k]:
+        if s.use_overflow and not secondary and s.tg_level[j] > s.primary_level[k] and _overflow_holds(s, k):
             break
         g = s.tg_group[j]
         if s.idle_n[g] > 0 and _reserve_ok(s, g, k, l, s.idle_n[g] - 1):
@@ -498,7 +535,8 @@ cdef int32_t _pick_call(State* s, int32_t g, float64_t now) noexcept nogil:
             if c < 0:
                 continue
             t = s.calls[c].t_queue
-            if s.use_overflow and lv > s.primary_level[k] and now - t < s.overflow_after_s[k]:
+            if s.use_overflow and lv > s.primary_level[k] and now - t < s.overflow_after_s[k] \
+                    and _overflow_holds(s, k):
                 continue
             if not _reserve_ok(s, g, k, l, s.idle_n[g]):
                 continue
@@ -1017,6 +1055,8 @@ cdef void _interval_start(State* s, int32_t p, float64_t now) noexcept nogil:
                 _staff_change(s, g, now, 1)
                 diff -= 1
                 _take_work(s, g, now)
+    if s.use_overflow:
+        _offer_unguarded(s, now)
     _add_campaign_tasks(s, p, now)
     if p + 1 < s.P:
         _push(s, (p + 1) * s.interval_s, EV_INTERVAL, p + 1)

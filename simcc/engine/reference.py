@@ -677,7 +677,25 @@ class CallCenter:
                 for _ in range(diff - d):
                     self.staff_change(g, +1)
                     self.take_work(g)
+        if self.cs.use_overflow:
+            self.offer_unguarded()
         self.add_campaign_tasks(p)
+
+    def offer_unguarded(self):
+        """At an interval start: the waiting calls of every type with no primary agent on duty are
+        offered to its secondary groups at once (tier by tier, oldest first)."""
+        for k in range(self.cs.n_types):
+            if self.cs.overflow_after_s[k] == math.inf or self.router.overflow_holds(k):
+                continue
+            for l in range(self.cs.n_tiers):
+                for call in list(self.queues[k][l]):
+                    g = self.router.pick_group(call, True)
+                    if g < 0:
+                        break
+                    self.idle[g].popleft()
+                    del self.queues[call.q][call.l][call]
+                    self.queue_change(-1)
+                    self.answer(call, g)
 
     def finish(self):
         """At the horizon: close the last interval, count calls still in the IVR or queue."""

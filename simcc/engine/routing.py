@@ -46,12 +46,25 @@ class Router:
             return True
         return idle_left >= cs.reserve_n[g]
 
+    def overflow_holds(self, k: int) -> bool:
+        """Whether call type k's overflow threshold applies: some agent of a primary group is on
+        duty (not counting agents on their way out); while none is, secondary groups take its calls at once."""
+        cs, center = self.center.cs, self.center
+        for j in range(cs.type_groups_ptr[k], cs.type_groups_ptr[k + 1]):
+            if cs.type_groups_level[j] > cs.primary_level[k]:
+                break
+            g = int(cs.type_groups[j])
+            if center.present[g] - center.pending_leave[g] > 0:
+                return True
+        return False
+
     def pick_group(self, call: Call, secondary: bool) -> int:
         """Decision 1: the group whose agent takes the call now (-1: none, the call waits).
 
         Best skill level with an idle agent the call may use, then the
         longest-idle agent; with overflow, secondary levels only when
-        ``secondary`` (the call has waited its threshold).
+        ``secondary`` (the call has waited its threshold) or while no primary
+        agent is on duty.
         """
         cs, idle, k = self.center.cs, self.center.idle, call.q
         best, best_t, level = -1, math.inf, None
@@ -59,7 +72,7 @@ class Router:
             lv = cs.type_groups_level[j]
             if best >= 0 and lv != level:
                 break
-            if cs.use_overflow and not secondary and lv > cs.primary_level[k]:
+            if cs.use_overflow and not secondary and lv > cs.primary_level[k] and self.overflow_holds(k):
                 break
             g = int(cs.type_groups[j])
             if idle[g] and self.reserve_ok(g, k, call.l, len(idle[g]) - 1) and (best < 0 or idle[g][0] < best_t):
@@ -84,7 +97,8 @@ class Router:
                     continue
                 head = next(iter(q))
                 t = head.t_queue
-                if cs.use_overflow and lv > cs.primary_level[k] and now - t < cs.overflow_after_s[k]:
+                if (cs.use_overflow and lv > cs.primary_level[k] and now - t < cs.overflow_after_s[k]
+                        and self.overflow_holds(k)):
                     continue
                 if not self.reserve_ok(g, k, l, len(center.idle[g])):
                     continue

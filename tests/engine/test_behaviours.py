@@ -213,3 +213,45 @@ def test_python_router_plugs_into_the_reference_engine():
         simcc.simulate(s, router=NewestFirst)
     with pytest.raises(ValueError, match="in this process only"):
         simcc.simulate(s, engine="reference", router=NewestFirst, workers=2)
+
+
+def _unstaffed_primary(engine_check=False):
+    """Primary group staffed in intervals 0-1, logged off in 2-3; a large backup group all day."""
+    groups = [{"name": "primary", "agents": [10, 10, 0, 0], "skills": {"c": 1}},
+              {"name": "backup", "agents": 40, "skills": {"c": 2}}]
+    return center(intervals=4, groups=groups,
+                  routing={"policy": ["priority", "overflow"], "overflow_after_s": 60.0},
+                  arrivals=[{"name": "in", "entry": "c", "calls": [300.0, 300.0, 60.0, 60.0]}],
+                  call_types={"c": {"patience": {"dist": "never"}, "talk": EXP(120.0)}})
+
+
+def test_overflow_threshold_does_not_hold_calls_while_no_primary_agent_is_on_duty():
+    log = raw_of(_unstaffed_primary(), log=True)["call_log"]
+    answered = log[log["outcome"] == 3]
+    late = answered[answered["t_arrive"] >= 3600.0]          # intervals 2-3: only backup agents on duty
+    assert len(late) > 50 and np.all(late["group"] == 1)
+    assert np.all(late["wait_s"] < 1e-9)                   # 40 idle backup agents: nobody waits 60 s
+    t_answer = answered["t_arrive"] + answered["wait_s"]
+    early = answered[(t_answer < 3600.0 - 1e-9) & (answered["group"] == 1)]
+    assert len(early) > 0 and np.all(early["wait_s"] >= 60.0 - 1e-9)    # primary on duty: the threshold holds
+
+
+def test_calls_waiting_when_the_last_primary_agent_leaves_go_to_backup_at_once():
+    log = raw_of(_unstaffed_primary(), log=True)["call_log"]
+    answered = log[log["outcome"] == 3]
+    t_answer = answered["t_arrive"] + answered["wait_s"]
+    # calls that arrived before 3600 s and were still waiting then: taken by backup at 3600 s exactly,
+    # not when their 60 s threshold ends
+    carried = answered[(answered["t_arrive"] < 3600.0) & (t_answer >= 3600.0 - 1e-9) & (answered["group"] == 1)]
+    assert len(carried) > 0
+    carried_t = carried["t_arrive"] + carried["wait_s"]
+    assert np.all(np.abs(carried_t - 3600.0) < 1e-6)
+
+
+def test_unstaffed_primary_rule_is_the_same_on_both_engines():
+    cs = compile_scenario(_unstaffed_primary())
+    for rep in range(3):
+        k, _ = run_replication(cs, root_entropy(5), rep, "kernel")
+        r, _ = run_replication(cs, root_entropy(5), rep, "reference")
+        for name in ("answered", "answered_within", "wait_s", "queued"):
+            assert np.array_equal(k[name], r[name]), name
