@@ -33,7 +33,7 @@ from .app import (
     user_errors,
 )
 from .console import Cell, note, print_table, say, warning
-from .scale import RESUME_HELP, SCHEDULER_HELP, WORKERS_HELP, run_replications
+from .scale import MAX_MEMORY_HELP, RESUME_HELP, SCHEDULER_HELP, WORKERS_HELP, run_replications
 
 
 def hhmm(seconds: float) -> str:
@@ -113,11 +113,7 @@ def run(
     max_events: float = typer.Option(
         MAX_EVENTS, help="Refuse a scenario whose one replication (a day) is estimated above this many events."
     ),
-    max_memory_gb: Optional[float] = typer.Option(
-        None,
-        "--max-memory-gb",
-        help="Refuse a run estimated to need more memory than this (default: half of this machine's).",
-    ),
+    max_memory_gb: Optional[float] = typer.Option(None, "--max-memory-gb", help=MAX_MEMORY_HELP),
     check_sla: bool = typer.Option(False, "--check-sla", help="Exit with code 3 if an SLA line fails."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),

@@ -39,6 +39,7 @@ from .app import (
 )
 from .console import err, error, note, print_table, warning
 
+MAX_MEMORY_HELP = "Refuse a run estimated to need more memory than this, GB (default: half of this machine's)."
 WORKERS_HELP = "Local worker processes (default: all cores; small runs stay in this process)."
 SCHEDULER_HELP = "Run on Dask distributed: a scheduler address (tcp://HOST:8786) or 'local' for a local cluster."
 RESUME_HELP = "Continue the run kept in --out: finished replications are reused, only the missing ones run."
@@ -225,11 +226,7 @@ def sweep_cmd(
     max_events: float = typer.Option(
         MAX_EVENTS, help="Refuse a point whose one replication (a day) is estimated above this many events."
     ),
-    max_memory_gb: Optional[float] = typer.Option(
-        None,
-        "--max-memory-gb",
-        help="Refuse a run estimated to need more memory than this (default: half of this machine's).",
-    ),
+    max_memory_gb: Optional[float] = typer.Option(None, "--max-memory-gb", help=MAX_MEMORY_HELP),
     fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
     debug: bool = typer.Option(False, help=DEBUG_HELP),
 ):

@@ -50,7 +50,6 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .. import htmlrepr
-from ..engine.streams import root_entropy
 from ..jsonsafe import jsonable
 from ..model.scenario import Scenario
 from ..run import arguments
@@ -522,9 +521,7 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
     """
     scenario = arguments.scenario(scenario)
     replications = arguments.replications(replications)
-    seed = arguments.seed(seed)
-    if seed is None:             # one root for every candidate: common random numbers
-        seed = root_entropy(None)
+    seed = arguments.common_seed(seed)        # one root for every candidate: common random numbers
     arguments.progress(progress)
     sla = scenario.sla
     sl_default = sla.service_level.percent / 100 if sla.service_level is not None else None

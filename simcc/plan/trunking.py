@@ -8,7 +8,6 @@ from typing import Callable
 import numpy as np
 
 from .. import erlang as erl
-from ..engine.streams import root_entropy
 from ..jsonsafe import jsonable
 from ..model.scenario import Scenario
 from ..run import arguments
@@ -128,9 +127,7 @@ def trunks(scenario: Scenario, blocking_max: float | None | str = SCENARIO, *, s
     """
     scenario = arguments.scenario(scenario)
     replications = arguments.replications(replications)
-    seed = arguments.seed(seed)
-    if seed is None:             # one root for every candidate: common random numbers
-        seed = root_entropy(None)
+    seed = arguments.common_seed(seed)        # one root for every candidate: common random numbers
     arguments.progress(progress)
     arguments.workers(workers)
     bmax = resolve(blocking_max, (scenario.sla.blocking_max_pct or 1.0) / 100, "blocking_max")

@@ -7,6 +7,7 @@ import math
 import os
 from numbers import Integral, Real
 
+from ..engine import streams
 from ..model.scenario import Scenario, load
 
 MAX_REPLICATIONS = 1_000_000
@@ -37,6 +38,13 @@ def seed(value) -> int | None:
     if not 0 <= int(value) <= MAX_SEED:
         raise ValueError(f"seed must be a whole number from 0 to 2**128 - 1, not {value!r}")
     return int(value)
+
+
+def common_seed(value) -> int:
+    """The root seed shared by every simulation of a comparison (policies, staffing candidates, line
+    counts): ``value`` checked, or fresh entropy drawn once for ``None``, so the runs stay paired."""
+    value = seed(value)
+    return streams.root_entropy(None) if value is None else value
 
 
 def workers(value) -> int | None:

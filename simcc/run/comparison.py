@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..engine import streams
 from ..model.edits import policy_variant
 from ..model.scenario import Scenario
 from ..stats import paired_difference
@@ -105,9 +104,7 @@ def compare(scenario: Scenario, policies: list[str], *, seed: int = 1, replicati
     """
     scenario = arguments.scenario(scenario)
     replications = arguments.replications(replications, 2)
-    seed = arguments.seed(seed)
-    if seed is None:              # one root for every policy: that is what pairs them
-        seed = streams.root_entropy(None)
+    seed = arguments.common_seed(seed)        # one root for every policy: that is what pairs them
     if isinstance(policies, str) or not all(isinstance(p, str) for p in policies):
         raise TypeError(f"policies must be a list of policy names, not {policies!r}")
     bad = [k for k in kpis if k not in DAY_KPIS]
