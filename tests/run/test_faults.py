@@ -188,3 +188,27 @@ def test_random_kills_and_interrupts_then_resume_is_identical(tmp_path, sig):
     assert stdout == expected.to_csv()
     assert (out / "summary.csv").read_text() == expected.summary_csv()
     assert json.loads((out / "meta.json").read_text())["status"] == "complete"
+
+
+def test_random_kills_of_a_sweep_then_resume_is_identical(tmp_path):
+    scn, out = _scenario_file(tmp_path), tmp_path / "out"
+    args = ["sweep", scn, "--set", "groups.agents.agents=360,380", "-r", 16, "--seed", 13, "--out", out, "-w", 1,
+            "--kpis", "service_level,abandon_rate", "--format", "csv"]
+    rng = random.Random(7)
+    for i in range(max(2, N_FAULTS // 2)):
+        proc = _cli(*args, *(["--resume"] if i else []))
+        deadline = time.monotonic() + 30
+        while not _started(out, proc) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 1.0))
+        os.killpg(proc.pid, signal.SIGKILL)
+        code, _, err = _finish(proc, timeout=20)
+        assert code in (-signal.SIGKILL, 0) and "Traceback" not in err, (code, err)
+        meta = out / "meta.json"
+        assert not meta.exists() or json.loads(meta.read_text())["status"] in ("complete", "interrupted")
+    code, stdout, err = _finish(_cli(*args, "--resume"), timeout=120)
+    assert code == 0, err
+    expected = simcc.sweep(simcc.load(scn), {"groups.agents.agents": [360, 380]}, seed=13, replications=16,
+                           kpis=["service_level", "abandon_rate"], workers=1)
+    assert (out / "sweep.csv").read_text() == expected.to_csv()
+    assert json.loads((out / "meta.json").read_text())["status"] == "complete"
