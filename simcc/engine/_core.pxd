@@ -73,6 +73,7 @@ cdef enum:                  # IvrOutcome
     IVR_ROUTED = 0
     IVR_CONTAINED = 1
     IVR_HANGUP = 2
+    IVR_UNHEARD = 3         # a redial of a caller blocked before the IVR: its outcome is drawn on admission
 
 cdef enum:                  # Outcome (call log codes)
     OUT_BLOCKED = 0

@@ -800,11 +800,14 @@ cdef void _release(State* s, int32_t c, float64_t now) noexcept nogil:
 
 
 cdef void _maybe_redial(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry,
-                        int32_t attempts, float64_t now) noexcept nogil:
+                        int32_t attempts, bint blocked, float64_t now) noexcept nogil:
     """A blocked or abandoning caller calls again with probability redial_prob[k].
 
     ``c`` is the caller's slot, or -1 for a caller blocked before it had one;
-    the slot is kept for the pending redial or freed.
+    the slot is kept for the pending redial or freed. A caller blocked at the
+    trunks never heard the IVR: its redial goes through self-service and menu
+    hang-ups like a first attempt (``IVR_UNHEARD``); one who abandoned in the
+    queue goes straight to its call type's queue after the menu time.
     """
     cdef float64_t delay
     cdef Call* call
@@ -821,6 +824,7 @@ cdef void _maybe_redial(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_e
         call.ivr_entry = ivr_entry
         call.kind = KIND_REDIAL
         call.attempts = attempts + 1
+        call.ivr_outcome = IVR_UNHEARD if (blocked and ivr_entry) else IVR_ROUTED
         call.state = CS_RETRY
         _push(s, now + delay, EV_RETRY, c)
     elif c >= 0:
@@ -839,6 +843,7 @@ cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, i
     cdef bint counted = now >= s.warmup_s
     cdef Call* call
     cdef Call tmp
+    cdef float64_t u
     if counted:
         s.offered[ix] += 1
         if kind == KIND_REDIAL:
@@ -853,9 +858,13 @@ cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, i
             tmp.k = k
             tmp.l = l
             _log(s, &tmp, OUT_BLOCKED, now, 0.0, -1)
-        _maybe_redial(s, c, k, l, ivr_entry, attempts, now)
+        _maybe_redial(s, c, k, l, ivr_entry, attempts, True, now)
         return
     _lines_change(s, now, 1)
+    if outcome == IVR_UNHEARD:      # a redial after a block: the IVR's draws, as for a first attempt
+        ivr_t = _sample(s, s.bg[SRC_IVR_TIME], s.ivr_time_dist)
+        u = _uniform(s.bg[SRC_IVR_OUTCOME])
+        outcome = IVR_CONTAINED if u < s.ivr_cut_contained else (IVR_HANGUP if u < s.ivr_cut_hangup else IVR_ROUTED)
     if c < 0:
         c = _new_call(s)
         if c < 0:
@@ -888,7 +897,7 @@ cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, i
 
 cdef void _retry(State* s, int32_t c, float64_t now) noexcept nogil:
     cdef Call* call = &s.calls[c]
-    _admit(s, c, call.k, call.l, call.ivr_entry, IVR_ROUTED, -1.0, call.kind, call.attempts, now)
+    _admit(s, c, call.k, call.l, call.ivr_entry, call.ivr_outcome, -1.0, call.kind, call.attempts, now)
 
 
 cdef float64_t _next_arrival(State* s, int32_t st) noexcept nogil:
@@ -987,7 +996,7 @@ cdef void _patience_end(State* s, int32_t c, int64_t seq, float64_t now) noexcep
     if s.log_on:
         _log(s, call, OUT_ABANDONED, now, wait, -1)
     _lines_change(s, now, -1)
-    _maybe_redial(s, c, call.k, call.l, call.ivr_entry, call.attempts, now)
+    _maybe_redial(s, c, call.k, call.l, call.ivr_entry, call.attempts, False, now)
 
 
 cdef void _service_end(State* s, int32_t c, float64_t now) noexcept nogil:

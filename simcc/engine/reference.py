@@ -57,7 +57,7 @@ GAMMA = DIST_CODES["gamma"]
 WEIBULL = DIST_CODES["weibull"]
 EMPIRICAL = DIST_CODES["empirical"]
 
-ROUTED, CONTAINED, HANGUP = 0, 1, 2
+ROUTED, CONTAINED, HANGUP, UNHEARD = 0, 1, 2, 3     # UNHEARD: a redial after a block draws its IVR outcome
 IN_IVR, WAITING, IN_SERVICE, RETRY, CALLBACK, DONE = "ivr", "waiting", "service", "retry", "callback", "done"
 FIRST, REDIAL, REPEAT = (CALL_KINDS.index(k) for k in ("first", "redial", "repeat"))
 LEG_FIRST, LEG_TRANSFER, LEG_OUTBOUND = (LEGS.index(k) for k in ("first", "transfer", "outbound"))
@@ -303,8 +303,12 @@ class CallCenter:
                 st["blocked"][ix] += 1
             if self.log is not None:
                 self.log.append((now, now, 0.0, call.k, call.l, BLOCKED_, -1))
-            self.maybe_redial(call)
+            self.maybe_redial(call, blocked=True)
             return
+        if outcome == UNHEARD:          # a redial after a block: the IVR's draws, as for a first attempt
+            ivr_t = self.sample("ivr_time", cs.ivr_time_dist)
+            u = self.rng["ivr_outcome"].random()
+            outcome = CONTAINED if u < cs.ivr_cut_contained else (HANGUP if u < cs.ivr_cut_hangup else ROUTED)
         call.admitted(now, self.p_cur, outcome, counted)
         call.line = self.seize_line()
         self.live.add(call)
@@ -317,19 +321,23 @@ class CallCenter:
             self.enter_queue(call)
             self.env.process(self.caller(call, None))
 
-    def maybe_redial(self, call: Call):
-        """A blocked or abandoning caller calls again with probability redial_prob of its call type."""
+    def maybe_redial(self, call: Call, blocked: bool = False):
+        """A blocked or abandoning caller calls again with probability redial_prob of its call type.
+
+        A caller blocked at the trunks never heard the IVR: its redial goes through self-service and
+        menu hang-ups like a first attempt; one who abandoned in the queue goes to its queue after the menu."""
         cs, k = self.cs, call.k
         if cs.redial_prob[k] > 0.0 and call.attempts < cs.redial_max[k] and \
                 self.rng["redial"].random() < cs.redial_prob[k]:
             delay = self.sample("redial", int(cs.redial_dist[k]))
             call.kind, call.attempts, call.state = REDIAL, call.attempts + 1, RETRY
+            call.ivr_outcome = UNHEARD if (blocked and call.ivr_entry) else ROUTED
             self.env.process(self.call_again(call, self.env.timeout(delay)))
 
     def call_again(self, call: Call, delay_done):
         yield delay_done
         self.n_events += 1
-        self.admit(call)
+        self.admit(call, call.ivr_outcome)
 
     def caller(self, call: Call, ivr_done):
         """One caller on one line, from the IVR to hang-up (through a transfer if there is one)."""

@@ -255,3 +255,31 @@ def test_unstaffed_primary_rule_is_the_same_on_both_engines():
         r, _ = run_replication(cs, root_entropy(5), rep, "reference")
         for name in ("answered", "answered_within", "wait_s", "queued"):
             assert np.array_equal(k[name], r[name]), name
+
+
+def _blocked_redials():
+    """Trunks bind; callers never abandon, so every redial follows a block at the trunks."""
+    return center(intervals=8, trunks=22,
+                  call_types={"c": {"patience": {"dist": "never"}, "talk": EXP(180.0),
+                                    "redial": {"prob": 1.0, "delay": EXP(60.0), "max_attempts": 6}}},
+                  ivr={"menu_time": EXP(40.0), "contained": 0.25, "hangup": 0.05, "menu": {"c": 1.0}},
+                  arrivals=[{"name": "in", "entry": "ivr", "calls": 300.0}],
+                  groups=[{"name": "g", "agents": 12, "skills": {"c": 1}}])
+
+
+def test_a_redial_after_a_block_goes_through_the_ivr_like_a_first_attempt():
+    raw = raw_of(_blocked_redials())
+    tot = {k: int(raw[k].sum()) for k in ("offered", "blocked", "contained", "ivr_abandoned", "redials")}
+    admitted = tot["offered"] - tot["blocked"]
+    assert tot["redials"] > 0.3 * tot["offered"]                 # blocking binds: many attempts are redials
+    assert within(tot["contained"], admitted, 0.25)            # self-service on every admitted attempt
+    assert within(tot["ivr_abandoned"], admitted, 0.05)        # menu hang-ups too
+
+
+def test_blocked_redials_are_the_same_on_both_engines():
+    cs = compile_scenario(_blocked_redials())
+    for rep in range(2):
+        k, _ = run_replication(cs, root_entropy(9), rep, "kernel")
+        r, _ = run_replication(cs, root_entropy(9), rep, "reference")
+        for name in ("offered", "blocked", "contained", "ivr_abandoned", "redials", "answered", "wait_s"):
+            assert np.array_equal(k[name], r[name]), name
