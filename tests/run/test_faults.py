@@ -212,3 +212,50 @@ def test_random_kills_of_a_sweep_then_resume_is_identical(tmp_path):
                            kpis=["service_level", "abandon_rate"], workers=1)
     assert (out / "sweep.csv").read_text() == expected.to_csv()
     assert json.loads((out / "meta.json").read_text())["status"] == "complete"
+
+
+def _failing_writes(monkeypatch, modules, fails):
+    """Make atomic_write fail (as a full or read-only disk would) for the files ``fails(path)`` picks."""
+    from simcc import atomic
+
+    real = atomic.atomic_write
+
+    def write(path, data):
+        err = fails(os.fspath(path))
+        if err is not None:
+            raise err
+        real(path, data)
+
+    for module in modules:
+        monkeypatch.setattr(module, "atomic_write", write)
+
+
+def test_a_full_disk_during_the_final_writes_leaves_no_false_marker(tmp_path, monkeypatch):
+    from simcc.run import export
+
+    s = small()
+    simcc.simulate(s, seed=6, replications=2, out_dir=tmp_path, workers=1)      # complete: meta.json written
+    full = OSError(28, "No space left on device")
+    _failing_writes(monkeypatch, [export], lambda p: full if p.endswith("result.json") else None)
+    with pytest.raises(OSError, match="No space left"):                         # extending it fills the disk
+        simcc.simulate(s, seed=6, replications=4, out_dir=tmp_path, workers=1, resume=True)
+    assert not (tmp_path / "meta.json").exists()          # never vouches for a half-written folder
+    assert not list(tmp_path.glob("**/.simcc-*.tmp"))
+    monkeypatch.undo()
+    resumed = simcc.simulate(s, seed=6, replications=4, out_dir=tmp_path, workers=1, resume=True)
+    assert resumed.meta["execution"]["resumed_replications"] == 4
+    assert digest(resumed) == digest(simcc.simulate(s, seed=6, replications=4, workers=1))
+
+
+def test_a_read_only_folder_is_a_clear_error(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from simcc.cli import app
+    from simcc.run import export, store
+
+    denied = PermissionError(13, "Permission denied")
+    _failing_writes(monkeypatch, [export, store], lambda p: denied)
+    r = CliRunner().invoke(app, ["run", str(_scenario_file(tmp_path)), "-r", "2", "-w", "1", "--out",
+                                 str(tmp_path / "o")])
+    assert r.exit_code == 2, (r.output, r.exception)
+    assert "Permission denied" in r.output and "Traceback" not in r.output
