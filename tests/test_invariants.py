@@ -6,6 +6,7 @@ from strategies import scenarios
 
 import simcc
 from simcc.engine.compile import compile_scenario
+from simcc.engine.contract import OUTCOME_CODES
 from simcc.engine.replication import run_replication
 from simcc.engine.streams import root_entropy
 from simcc.run.results import Stats
@@ -40,6 +41,24 @@ def test_conservation_and_bounds(scn, seed):
     assert np.all(log["wait_s"] >= 0)
     assert np.all(log["t_end"] >= log["t_arrive"])
     assert np.all(np.diff(log["t_end"]) >= 0), "outcomes are logged in event order"
+    # the call log carries what call records need, and agrees with the statistics
+    counted = log["t_arrive"] >= cs.warmup_s
+    answered = counted & (log["outcome"] == OUTCOME_CODES["answered"]) & (log["leg"] == 0)
+    for k in ("talk_s", "hold_s", "acw_s", "wait_s"):
+        assert np.isclose(log[k][answered].sum(), raw[k].sum(), rtol=1e-9, atol=1e-6), k
+    assert answered.sum() == tot["answered"]
+    assert (log["hold_s"][answered] > 0).sum() == raw["held"].sum()
+    assert np.all(log["ivr_s"] >= 0) and np.all(log["talk_s"] >= 0)
+    assert np.all((log["ivr_s"] == 0) | (cs.stream_entry[log["stream"]] < 0)), "IVR time only behind the IVR"
+    blocked = log["outcome"] == OUTCOME_CODES["blocked"]
+    assert np.all(log["ivr_s"][blocked] == 0) and np.all(log["group"][blocked] == -1)
+    assert np.all(log["caller"] >= 0) and np.all(log["caller"] < raw["n_arrivals"])
+    first = log["kind"] == 0
+    assert np.all(log["attempt"][first] == 1) and np.all(log["attempt"] >= 1)
+    # a redial comes after an earlier attempt of the same caller that was blocked or abandoned
+    lost = {int(c) for c in log["caller"][np.isin(log["outcome"], [OUTCOME_CODES["blocked"],
+                                                                    OUTCOME_CODES["abandoned"]])]}
+    assert {int(c) for c in log["caller"][log["kind"] == 1]} <= lost
     for k in ("wait_s", "talk_s", "hold_s", "acw_s", "staffed_s", "service_busy_s", "acw_busy_s", "lines_s", "queue_s"):
         assert np.all(raw[k] >= 0), k
     busy = raw["service_busy_s"] + raw["acw_busy_s"]

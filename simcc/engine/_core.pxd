@@ -108,6 +108,9 @@ ctypedef struct Call:
     float64_t t_arrive      # arrival time, s
     float64_t t_queue       # time the call reached the agent queue, s
     float64_t acw_s         # after-call work drawn at answer, s
+    float64_t ivr_s         # IVR menu time of this attempt, s (0 without IVR)
+    int64_t caller          # caller id: index of the caller's first arrival (call log)
+    int32_t stream          # arrival stream the caller came from (call log)
     float64_t repeat_delay_s  # unresolved: calls again this long after hang-up; -1 = resolved
     int64_t patience_seq    # seq of the live patience event (lazy cancellation)
     int64_t overflow_seq    # seq of the live overflow event (lazy cancellation)
@@ -132,6 +135,15 @@ ctypedef struct LogRec:
     float64_t t_arrive      # arrival time, s
     float64_t t_end         # time of the outcome, s
     float64_t wait_s        # time in the agent queue (answered / abandoned), s
+    float64_t ivr_s         # time in the IVR menu, s
+    float64_t talk_s        # talk, s (answered, called back)
+    float64_t hold_s        # HOLD, s (answered, called back)
+    float64_t acw_s         # after-call work, s (answered, called back)
+    int64_t caller          # caller id (first arrival index; kept by redials and repeat calls)
+    int32_t attempt         # attempt number for this problem (redials count)
+    int32_t kind            # CallKind
+    int32_t stream          # arrival stream
+    int32_t leg             # Leg
     int32_t k               # call type
     int32_t l               # tier
     int32_t outcome         # Outcome

@@ -379,8 +379,8 @@ cdef inline void _free_call(State* s, int32_t c) noexcept nogil:
     s.free_call = c
 
 
-cdef inline void _log(State* s, Call* call, int32_t outcome, float64_t now,
-                      float64_t wait, int32_t g) noexcept nogil:
+cdef inline void _log(State* s, Call* call, int32_t outcome, float64_t now, float64_t wait,
+                      int32_t g, float64_t talk, float64_t hold, float64_t acw) noexcept nogil:
     cdef LogRec* grown
     if s.log_n == s.log_cap:
         grown = <LogRec*>realloc(s.log, 2 * s.log_cap * sizeof(LogRec))
@@ -392,6 +392,15 @@ cdef inline void _log(State* s, Call* call, int32_t outcome, float64_t now,
     s.log[s.log_n].t_arrive = call.t_arrive
     s.log[s.log_n].t_end = now
     s.log[s.log_n].wait_s = wait
+    s.log[s.log_n].ivr_s = call.ivr_s
+    s.log[s.log_n].talk_s = talk
+    s.log[s.log_n].hold_s = hold
+    s.log[s.log_n].acw_s = acw
+    s.log[s.log_n].caller = call.caller
+    s.log[s.log_n].attempt = call.attempts
+    s.log[s.log_n].kind = call.kind
+    s.log[s.log_n].stream = call.stream
+    s.log[s.log_n].leg = call.leg
     s.log[s.log_n].k = call.k
     s.log[s.log_n].l = call.l
     s.log[s.log_n].outcome = outcome
@@ -598,7 +607,7 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
             s.hold_s[ix] += hold
         s.acw_s[ix] += acw
     if s.log_on:
-        _log(s, call, OUT_ANSWERED, now, wait, g)
+        _log(s, call, OUT_ANSWERED, now, wait, g, talk, hold, acw)
     service = talk + hold
     _add_busy(s, s.service_busy_s, g, now, now + service)
     if acw > 0.0:
@@ -690,7 +699,7 @@ cdef void _serve_callback(State* s, int32_t c, int32_t g, float64_t now) noexcep
         hold = _sample(s, s.bg[SRC_OUTBOUND], s.hold_dist[kg])
     acw = _sample(s, s.bg[SRC_OUTBOUND], s.acw_dist[kg])
     if s.log_on:
-        _log(s, call, OUT_CALLED_BACK, now, wait, g)
+        _log(s, call, OUT_CALLED_BACK, now, wait, g, talk, hold, acw)
     if call.counted:
         s.callbacks_done[ix] += 1
         s.callback_wait_s[ix] += wait
@@ -737,7 +746,7 @@ cdef void _callback_offer(State* s, int32_t c, int64_t seq, float64_t now) noexc
     if call.counted:
         s.callbacks[(call.p * s.K + k) * s.L + call.l] += 1
     if s.log_on:
-        _log(s, call, OUT_CALLBACK, now, now - call.t_queue, -1)
+        _log(s, call, OUT_CALLBACK, now, now - call.t_queue, -1, 0.0, 0.0, 0.0)
     call.state = CS_CALLBACK
     call.t_queue = now              # the callback clock starts at acceptance
     call.next = -1
@@ -800,7 +809,8 @@ cdef void _release(State* s, int32_t c, float64_t now) noexcept nogil:
 
 
 cdef void _maybe_redial(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry,
-                        int32_t attempts, bint blocked, float64_t now) noexcept nogil:
+                        int32_t attempts, bint blocked, int64_t caller, int32_t st,
+                        float64_t now) noexcept nogil:
     """A blocked or abandoning caller calls again with probability redial_prob[k].
 
     ``c`` is the caller's slot, or -1 for a caller blocked before it had one;
@@ -824,6 +834,8 @@ cdef void _maybe_redial(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_e
         call.ivr_entry = ivr_entry
         call.kind = KIND_REDIAL
         call.attempts = attempts + 1
+        call.caller = caller
+        call.stream = st
         call.ivr_outcome = IVR_UNHEARD if (blocked and ivr_entry) else IVR_ROUTED
         call.state = CS_RETRY
         _push(s, now + delay, EV_RETRY, c)
@@ -832,7 +844,8 @@ cdef void _maybe_redial(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_e
 
 
 cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, int32_t outcome,
-                 float64_t ivr_t, int32_t kind, int32_t attempts, float64_t now) noexcept nogil:
+                 float64_t ivr_t, int32_t kind, int32_t attempts, int64_t caller, int32_t st,
+                 float64_t now) noexcept nogil:
     """An attempt reaches the trunks: blocked, or seizes a line and enters the IVR or the queue.
 
     First attempts come with their IVR draws made at arrival (``c`` = -1);
@@ -855,10 +868,16 @@ cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, i
             s.blocked[ix] += 1
         if s.log_on:
             tmp.t_arrive = now
+            tmp.ivr_s = 0.0
+            tmp.caller = caller
+            tmp.attempts = attempts
+            tmp.kind = kind
+            tmp.stream = st
+            tmp.leg = LEG_FIRST
             tmp.k = k
             tmp.l = l
-            _log(s, &tmp, OUT_BLOCKED, now, 0.0, -1)
-        _maybe_redial(s, c, k, l, ivr_entry, attempts, True, now)
+            _log(s, &tmp, OUT_BLOCKED, now, 0.0, -1, 0.0, 0.0, 0.0)
+        _maybe_redial(s, c, k, l, ivr_entry, attempts, True, caller, st, now)
         return
     _lines_change(s, now, 1)
     if outcome == IVR_UNHEARD:      # a redial after a block: the IVR's draws, as for a first attempt
@@ -886,9 +905,13 @@ cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, i
     call.transfer_to = -1
     call.repeat_delay_s = -1.0
     call.leg = LEG_FIRST
+    call.caller = caller
+    call.stream = st
+    call.ivr_s = 0.0
     if ivr_entry:
         if ivr_t < 0.0:
             ivr_t = _sample(s, s.bg[SRC_IVR_TIME], s.ivr_time_dist)
+        call.ivr_s = ivr_t
         call.state = CS_IVR
         _push(s, now + ivr_t, EV_IVR_END, c)
     else:
@@ -897,7 +920,8 @@ cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, i
 
 cdef void _retry(State* s, int32_t c, float64_t now) noexcept nogil:
     cdef Call* call = &s.calls[c]
-    _admit(s, c, call.k, call.l, call.ivr_entry, call.ivr_outcome, -1.0, call.kind, call.attempts, now)
+    _admit(s, c, call.k, call.l, call.ivr_entry, call.ivr_outcome, -1.0, call.kind, call.attempts,
+           call.caller, call.stream, now)
 
 
 cdef float64_t _next_arrival(State* s, int32_t st) noexcept nogil:
@@ -951,7 +975,7 @@ cdef void _arrival(State* s, int32_t st, float64_t now) noexcept nogil:
         k = _categorical(s.bg[SRC_MENU], &s.menu_cum[l * s.K], s.K)
     else:
         k = entry
-    _admit(s, -1, k, l, entry < 0, outcome, ivr_t, KIND_FIRST, 1, now)
+    _admit(s, -1, k, l, entry < 0, outcome, ivr_t, KIND_FIRST, 1, s.n_arrivals - 1, st, now)
 
 
 cdef void _ivr_end(State* s, int32_t c, float64_t now) noexcept nogil:
@@ -964,12 +988,12 @@ cdef void _ivr_end(State* s, int32_t c, float64_t now) noexcept nogil:
         if call.counted:
             s.contained[ix] += 1
         if s.log_on:
-            _log(s, call, OUT_CONTAINED, now, 0.0, -1)
+            _log(s, call, OUT_CONTAINED, now, 0.0, -1, 0.0, 0.0, 0.0)
     else:
         if call.counted:
             s.ivr_abandoned[ix] += 1
         if s.log_on:
-            _log(s, call, OUT_IVR_ABANDONED, now, 0.0, -1)
+            _log(s, call, OUT_IVR_ABANDONED, now, 0.0, -1, 0.0, 0.0, 0.0)
     _release(s, c, now)
 
 
@@ -994,9 +1018,9 @@ cdef void _patience_end(State* s, int32_t c, int64_t seq, float64_t now) noexcep
         if wait < s.short_abandon_s:
             s.abandoned_short[ix] += 1
     if s.log_on:
-        _log(s, call, OUT_ABANDONED, now, wait, -1)
+        _log(s, call, OUT_ABANDONED, now, wait, -1, 0.0, 0.0, 0.0)
     _lines_change(s, now, -1)
-    _maybe_redial(s, c, call.k, call.l, call.ivr_entry, call.attempts, False, now)
+    _maybe_redial(s, c, call.k, call.l, call.ivr_entry, call.attempts, False, call.caller, call.stream, now)
 
 
 cdef void _service_end(State* s, int32_t c, float64_t now) noexcept nogil:
@@ -1332,7 +1356,9 @@ cdef object _call_log(State* s):
     log = np.empty(s.log_n, dtype=LOG_DTYPE)
     cdef int64_t i
     for i in range(s.log_n):
-        log[i] = (s.log[i].t_arrive, s.log[i].t_end, s.log[i].wait_s,
+        log[i] = (s.log[i].t_arrive, s.log[i].t_end, s.log[i].wait_s, s.log[i].ivr_s,
+                  s.log[i].talk_s, s.log[i].hold_s, s.log[i].acw_s, s.log[i].caller,
+                  s.log[i].attempt, s.log[i].kind, s.log[i].stream, s.log[i].leg,
                   s.log[i].k, s.log[i].l, s.log[i].outcome, s.log[i].g)
     return log
 

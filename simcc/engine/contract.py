@@ -52,9 +52,16 @@ IVR_ENTRY = -1
 WAIT_BINS = 601
 
 #: One record of the per-call log (``call_log=True``).
+#: Times are seconds from the start of the day; ``caller`` is the index of the caller's first
+#: arrival (redials and repeat calls keep it), ``attempt`` counts attempts for one problem,
+#: ``kind`` indexes CALL_KINDS, ``stream`` the scenario's arrival streams, ``leg`` LEGS,
+#: ``outcome`` OUTCOMES; ``group`` is -1 unless answered or called back. ``call_type`` is the
+#: menu choice drawn for the caller even when it never reached a queue (blocked, contained).
 LOG_DTYPE = np.dtype([
     ("t_arrive", np.float64), ("t_end", np.float64), ("wait_s", np.float64),
-    ("call_type", np.int32), ("tier", np.int32), ("outcome", np.int32),
+    ("ivr_s", np.float64), ("talk_s", np.float64), ("hold_s", np.float64), ("acw_s", np.float64),
+    ("caller", np.int64), ("attempt", np.int32), ("kind", np.int32), ("stream", np.int32),
+    ("leg", np.int32), ("call_type", np.int32), ("tier", np.int32), ("outcome", np.int32),
     ("group", np.int32),
 ])
 

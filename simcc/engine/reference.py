@@ -71,10 +71,12 @@ class Call:
 
     __slots__ = ("t_arrive", "t_queue", "p", "k", "l", "g", "ivr_outcome", "counted", "state",
                  "answered", "patience", "service_done", "acw_s", "kind", "attempts", "ivr_entry",
-                 "transfer_to", "repeat_delay_s", "leg", "q", "overflow", "offer", "line", "quality")
+                 "transfer_to", "repeat_delay_s", "leg", "q", "overflow", "offer", "line", "quality",
+                 "caller", "stream", "ivr_s")
 
-    def __init__(self, k, l, ivr_entry, kind=FIRST, attempts=1):
+    def __init__(self, k, l, ivr_entry, kind=FIRST, attempts=1, caller=-1, stream=0):
         self.k, self.l = k, l
+        self.caller, self.stream = caller, stream
         self.ivr_entry = ivr_entry
         self.kind, self.attempts = kind, attempts
         self.state = RETRY
@@ -92,6 +94,7 @@ class Call:
         self.transfer_to = -1
         self.repeat_delay_s = -1.0
         self.leg = LEG_FIRST
+        self.ivr_s = 0.0
 
 
 class CallCenter:
@@ -220,9 +223,11 @@ class CallCenter:
             t0 = end
             p += 1
 
-    def record(self, call: Call, outcome: int, wait: float = 0.0, g: int = -1):
+    def record(self, call: Call, outcome: int, wait: float = 0.0, g: int = -1,
+               talk: float = 0.0, hold: float = 0.0, acw: float = 0.0):
         if self.log is not None:
-            self.log.append((call.t_arrive, self.env.now, wait, call.k, call.l, outcome, g))
+            self.log.append((call.t_arrive, self.env.now, wait, call.ivr_s, talk, hold, acw, call.caller,
+                             call.attempts, call.kind, call.stream, call.leg, call.k, call.l, outcome, g))
 
     # ------------------------------------------------------------------
     # processes
@@ -281,7 +286,7 @@ class CallCenter:
             k = self.categorical(rng["menu"], cs.menu_cum[l])
         else:
             k = entry
-        self.admit(Call(k, l, entry == IVR_ENTRY), outcome, ivr_t)
+        self.admit(Call(k, l, entry == IVR_ENTRY, caller=self.n_arrivals - 1, stream=s), outcome, ivr_t)
 
     def admit(self, call: Call, outcome=ROUTED, ivr_t=None):
         """An attempt reaches the trunks: blocked, or it seizes a line and goes on to the IVR or the queue.
@@ -302,7 +307,8 @@ class CallCenter:
             if counted:
                 st["blocked"][ix] += 1
             if self.log is not None:
-                self.log.append((now, now, 0.0, call.k, call.l, BLOCKED_, -1))
+                self.log.append((now, now, 0.0, 0.0, 0.0, 0.0, 0.0, call.caller, call.attempts, call.kind,
+                                 call.stream, LEG_FIRST, call.k, call.l, BLOCKED_, -1))
             self.maybe_redial(call, blocked=True)
             return
         if outcome == UNHEARD:          # a redial after a block: the IVR's draws, as for a first attempt
@@ -315,6 +321,7 @@ class CallCenter:
         if call.ivr_entry:
             if ivr_t is None:
                 ivr_t = self.sample("ivr_time", cs.ivr_time_dist)
+            call.ivr_s = ivr_t
             call.state = IN_IVR
             self.env.process(self.caller(call, self.env.timeout(ivr_t)))
         else:
@@ -511,7 +518,7 @@ class CallCenter:
                 st["held"][ix] += 1
                 st["hold_s"][ix] += hold
             st["acw_s"][ix] += acw
-        self.record(call, ANSWERED_, wait, g)
+        self.record(call, ANSWERED_, wait, g, talk, hold, acw)
         service = talk + hold
         self.add_busy(st["service_busy_s"], g, now, now + service)
         if acw > 0.0:
@@ -581,12 +588,12 @@ class CallCenter:
         cs, now, st = self.cs, self.env.now, self.stats
         del self.callbacks[call.k][call]
         wait = now - call.t_queue
-        self.record(call, CALLED_BACK_, wait, g)
         talk = self.sample("outbound", int(cs.talk_dist[call.k, g]))
         hold = 0.0
         if self.rng["outbound"].random() < cs.hold_prob[call.k, g]:
             hold = self.sample("outbound", int(cs.hold_dist[call.k, g]))
         acw = self.sample("outbound", int(cs.acw_dist[call.k, g]))
+        self.record(call, CALLED_BACK_, wait, g, talk, hold, acw)
         if call.counted:
             ix = (call.p, call.k, call.l)
             st["callbacks_done"][ix] += 1
