@@ -96,3 +96,40 @@ class FolderBusy(OSError):
 
 class NotARunFolder(ValueError):
     """The output folder holds a ``meta.json`` that simcc did not write; it is left untouched."""
+
+
+class RecordsError(ValueError):
+    """Call records that cannot be read as they are; ``problems`` lists each bad cell (file line and column).
+
+    Examples
+    --------
+    >>> err = RecordsError([Problem("arrival", "'soon' is not a timestamp", 7)], source="calls.csv")
+    >>> print(err)
+    unreadable call records calls.csv: 1 problem
+      arrival (line 7): 'soon' is not a timestamp
+    """
+
+    MAX_PER_FIELD = 5
+    MAX_SHOWN = 50
+    MAX_MESSAGE = 300
+
+    def __init__(self, problems: list[Problem], source: str | None = None, counts: dict[str, int] | None = None):
+        problems = list(problems)
+        self.total = len(problems)
+        #: Problems per column, all of them (the shown list is capped).
+        self.counts = counts if counts is not None else _count_by_field(problems)
+        self.problems = _capped(problems, self.MAX_PER_FIELD, self.MAX_SHOWN, self.MAX_MESSAGE)
+        self.source = source
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        n = self.total
+        head = f"unreadable call records{f' {self.source}' if self.source else ''}: {n:,} problem{'s' if n != 1 else ''}"
+        return "\n".join([head] + [f"  {p}" for p in self.problems])
+
+
+def _count_by_field(problems: list[Problem]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for p in problems:
+        out[p.path] = out.get(p.path, 0) + 1
+    return out

@@ -1,0 +1,233 @@
+"""Backtest: simulate the recorded days and judge each recorded value against the simulated band of one day.
+
+For every recorded day, interval and KPI the recorded value is compared with
+the simulated 95% *prediction* interval of a single day (the 2.5% and 97.5%
+quantiles over replications), not the confidence interval of the mean: a
+real day scatters like one replication, not like an average. About 5% of
+values fall outside by chance (fewer for small counts, whose quantiles are
+whole numbers); a KPI passes when the number outside is within the 99%
+binomial limit of that.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import Problem, RecordsError
+from ..model.scenario import Scenario
+from ..run.kpis import DAY_KPIS, INTERVAL_KPIS
+from ..run.simulation import simulate
+from .fit import read_headcount
+from .records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, CONTAINED, Records
+
+#: KPIs compared per interval and for the day (both engines' definitions: docs/results.md).
+KPIS = ("offered", "blocked", "contained", "queued", "answered", "abandoned",
+        "service_level", "abandon_rate", "blocking_rate", "asa_s")
+LEVEL = 0.95
+
+
+def recorded_kpis(rec: Records, scenario: Scenario) -> dict[str, np.ndarray]:
+    """The KPIs of the recorded days, computed as simcc computes them: arrays [day, interval] and [day]."""
+    I, P = scenario.interval_s, scenario.n_intervals
+    D = len(rec.days)
+    t_in_day = rec.arrival_s - rec.day * 86_400.0
+    p = (t_in_day // I).astype(np.int64)
+    inside = p < P
+    sl = scenario.sla
+    T = scenario.sl_threshold_s
+    queued = np.isin(rec.outcome, (ANSWERED, ABANDONED, CALLBACK))
+    masks = {
+        "offered": np.ones(len(rec), dtype=bool), "blocked": rec.outcome == BLOCKED,
+        "contained": rec.outcome == CONTAINED, "queued": queued, "answered": rec.outcome == ANSWERED,
+        "abandoned": rec.outcome == ABANDONED,
+        "within": (rec.outcome == ANSWERED) & (rec.wait_s <= T),
+        "short": (rec.outcome == ABANDONED) & (rec.wait_s < sl.short_abandon_s),
+    }
+    per: dict[str, np.ndarray] = {}
+    for k, m in masks.items():
+        sel = m & inside
+        a = np.zeros((D, P))
+        np.add.at(a, (rec.day[sel], p[sel]), 1)
+        per[k] = a
+    wait = np.zeros((D, P))
+    sel = masks["answered"] & inside
+    np.add.at(wait, (rec.day[sel], p[sel]), rec.wait_s[sel])
+
+    def kpis(c, w):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            q_eff = c["queued"] - c["short"]
+            den = q_eff if sl.denominator == "queued" else c["answered"]
+            return {
+                "offered": c["offered"], "blocked": c["blocked"], "contained": c["contained"],
+                "queued": c["queued"], "answered": c["answered"], "abandoned": c["abandoned"],
+                "service_level": np.where(den > 0, c["within"] / np.where(den > 0, den, 1), np.nan),
+                "abandon_rate": np.where(q_eff > 0, (c["abandoned"] - c["short"]) / np.where(q_eff > 0, q_eff, 1),
+                                         np.nan),
+                "blocking_rate": np.where(c["offered"] > 0, c["blocked"] / np.where(c["offered"] > 0,
+                                                                                     c["offered"], 1), np.nan),
+                "asa_s": np.where(c["answered"] > 0, w / np.where(c["answered"] > 0, c["answered"], 1), np.nan),
+            }
+    by_interval = kpis(per, wait)
+    day = kpis({k: v.sum(axis=1) for k, v in per.items()}, wait.sum(axis=1))
+    return {"interval": by_interval, "day": day}
+
+
+@dataclass
+class Backtest:
+    """Recorded vs simulated, per day, interval and KPI, with a verdict per KPI."""
+
+    scenario: Scenario
+    days: list[str]
+    replications: int
+    rows: list[dict]                 # day, interval_start, kpi, recorded, low, median, high, outside
+    day_rows: list[dict]
+    verdicts: dict[str, dict]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(v["passed"] for v in self.verdicts.values())
+
+    def table(self) -> list[dict]:
+        """One row per KPI: values checked, outside the band, expected by chance, the limit, verdict."""
+        return [{"kpi": k, **v} for k, v in self.verdicts.items()]
+
+    def to_dict(self) -> dict:
+        return {"scenario": self.scenario.name, "days": self.days, "replications": self.replications,
+                "passed": self.passed, "verdicts": self.verdicts, "day": self.day_rows, "notes": self.notes}
+
+    def intervals_csv(self) -> str:
+        return _csv(self.rows)
+
+    def day_csv(self) -> str:
+        return _csv(self.day_rows)
+
+    def __repr__(self) -> str:
+        bad = [k for k, v in self.verdicts.items() if not v["passed"]]
+        return (f"<simcc.calibrate.Backtest {len(self.days)} day(s) x {self.replications} replications: "
+                f"{'passed' if not bad else 'failed on ' + ', '.join(bad)}>")
+
+
+def _csv(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    cols = list(rows[0])
+    lines = [",".join(cols)]
+    for r in rows:
+        lines.append(",".join("" if (isinstance(r[c], float) and math.isnan(r[c])) else
+                              (f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c])) for c in cols))
+    return "\n".join(lines) + "\n"
+
+
+def _binomial_limit(n: int, p: float = 1 - LEVEL) -> int:
+    from scipy import stats
+    return int(stats.binom.ppf(0.99, n, p)) if n else 0
+
+
+def backtest(scenario: Scenario, records: Records, *, replications: int = 100, seed: int = 1,
+             agents: str | os.PathLike | None = None, workers: int | None = None,
+             progress=None) -> Backtest:
+    """Simulate the scenario (with each recorded day's headcount when ``agents`` is given) and judge the records.
+
+    Parameters
+    ----------
+    scenario : the scenario to test, typically the one :func:`simcc.calibrate.fit` returned.
+    records : the recorded days (:func:`simcc.calibrate.read_records`).
+    replications : simulated days per recorded day's headcount; the band is their 2.5-97.5% range.
+    agents : headcount records (``interval_start, group, agents``) with dates: each recorded day is
+        simulated with its own headcount. Without them the scenario's headcount is used, and the
+        result says so.
+    """
+    if replications < 20:
+        raise RecordsError([Problem("replications", f"{replications} is too few for a 95% band of one day; "
+                                                    "use at least 20 (100 or more is better)")])
+    unknown = sorted(set(records.call_types) - set(scenario.call_types))
+    if unknown:
+        raise RecordsError([Problem("call_type", f"'{u}' is in the records but not in the scenario") for u in unknown])
+    notes = []
+    rec_k = recorded_kpis(records, scenario)
+    P, I = scenario.n_intervals, scenario.interval_s
+    if scenario.horizon_s < 86_400 and (records.arrival_s - records.day * 86_400.0 >= scenario.horizon_s).any():
+        notes.append(f"records after the scenario's horizon ({scenario.horizon_s / 3600:g} h) are not compared")
+    if scenario.warmup_minutes:
+        notes.append("the scenario has a warm-up; the recorded days are compared from midnight")
+    per_day_heads = _per_day_headcount(agents, scenario, records) if agents is not None else None
+    if per_day_heads is None:
+        notes.append("no headcount records: every day simulated with the scenario's headcount")
+    sims: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    groups_key: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    for d in range(len(records.days)):
+        scn = scenario
+        key: tuple = ()
+        if per_day_heads is not None and d in per_day_heads:
+            data = scenario.model_dump(mode="json", exclude_none=True)
+            for g in data["groups"]:
+                if g["name"] in per_day_heads[d]:
+                    g.pop("roster", None)
+                    g["agents"] = per_day_heads[d][g["name"]]
+            from ..model.scenario import from_dict
+            scn = from_dict(data)
+            key = tuple(tuple(v) for v in per_day_heads[d].values())
+        if key not in groups_key:
+            res = simulate(scn, seed=seed, replications=replications, workers=workers, progress=progress)
+            groups_key[key] = (res.intervals, res.day)
+        sims[d] = groups_key[key]
+    rows, day_rows = [], []
+    counts = {k: [0, 0] for k in KPIS}        # checked, outside
+    for d, day in enumerate(records.days):
+        iv, dy = sims[d]
+        for k in KPIS:
+            sim = iv[:, :, list(INTERVAL_KPIS).index(k)]
+            lo, med, hi = np.nanquantile(sim, [0.025, 0.5, 0.975], axis=0) if np.isfinite(sim).any() \
+                else (np.full(P, np.nan),) * 3
+            got = rec_k["interval"][k][d]
+            for p in range(P):
+                r, a, b = float(got[p]), float(lo[p]), float(hi[p])
+                checked = math.isfinite(r) and math.isfinite(a) and math.isfinite(b)
+                out = checked and not (a - 1e-9 <= r <= b + 1e-9)
+                if checked:
+                    counts[k][0] += 1
+                    counts[k][1] += int(out)
+                rows.append({"day": day, "interval_start": p * I, "kpi": k, "recorded": r, "low": a,
+                             "median": float(med[p]), "high": b, "outside": out if checked else ""})
+            dsim = dy[:, list(DAY_KPIS).index(k)]
+            dlo, dmed, dhi = (np.nanquantile(dsim, [0.025, 0.5, 0.975]) if np.isfinite(dsim).any()
+                              else (math.nan,) * 3)
+            r = float(rec_k["day"][k][d])
+            out = math.isfinite(r) and math.isfinite(dlo) and not (dlo - 1e-9 <= r <= dhi + 1e-9)
+            day_rows.append({"day": day, "kpi": k, "recorded": r, "low": float(dlo), "median": float(dmed),
+                             "high": float(dhi), "outside": out})
+    verdicts = {}
+    for k, (n, out) in counts.items():
+        limit = _binomial_limit(n)
+        verdicts[k] = {"checked": n, "outside": out, "expected": round((1 - LEVEL) * n, 1), "limit": limit,
+                       "passed": out <= limit}
+    return Backtest(scenario, list(records.days), replications, rows, day_rows, verdicts, notes)
+
+
+def _per_day_headcount(path, scenario: Scenario, records: Records) -> dict[int, dict[str, list[int]]] | None:
+    import pandas as pd
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise RecordsError([Problem("agents", f"cannot read {os.fspath(path)}: {exc}")]) from None
+    read_headcount(path, scenario.interval_minutes)      # checks the file, names bad rows
+    t = pd.to_datetime(frame["interval_start"], format="ISO8601")
+    a = pd.to_numeric(frame["agents"]).astype(int).to_numpy()
+    dates = t.dt.date.astype(str).to_numpy()
+    p = ((t - t.dt.normalize()).dt.total_seconds() // scenario.interval_s).astype(int).to_numpy()
+    names = {g.name for g in scenario.groups}
+    unknown = sorted(set(frame["group"]) - names)
+    if unknown:
+        raise RecordsError([Problem("group", f"'{u}' in the headcount file is not a group of the scenario")
+                            for u in unknown], source=os.fspath(path))
+    out: dict[int, dict[str, list[int]]] = {}
+    day_ix = {d: i for i, d in enumerate(records.days)}
+    for date, g, pi, n in zip(dates, frame["group"], p, a):
+        if date not in day_ix or pi >= scenario.n_intervals:
+            continue
+        out.setdefault(day_ix[date], {}).setdefault(g, [0] * scenario.n_intervals)[pi] = int(n)
+    return out or None
