@@ -8,7 +8,8 @@ True
 
 The package is built in layers (docs/developing.md): ``model`` (scenarios),
 ``engine`` (the kernel and the SimPy reference), ``run`` (replications and
-results), ``plan`` (staffing, trunks, shifts), ``present`` (charts, the
+results), ``plan`` (staffing, trunks, shifts), ``calibrate``
+(call records -> scenario, backtests), ``present`` (charts, the
 report) and ``cli``. This module is the public API on top of them.
 """
 from __future__ import annotations
@@ -21,9 +22,9 @@ try:
 except _NotFound:  # pragma: no cover - a source tree that was never installed
     __version__ = "0+unknown"
 
-from . import erlang
+from . import calibrate, erlang
 from .engine.routing import Router
-from .errors import FolderBusy, NotARunFolder, Problem, ScenarioError, SizeError
+from .errors import FolderBusy, NotARunFolder, Problem, RecordsError, ScenarioError, SizeError
 from .model import textbook
 from .model.scenario import Scenario, from_dict, load, loads
 from .run.comparison import Comparison, compare
@@ -44,6 +45,7 @@ __all__ = [
     "Interrupted",
     "NotARunFolder",
     "Problem",
+    "RecordsError",
     "ReplicationFailed",
     "Result",
     "ResumeError",
@@ -53,6 +55,7 @@ __all__ = [
     "SizeError",
     "SweepResult",
     "WorkerLost",
+    "calibrate",
     "compare",
     "erlang",
     "from_dict",

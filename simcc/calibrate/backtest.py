@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import Problem, RecordsError
 from ..model.scenario import Scenario
+from ..run.export import csv_text
 from ..run.kpis import DAY_KPIS, INTERVAL_KPIS
 from ..run.simulation import simulate
 from .fit import read_headcount
@@ -99,6 +100,10 @@ class Backtest:
         return {"scenario": self.scenario.name, "days": self.days, "replications": self.replications,
                 "passed": self.passed, "verdicts": self.verdicts, "day": self.day_rows, "notes": self.notes}
 
+    def to_csv(self) -> str:
+        """The verdict per KPI (``--format csv``)."""
+        return _csv(self.table())
+
     def intervals_csv(self) -> str:
         return _csv(self.rows)
 
@@ -115,11 +120,7 @@ def _csv(rows: list[dict]) -> str:
     if not rows:
         return ""
     cols = list(rows[0])
-    lines = [",".join(cols)]
-    for r in rows:
-        lines.append(",".join("" if (isinstance(r[c], float) and math.isnan(r[c])) else
-                              (f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c])) for c in cols))
-    return "\n".join(lines) + "\n"
+    return csv_text(cols, [[r[c] for c in cols] for r in rows])
 
 
 def _binomial_limit(n: int, p: float = 1 - LEVEL) -> int:

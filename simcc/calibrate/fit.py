@@ -53,6 +53,12 @@ class FitReport:
         return {"records": self.records, "days": self.days, "skipped": self.skipped,
                 "estimates": conv(self.estimates), "warnings": list(self.warnings)}
 
+    def to_csv(self) -> str:
+        """One row per estimate (``--format csv``)."""
+        from ..run.export import csv_text
+        cols = ("name", "value", "ci_low", "ci_high", "n", "family")
+        return csv_text(cols, [[r[c] for c in cols] for r in self.rows()])
+
     def rows(self) -> list[dict]:
         """One row per fitted mean or share: ``name``, ``value``, ``ci_low``, ``ci_high``, ``n``, ``family``."""
         out: list[dict] = []
@@ -94,6 +100,12 @@ class Fit:
         if self.report.warnings:
             head += "".join(f"# warning: {w}\n" for w in self.report.warnings)
         return head + yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True, width=120)
+
+    def to_csv(self) -> str:
+        return self.report.to_csv()
+
+    def to_dict(self) -> dict:
+        return {"scenario": self.data, "report": self.report.to_dict()}
 
     def __repr__(self) -> str:
         return f"<simcc.calibrate.Fit {self.scenario!r}, {len(self.report.warnings)} warning(s)>"

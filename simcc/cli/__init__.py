@@ -3,13 +3,13 @@
 ``app`` (the typer application, exit codes, shared helpers), ``console``
 (all printing: user text verbatim, tables that never lose digits), ``run``
 (run, validate, schema, erlang, compare), ``scale`` (progress, interrupts,
-sweep), ``plan`` (staff, trunks, shifts, report).
+sweep), ``plan`` (staff, trunks, shifts, report), ``calibrate`` (fit, backtest).
 """
 from __future__ import annotations
 
 import sys
 
-from . import plan, run, scale  # noqa: F401  (the commands register themselves on ``app``)
+from . import calibrate, plan, run, scale  # noqa: F401  (the commands register themselves on ``app``)
 from .app import EXIT_INTERRUPTED, app
 from .console import error
 

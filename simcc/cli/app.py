@@ -15,7 +15,7 @@ from typing import Optional
 
 import typer
 
-from ..errors import ScenarioError, SizeError
+from ..errors import RecordsError, ScenarioError, SizeError
 from ..model.scenario import load
 from ..run.export import FORMATS, render
 from ..run.jobs import ReplicationFailed, WorkerLost
@@ -57,7 +57,7 @@ def fail(message, code: int = EXIT_USAGE):
     raise typer.Exit(code)
 
 
-def print_problems(exc: ScenarioError) -> None:
+def print_problems(exc: ScenarioError | RecordsError) -> None:
     print_table(["line", "field", "problem", "hint"],
                 [["" if p.line is None else str(p.line), p.path or "-", p.message, p.hint or ""] for p in exc.problems],
                 title=f"{exc.total:,} problem{'s' if exc.total != 1 else ''} in {exc.source or 'scenario'}",
@@ -84,7 +84,7 @@ def user_errors(debug: bool):
     """Turn the errors a user can cause into a clear message and exit code 2 (130 for Ctrl-C)."""
     try:
         yield
-    except ScenarioError as exc:
+    except (ScenarioError, RecordsError) as exc:
         if debug:
             raise
         print_problems(exc)

@@ -118,10 +118,16 @@ def run(
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     resume: bool = typer.Option(False, "--resume", help=RESUME_HELP),
+    records: Optional[Path] = typer.Option(
+        None, "--records", help="Also write one call record per attempt (CSV, or Parquet for .parquet), each "
+        "replication a day from 2026-01-05: synthetic records in the format simcc fit reads."
+    ),
     debug: bool = typer.Option(False, help=DEBUG_HELP),
 ):
     """Simulate a scenario and report KPIs per interval and for the day, with SLA pass/fail."""
     scn = load_scenario(scenario, debug)
+    if records is not None and records.is_dir():
+        fail(f"--records {records} is a folder; give a file name such as {records / 'calls.csv'}")
     result = run_replications(
         scn,
         seed=seed,
@@ -134,8 +140,14 @@ def run(
         resume=resume,
         debug=debug,
         max_memory_gb=max_memory_gb,
+        call_log=records is not None,
     )
     emit(result, fmt, lambda: print_result(result))
+    if records is not None:
+        from ..calibrate import records_from_logs, write_records
+        with user_errors(debug):
+            write_records(records, records_from_logs(scn, result.call_logs))
+        note(f"wrote {records} ({sum(len(log) for log in result.call_logs):,} attempts)")
     if out_dir is not None:  # simulate() wrote them (meta.json last) and keeps every replication in reps/
         note(
             f"wrote {', '.join(str(out_dir / f) for f in ('summary.csv', 'intervals.csv', 'result.json', 'meta.json'))}"

@@ -124,6 +124,7 @@ def run_replications(
     resume: bool = False,
     debug: bool = False,
     max_memory_gb: float | None = None,
+    call_log: bool = False,
 ):
     """What ``simcc run`` does to run replications: progress bar with ETA, exit codes, resume.
 
@@ -148,6 +149,7 @@ def run_replications(
                 out_dir=out_dir,
                 resume=resume,
                 max_memory_gb=max_memory_gb,
+                call_log=call_log,
             )
     except (SizeError, ResumeError, ValueError, OSError) as exc:
         if debug:

@@ -364,3 +364,40 @@ def sweep_figure(sw, kpi: str = "service_level"):
 def sweep_png(sw, kpi: str = "service_level") -> bytes:
     """:func:`sweep_figure` as PNG bytes (what ``sweep.png`` holds)."""
     return figure_png(sweep_figure(sw, kpi), dpi=110)
+
+
+def backtest_figure(bt, kpis=("offered", "service_level", "abandon_rate", "asa_s")):
+    """Recorded days against the simulated 95% band of one day, per interval (``backtest.png``).
+
+    The band and median are those of the first recorded day's simulation; every recorded day's
+    values are dots, red where they fall outside their own day's band.
+    """
+    scn = bt.scenario
+    P, I = scn.n_intervals, scn.interval_s
+    x = _hours(P, I)
+    fig, axes = _figure(len(kpis), height=2.6)
+    first = bt.days[0]
+    for ax, k in zip(axes, kpis):
+        rows = [r for r in bt.rows if r["kpi"] == k]
+        band = [r for r in rows if r["day"] == first]
+        lo = np.array([r["low"] for r in band], dtype=float)
+        hi = np.array([r["high"] for r in band], dtype=float)
+        med = np.array([r["median"] for r in band], dtype=float)
+        scale = 100.0 if k in SHARE_KPIS else 1.0
+        ax.fill_between(x, lo * scale, hi * scale, color=BLUE, alpha=0.2, step="mid",
+                        label="simulated 95% band of one day")
+        ax.plot(x, med * scale, color=BLUE, lw=1, drawstyle="steps-mid", label="simulated median")
+        pts = np.array([(r["interval_start"] / 3600 + I / 7200, r["recorded"] * scale, r["outside"] is True)
+                        for r in rows], dtype=float).reshape(-1, 3)
+        inside = pts[:, 2] == 0
+        ax.plot(pts[inside, 0], pts[inside, 1], ".", color=GREY, ms=3, label="recorded")
+        ax.plot(pts[~inside, 0], pts[~inside, 1], ".", color=RED, ms=5, label="recorded, outside the band")
+        v = bt.verdicts[k]
+        ax.set_ylabel(k.replace("_", " ") + (" %" if scale == 100.0 else ""))
+        ax.set_title(f"{k.replace('_', ' ')}: {v['outside']} of {v['checked']} outside "
+                     f"(about {v['expected']:g} expected, limit {v['limit']}) - "
+                     f"{'pass' if v['passed'] else 'FAIL'}", fontsize=9, loc="left")
+        _time_axis(ax, P, I, label=ax is axes[-1])
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"Backtest of {scn.name}: {len(bt.days)} recorded day(s), {bt.replications} simulated days each")
+    return fig
