@@ -156,7 +156,7 @@ def _share(k: int, n: int) -> dict:
     return {"share": (k / n) if n else math.nan, "ci": proportion_ci(k, n), "n": n}
 
 
-def fit(records: Records, *, interval_minutes: int = 30, base: Scenario | None = None,
+def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario | None = None,
         agents: str | os.PathLike | None = None, name: str = "fitted", sla: dict | None = None,
         min_samples: int = MIN_SAMPLES) -> Fit:
     """A scenario fitted from call records, with a report of every estimate.
@@ -164,7 +164,7 @@ def fit(records: Records, *, interval_minutes: int = 30, base: Scenario | None =
     Parameters
     ----------
     records : from :func:`simcc.calibrate.read_records`.
-    interval_minutes : 15, 30 or 60: the arrival profile's resolution.
+    interval_minutes : 15, 30 or 60: the arrival profile's resolution (default: the base scenario's, else 30).
     base : a scenario giving the structure (groups and skills, routing, trunks, SLA, headcount,
         outbound work); without one they are inferred from the records (see docs/calibration.md).
     agents : headcount records (CSV ``interval_start, group, agents``); the mean over recorded days is used.
@@ -173,9 +173,14 @@ def fit(records: Records, *, interval_minutes: int = 30, base: Scenario | None =
     min_samples : below this many observations a tier's or group's estimate falls back to the pooled one.
     """
     rec = records
+    if interval_minutes is None:
+        interval_minutes = base.interval_minutes if base is not None else 30
     if interval_minutes not in (15, 30, 60):
         raise RecordsError([Problem("interval_minutes", f"{interval_minutes} is not 15, 30 or 60")])
-    P = 24 * 60 // interval_minutes
+    if base is not None and base.interval_minutes != interval_minutes:
+        raise RecordsError([Problem("interval_minutes", f"{interval_minutes} differs from the base scenario's "
+                                                        f"{base.interval_minutes}")])
+    P = base.n_intervals if base is not None else 24 * 60 // interval_minutes
     I = interval_minutes * 60.0
     report = FitReport(len(rec), list(rec.days), dict(rec.skipped))
     warn = report.warnings.append
@@ -189,8 +194,13 @@ def fit(records: Records, *, interval_minutes: int = 30, base: Scenario | None =
     types = list(rec.call_types)
     tiers = list(base.tiers) if base is not None else _tier_order(rec)
     tier_ix = {t: i for i, t in enumerate(rec.tiers)}
-    interval = np.minimum((rec.arrival_s % 86_400.0) // I, P - 1).astype(np.int64)
-    first = kind == FIRST
+    interval = ((rec.arrival_s - rec.day * 86_400.0) // I).astype(np.int64)
+    in_horizon = interval < P
+    if not in_horizon.all():
+        warn(f"{int((~in_horizon).sum()):,} attempts arrived after the scenario's {P * I / 3600:g} h day; "
+             "they are left out of the arrival profile")
+    interval = np.minimum(interval, P - 1)
+    first = (kind == FIRST) & in_horizon
 
     # ---------------- arrivals: first attempts, per entry stream
     streams = []
@@ -204,7 +214,11 @@ def fit(records: Records, *, interval_minutes: int = 30, base: Scenario | None =
         mean = counts.mean(axis=0)
         daily = counts.sum(axis=1)
         dm = float(daily.mean())
-        se = math.sqrt(dm / n_days) if n_days == 1 else float(daily.std(ddof=1) / math.sqrt(n_days))
+        if n_days == 1:     # one day: the Poisson interval of its count
+            half = 1.96 * math.sqrt(dm)
+        else:
+            from scipy import stats
+            half = float(stats.t.ppf(0.975, n_days - 1) * daily.std(ddof=1) / math.sqrt(n_days))
         st: dict[str, Any] = {"name": entry if entry != "ivr" else "ivr", "entry": entry,
                               "calls": [float(round(v, 3)) for v in mean]}
         tier_counts = np.bincount(rec.tier[sel], minlength=len(rec.tiers))
@@ -214,7 +228,7 @@ def fit(records: Records, *, interval_minutes: int = 30, base: Scenario | None =
                            for t in tiers}
             est["arrivals"][f"{entry}.tier_share"] = {
                 t: _share(int(tier_counts[tier_ix[t]]), int(tot)) for t in tiers if t in tier_ix}
-        est["arrivals"][f"{entry}.daily_calls"] = {"mean": dm, "ci": (dm - 1.96 * se, dm + 1.96 * se),
+        est["arrivals"][f"{entry}.daily_calls"] = {"mean": dm, "ci": (dm - half, dm + half),
                                                    "n": n_days, "family": "mean"}
         streams.append(st)
     volume_cv = 0.0
@@ -367,9 +381,6 @@ def fit(records: Records, *, interval_minutes: int = 30, base: Scenario | None =
         data.pop("warmup_minutes", None)
         for grp in data["groups"]:
             grp["handling"] = handling.get(grp["name"], {})
-        if base.interval_minutes != interval_minutes:
-            raise RecordsError([Problem("interval_minutes", f"{interval_minutes} differs from the base scenario's "
-                                                            f"{base.interval_minutes}")])
         if agents is not None:
             _apply_headcount(data, read_headcount(agents, interval_minutes), warn)
     else:

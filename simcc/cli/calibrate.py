@@ -63,7 +63,8 @@ def fit(
                                                             "routing, trunks, SLA, headcount); only behaviour "
                                                             "is fitted."),
     agents: Optional[Path] = typer.Option(None, "--agents", help="Headcount records: interval_start, group, agents."),
-    interval_minutes: int = typer.Option(30, "--interval-minutes", help="15, 30 or 60."),
+    interval_minutes: Optional[int] = typer.Option(None, "--interval-minutes",
+                                                   help="15, 30 or 60 (default: the base scenario's, else 30)."),
     name: str = typer.Option("fitted", "--name", help="Name of the fitted scenario."),
     target: Optional[str] = typer.Option(None, "--target", help="SLA for the scenario, e.g. 90/15."),
     abandon_max: Optional[str] = typer.Option(None, "--abandon-max", help="SLA abandonment limit, e.g. 5%."),
