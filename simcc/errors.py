@@ -124,7 +124,8 @@ class RecordsError(ValueError):
 
     def _render(self) -> str:
         n = self.total
-        head = f"unreadable call records{f' {self.source}' if self.source else ''}: {n:,} problem{'s' if n != 1 else ''}"
+        where = f" {self.source}" if self.source else ""
+        head = f"unreadable call records{where}: {n:,} problem{'s' if n != 1 else ''}"
         return "\n".join([head] + [f"  {p}" for p in self.problems])
 
 

@@ -9,8 +9,9 @@ The rules (docs/calibration.md):
   empirical distribution of 200 quantiles is used instead.
 * **Patience** is right-censored: an answered caller only tells us their
   patience exceeded their wait. Kaplan-Meier (``scipy.stats.ecdf``) gives the
-  curve; censored maximum likelihood (``scipy.stats`` ``fit`` with
-  ``CensoredData``) gives exponential, lognormal and Weibull fits, chosen by
+  curve; censored maximum likelihood (the exponential in closed form,
+  lognormal and Weibull by ``scipy.optimize`` on the censored likelihood,
+  checked against ``scipy.stats`` ``fit`` with ``CensoredData``) gives the fits, chosen by
   AIC (a two-parameter family must beat the exponential by more than 10,
   since heavy censoring leaves the tail unseen); the mean's 95% interval
   comes from the observed information.
@@ -180,13 +181,51 @@ def kaplan_meier(events, censored):
     return stats.ecdf(data).sf
 
 
-def _censored_ll(frozen, events, censored) -> float:
-    return float(np.sum(frozen.logpdf(events)) + np.sum(frozen.logsf(censored)))
+def _censored_nll(fam: str, ev: np.ndarray, ce: np.ndarray):
+    """Negative log-likelihood of right-censored data in natural parameters, vectorised.
+
+    lognormal: theta = (mu, log sigma); Weibull: theta = (log shape, log scale). Returns the
+    function and ``log_mean(theta)`` with its gradient (for the delta method).
+    """
+    from scipy.special import digamma, gammaln, log_ndtr
+    lev, lce = np.log(ev), np.log(ce)
+    s_lev = float(lev.sum())
+    d = len(ev)
+    if fam == "lognormal":
+        def nll(theta):
+            mu, ls = theta
+            sig = math.exp(ls)
+            z = (lev - mu) / sig
+            ll = -s_lev - d * (ls + 0.5 * math.log(2 * math.pi)) - 0.5 * float(z @ z)
+            return -(ll + float(log_ndtr(-(lce - mu) / sig).sum()))
+
+        def log_mean(theta):
+            sig2 = math.exp(2 * theta[1])
+            return theta[0] + sig2 / 2, np.array([1.0, sig2])
+    else:
+        def nll(theta):
+            lc, ll_ = theta
+            c = math.exp(lc)
+            ze, zc = np.exp(c * (lev - ll_)), np.exp(c * (lce - ll_))
+            ll = d * (lc - ll_) + (c - 1) * (s_lev - d * ll_) - float(ze.sum()) - float(zc.sum())
+            return -ll
+
+        def log_mean(theta):
+            c = math.exp(theta[0])
+            return theta[1] + float(gammaln(1 + 1 / c)), np.array([-float(digamma(1 + 1 / c)) / c, 1.0])
+    return nll, log_mean
+
+
+def _censored_start(fam: str, ev: np.ndarray, ce: np.ndarray, mean_exp: float) -> np.ndarray:
+    if fam == "lognormal":
+        sd = float(np.log(ev).std()) or 1.0
+        return np.array([math.log(mean_exp) - sd * sd / 2, math.log(sd)])
+    return np.array([0.0, math.log(mean_exp)])
 
 
 def fit_patience(events, censored, families=PATIENCE_FAMILIES) -> Estimate:
     """Patience from abandoners' waits (``events``) and answered callers' waits (``censored``)."""
-    from scipy import stats
+    from scipy import optimize
     ev = np.asarray(events, dtype=np.float64)
     ce = np.asarray(censored, dtype=np.float64)
     d = len(ev)
@@ -195,62 +234,41 @@ def fit_patience(events, censored, families=PATIENCE_FAMILIES) -> Estimate:
                         notes=["no caller abandoned: patience left unbounded"])
     ev = np.maximum(ev, 1e-3)
     ce_pos = ce[ce > 0]                 # a censoring at 0 carries no information
-    total = float(ev.sum() + ce.sum())
-    best = None
+    mean_exp = float(ev.sum() + ce.sum()) / d
+    # the exponential MLE: mean = total exposure / events; its log has variance 1/d
+    ll_exp = -d * math.log(mean_exp) - d
+    h = 1.96 / math.sqrt(d)
+    best = (2 * 1 - 2 * ll_exp, "exponential", mean_exp, 1.0, (mean_exp * math.exp(-h), mean_exp * math.exp(h)))
     for fam in families:
         if fam == "exponential":
-            mean = total / d
-            frozen, k = stats.expon(scale=mean), 1
-        else:
-            dist = stats.lognorm if fam == "lognormal" else stats.weibull_min
-            data = stats.CensoredData(uncensored=ev, right=ce_pos)
-            try:
-                shape, _, scale = dist.fit(data, floc=0)
-            except Exception:           # noqa: BLE001 - an optimiser failure means: not this family
-                continue
-            frozen, k = dist(shape, scale=scale), 2
-        ll = _censored_ll(frozen, ev, ce_pos)
-        if not math.isfinite(ll):
             continue
-        aic = 2 * k - 2 * ll + (0.0 if fam == "exponential" else PATIENCE_AIC_MARGIN)
-        if best is None or aic < best[0]:
-            best = (aic, fam, frozen)
-    assert best is not None
-    _, fam, frozen = best
-    mean, cv = _mean_cv(fam, frozen)
-    if fam == "exponential":
-        # the exponential MLE: mean = total exposure / events; log-mean has variance 1/d
-        h = 1.96 / math.sqrt(d)
-        lo, hi = mean * math.exp(-h), mean * math.exp(h)
-    else:
-        lo, hi = _mean_ci_observed_information(fam, mean, cv, ev, ce_pos)
-    return Estimate(_spec(fam, mean, cv), mean, (lo, hi), d, fam, censored=len(ce))
+        nll, log_mean = _censored_nll(fam, ev, ce_pos)
+        res = optimize.minimize(nll, _censored_start(fam, ev, ce_pos, mean_exp), method="BFGS")
+        if not (res.success or res.status == 2) or not math.isfinite(res.fun):
+            continue
+        aic = 2 * 2 + 2 * res.fun + PATIENCE_AIC_MARGIN
+        if aic >= best[0]:
+            continue
+        lm, grad = log_mean(res.x)
+        mean = math.exp(lm)
+        cv = math.sqrt(math.expm1(math.exp(2 * res.x[1]))) if fam == "lognormal" else weibull_cv(math.exp(res.x[0]))
+        ci = _delta_ci(nll, res.x, lm, grad)
+        best = (aic, fam, mean, cv, ci)
+    _, fam, mean, cv, ci = best
+    return Estimate(_spec(fam, mean, cv), mean, ci, d, fam, censored=len(ce))
 
 
-def _mean_ci_observed_information(fam, mean, cv, ev, ce) -> tuple[float, float]:
-    """95% CI of the mean from the observed information in (log mean, log cv)."""
-    def nll(theta):
-        return -_censored_ll(_frozen(fam, math.exp(theta[0]), math.exp(theta[1])), ev, ce)
-    theta = np.array([math.log(mean), math.log(cv)])
-    h = np.array([1e-3, 1e-3])
-    H = np.zeros((2, 2))
-    f0 = nll(theta)
-    for i in range(2):
-        for j in range(i, 2):
-            ei, ej = np.eye(2)[i] * h[i], np.eye(2)[j] * h[j]
-            if i == j:
-                H[i, i] = (nll(theta + ei) - 2 * f0 + nll(theta - ei)) / (h[i] ** 2)
-            else:
-                H[i, j] = H[j, i] = (nll(theta + ei + ej) - nll(theta + ei - ej) - nll(theta - ei + ej)
-                                     + nll(theta - ei - ej)) / (4 * h[i] * h[j])
+def _delta_ci(nll, theta, log_mean: float, grad: np.ndarray) -> tuple[float, float]:
+    """95% CI of the mean: observed information (finite differences) and the delta method on its log."""
+    H = _hessian(nll, theta, len(theta))
     try:
-        var = float(np.linalg.inv(H)[0, 0])
+        var = float(grad @ np.linalg.solve(H, grad))
     except np.linalg.LinAlgError:
         return math.nan, math.nan
     if not var > 0:
         return math.nan, math.nan
     s = 1.96 * math.sqrt(var)
-    return mean * math.exp(-s), mean * math.exp(s)
+    return math.exp(log_mean - s), math.exp(log_mean + s)
 
 
 # ----------------------------------------------------------------------
@@ -278,7 +296,7 @@ def fit_return(delays, horizons, n_at_risk: int, families=("exponential", "logno
     ``delays`` are the observed return delays; ``horizons`` the time each
     non-returning attempt was still observable (until the end of its day).
     """
-    from scipy import optimize, stats
+    from scipy import optimize
     dl = np.maximum(np.asarray(delays, dtype=np.float64), 1e-3)
     hz = np.maximum(np.asarray(horizons, dtype=np.float64), 0.0)
     r = len(dl)

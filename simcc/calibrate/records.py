@@ -28,6 +28,8 @@ OUTCOMES = ("blocked", "contained", "ivr_abandoned", "answered", "abandoned", "c
 OUTCOME_CODES = {name: i for i, name in enumerate(OUTCOMES)}
 BLOCKED, CONTAINED, IVR_ABANDONED, ANSWERED, ABANDONED, CALLBACK = range(len(OUTCOMES))
 DURATIONS = ("ivr_s", "wait_s", "talk_s", "hold_s", "acw_s")
+#: Columns holding names (few distinct values: cleaned once per distinct value).
+NAME_COLUMNS = ("entry", "tier", "call_type", "outcome", "group")
 #: A duration longer than this is not a call (a unit or clock error).
 MAX_DURATION_S = 86_400.0
 #: Which durations an outcome must carry (a blank one elsewhere is 0).
@@ -132,7 +134,7 @@ def read_records(path: str | os.PathLike, columns: dict[str, str] | None = None,
         if parquet:
             frame = pd.read_parquet(path).astype(str)
         else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=True)
+            frame = pd.read_csv(path, dtype=object, keep_default_na=False, encoding="utf-8", skipinitialspace=True)
     except ImportError as exc:
         raise RecordsError([Problem("file", f"reading Parquet needs pyarrow ({exc})",
                                     hint="pip install 'simcc[parquet]'")], source=path) from None
@@ -152,9 +154,9 @@ def read_records(path: str | os.PathLike, columns: dict[str, str] | None = None,
                                     hint=f"map it with --column {c}=NAME" if c not in frame.columns else None)
                             for c in missing], source=path)
     frame = frame.rename(columns=rename)
-    for c in frame.columns:
-        if frame[c].dtype == object:
-            frame[c] = frame[c].fillna("").str.strip()
+    for c in NAME_COLUMNS:
+        if c in frame.columns:
+            frame[c] = _stripped(frame[c])
     return _parse(frame, path, parquet, outcome_values or {}, time_format, skip_bad)
 
 
@@ -181,12 +183,13 @@ def _parse(frame, path, parquet, outcome_values, time_format, skip_bad) -> Recor
         raise RecordsError([Problem("file", "no records (only a header row)")], source=path)
 
     # outcome
-    raw_out = frame["outcome"].map(lambda v: outcome_values.get(v, v)).str.lower()
-    outcome = raw_out.map(OUTCOME_CODES).to_numpy()
-    unknown = pd.isna(outcome)
+    codes, uniq = pd.factorize(frame["outcome"])
+    canon = np.array([str(outcome_values.get(u, u)).lower() for u in uniq] + [""], dtype=object)
+    raw_out = canon[codes]
+    outcome = np.array([OUTCOME_CODES.get(c, -1) for c in canon], dtype=np.int32)[codes]
+    unknown = outcome < 0
     flag(unknown, "outcome", lambda i: f"'{frame['outcome'].iat[i]}' is not an outcome; choose from "
                                         f"{', '.join(OUTCOMES)} (or map it with outcome_values)", "unknown outcome")
-    outcome = np.where(unknown, -1, outcome).astype(np.int32)
 
     # arrival
     text = frame["arrival"]
@@ -215,8 +218,8 @@ def _parse(frame, path, parquet, outcome_values, time_format, skip_bad) -> Recor
         for code, need in NEEDS.items():
             if c in need:
                 needed |= outcome == code
-        flag(blank & needed, c, lambda i: f"empty, but a{'n' if raw_out.iat[i][0] in 'aeiou' else ''} "
-                                          f"{raw_out.iat[i]} call needs it", f"{c} missing")
+        flag(blank & needed, c, lambda i: f"empty, but a{'n' if raw_out[i][0] in 'aeiou' else ''} "
+                                          f"{raw_out[i]} call needs it", f"{c} missing")
         values[c] = np.where(np.isnan(num), 0.0, num)
 
     # names
@@ -227,7 +230,7 @@ def _parse(frame, path, parquet, outcome_values, time_format, skip_bad) -> Recor
     ctype = ctype.where(~((ctype == "") & (entry_text.str.lower() != "ivr")), entry_text)
     needs_type = np.isin(outcome, (ANSWERED, ABANDONED, CALLBACK))
     flag(needs_type & (ctype == "").to_numpy(), "call_type",
-         lambda i: f"empty, but the call reached an agent queue ({raw_out.iat[i]})", "call_type missing")
+         lambda i: f"empty, but the call reached an agent queue ({raw_out[i]})", "call_type missing")
     group = frame["group"] if "group" in frame.columns else pd.Series([""] * n)
     flag((outcome == ANSWERED) & (group == "").to_numpy(), "group",
          lambda i: "empty, but the call was answered (which agent group took it?)", "group missing")
@@ -261,7 +264,7 @@ def _parse(frame, path, parquet, outcome_values, time_format, skip_bad) -> Recor
 
     frame = frame[keep]
     arrival = arrival[keep]
-    stamps = arrival.dt.tz_localize(None) if getattr(arrival.dt, "tz", None) is not None else arrival
+    stamps = arrival
     day0 = stamps.min().normalize()
     secs = (stamps - day0).dt.total_seconds().to_numpy(dtype=np.float64)
     day = np.floor(secs / 86_400.0).astype(np.int32)
@@ -292,31 +295,47 @@ def _parse(frame, path, parquet, outcome_values, time_format, skip_bad) -> Recor
 
 def _codes(series) -> tuple[np.ndarray, list[str]]:
     """Codes into a sorted name list; blank -> -1."""
-    names = sorted(v for v in series.unique() if v != "")
-    index = {v: i for i, v in enumerate(names)}
-    codes = series.map(lambda v: index.get(v, -1)).to_numpy(dtype=np.int32)
-    return codes, names
+    pd = _pandas()
+    codes, uniq = pd.factorize(series, sort=True)
+    names = [str(u) for u in uniq]
+    remap = np.empty(len(names), dtype=np.int32)
+    kept = [n for n in names if n != ""]
+    index = {n: i for i, n in enumerate(kept)}
+    for j, n in enumerate(names):
+        remap[j] = index.get(n, -1)
+    out = np.where(codes >= 0, remap[np.maximum(codes, 0)] if len(remap) else -1, -1).astype(np.int32)
+    return out, kept
+
+
+def _stripped(series):
+    """Surrounding spaces removed, computed once per distinct value."""
+    pd = _pandas()
+    codes, uniq = pd.factorize(series.fillna(""))
+    clean = np.array([str(u).strip() for u in uniq] + [""], dtype=object)
+    return pd.Series(clean[codes], index=series.index)
 
 
 def _parse_times(text, time_format):
-    """Timestamps as the center's wall clock: ISO 8601 (or ``time_format``); a written offset is
-    converted to the offset of the first record that has one."""
+    """Timestamps as the center's wall clock: ISO 8601 (or ``time_format``); timestamps with different
+    written offsets are converted to the offset of the first record that has one."""
     pd = _pandas()
     fmt = time_format or "ISO8601"
-    has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True) if time_format is None else None
-    if has_offset is not None and has_offset.any():
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
-        first = text[has_offset].iat[0]
-        offset = pd.Timestamp(first).utcoffset() or pd.Timedelta(0)
-        local = parsed.dt.tz_localize(None) + offset
-        plain = ~has_offset
-        if plain.any():
-            local[plain] = pd.to_datetime(text[plain], format=fmt, errors="coerce")
-        return local
     try:
-        return pd.to_datetime(text, format=fmt, errors="coerce")
-    except ValueError:
-        return pd.Series([pd.NaT] * len(text))
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        if getattr(parsed.dt, "tz", None) is not None:      # one offset throughout: its wall clock
+            parsed = parsed.dt.tz_localize(None)
+        return parsed
+    except (ValueError, TypeError):
+        pass                                                # offsets differ, or some rows have none
+    has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+    parsed = pd.to_datetime(text.where(has_offset, None), format=fmt, errors="coerce", utc=True)
+    first = text[has_offset].iat[0]
+    offset = pd.Timestamp(first).utcoffset() or pd.Timedelta(0)
+    local = parsed.dt.tz_localize(None) + offset
+    plain = ~has_offset
+    if plain.any():
+        local[plain] = pd.to_datetime(text[plain], format=fmt, errors="coerce")
+    return local
 
 
 def _read_mapping(path) -> dict:
@@ -351,7 +370,8 @@ def records_from_logs(scenario, call_logs, start_date: str = "2026-01-05") -> di
     caller accepting a callback is outcome ``callback``; blocked and contained calls of the IVR
     have no call type (the caller never chose one in a queue), as in a real export.
     """
-    from ..engine.contract import LOG_DTYPE, OUTCOME_CODES as LOG_CODES
+    from ..engine.contract import LOG_DTYPE
+    from ..engine.contract import OUTCOME_CODES as LOG_CODES
 
     streams = scenario.arrivals
     type_names = list(scenario.call_types)
