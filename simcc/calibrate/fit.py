@@ -99,7 +99,8 @@ class Fit:
                 f"({len(self.report.days)} day(s): {self.report.days[0]} .. {self.report.days[-1]})\n")
         if self.report.warnings:
             head += "".join(f"# warning: {w}\n" for w in self.report.warnings)
-        return head + yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True, width=120)
+        return head + yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True, width=120,
+                                     default_flow_style=None)
 
     def to_csv(self) -> str:
         return self.report.to_csv()
@@ -404,7 +405,7 @@ def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario
                              "family": "most lines busy at once"}
         if sla:
             data["sla"] = sla
-    data["name"] = name if base is None or name != "fitted" else data.get("name", name)
+    data["name"] = f"{base.name}-fitted" if base is not None and name == "fitted" else name
     scenario = from_dict(data)
     return Fit(scenario, report, data)
 
