@@ -36,7 +36,7 @@ def recorded_kpis(rec: Records, scenario: Scenario) -> dict[str, np.ndarray]:
     D = len(rec.days)
     t_in_day = rec.arrival_s - rec.day * 86_400.0
     p = (t_in_day // I).astype(np.int64)
-    inside = p < P
+    inside = (p < P) & (t_in_day >= scenario.warmup_minutes * 60.0)     # as simcc counts: after the warm-up
     sl = scenario.sla
     T = scenario.sl_threshold_s
     queued = np.isin(rec.outcome, (ANSWERED, ABANDONED, CALLBACK))
@@ -123,9 +123,21 @@ def _csv(rows: list[dict]) -> str:
     return csv_text(cols, [[r[c] for c in cols] for r in rows])
 
 
-def _binomial_limit(n: int, p: float = 1 - LEVEL) -> int:
-    from scipy import stats
-    return int(stats.binom.ppf(0.99, n, p)) if n else 0
+def band(values: np.ndarray) -> tuple[float, float, float, float]:
+    """The 95% prediction band of one more day from R simulated days, by order statistics.
+
+    With the j-th smallest and j-th largest of R values as bounds, a new day falls outside with
+    probability 2j / (R + 1) exactly (continuous values; less with ties), whatever the
+    distribution; j is the largest with 2j / (R + 1) <= 5% (at least 1). Returns low, median,
+    high and that probability (NaN band when no replication measured the KPI).
+    """
+    v = np.sort(values[np.isfinite(values)])
+    R = len(v)
+    if R == 0:
+        return math.nan, math.nan, math.nan, 0.0
+    j = max(1, int(math.floor((1 - LEVEL) / 2 * (R + 1))))
+    j = min(j, (R + 1) // 2)
+    return float(v[j - 1]), float(np.median(v)), float(v[R - j]), 2 * j / (R + 1)
 
 
 def backtest(scenario: Scenario, records: Records, *, replications: int = 100, seed: int = 1,
@@ -154,7 +166,7 @@ def backtest(scenario: Scenario, records: Records, *, replications: int = 100, s
     if scenario.horizon_s < 86_400 and (records.arrival_s - records.day * 86_400.0 >= scenario.horizon_s).any():
         notes.append(f"records after the scenario's horizon ({scenario.horizon_s / 3600:g} h) are not compared")
     if scenario.warmup_minutes:
-        notes.append("the scenario has a warm-up; the recorded days are compared from midnight")
+        notes.append(f"the first {scenario.warmup_minutes:g} minutes (the scenario's warm-up) are not compared")
     per_day_heads = _per_day_headcount(agents, scenario, records) if agents is not None else None
     if per_day_heads is None:
         notes.append("no headcount records: every day simulated with the scenario's headcount")
@@ -176,35 +188,35 @@ def backtest(scenario: Scenario, records: Records, *, replications: int = 100, s
             res = simulate(scn, seed=seed, replications=replications, workers=workers, progress=progress)
             groups_key[key] = (res.intervals, res.day)
         sims[d] = groups_key[key]
+    warm_s = scenario.warmup_minutes * 60.0
     rows, day_rows = [], []
-    counts = {k: [0, 0] for k in KPIS}        # checked, outside
+    counts = {k: [0, 0, 0.0] for k in KPIS}        # checked, outside, expected outside
     for d, day in enumerate(records.days):
         iv, dy = sims[d]
         for k in KPIS:
             sim = iv[:, :, list(INTERVAL_KPIS).index(k)]
-            lo, med, hi = np.nanquantile(sim, [0.025, 0.5, 0.975], axis=0) if np.isfinite(sim).any() \
-                else (np.full(P, np.nan),) * 3
             got = rec_k["interval"][k][d]
             for p in range(P):
-                r, a, b = float(got[p]), float(lo[p]), float(hi[p])
-                checked = math.isfinite(r) and math.isfinite(a) and math.isfinite(b)
+                a, med, b, chance = band(sim[:, p])
+                r = float(got[p])
+                checked = math.isfinite(r) and math.isfinite(a) and p * I >= warm_s
                 out = checked and not (a - 1e-9 <= r <= b + 1e-9)
                 if checked:
                     counts[k][0] += 1
                     counts[k][1] += int(out)
+                    counts[k][2] += chance
                 rows.append({"day": day, "interval_start": p * I, "kpi": k, "recorded": r, "low": a,
-                             "median": float(med[p]), "high": b, "outside": out if checked else ""})
-            dsim = dy[:, list(DAY_KPIS).index(k)]
-            dlo, dmed, dhi = (np.nanquantile(dsim, [0.025, 0.5, 0.975]) if np.isfinite(dsim).any()
-                              else (math.nan,) * 3)
+                             "median": med, "high": b, "outside": out if checked else ""})
+            dlo, dmed, dhi, _ = band(dy[:, list(DAY_KPIS).index(k)])
             r = float(rec_k["day"][k][d])
             out = math.isfinite(r) and math.isfinite(dlo) and not (dlo - 1e-9 <= r <= dhi + 1e-9)
-            day_rows.append({"day": day, "kpi": k, "recorded": r, "low": float(dlo), "median": float(dmed),
-                             "high": float(dhi), "outside": out})
+            day_rows.append({"day": day, "kpi": k, "recorded": r, "low": dlo, "median": dmed, "high": dhi,
+                             "outside": out})
+    from scipy import stats
     verdicts = {}
-    for k, (n, out) in counts.items():
-        limit = _binomial_limit(n)
-        verdicts[k] = {"checked": n, "outside": out, "expected": round((1 - LEVEL) * n, 1), "limit": limit,
+    for k, (n, out, expected) in counts.items():
+        limit = int(stats.binom.ppf(0.99, n, expected / n)) if n else 0
+        verdicts[k] = {"checked": n, "outside": out, "expected": round(expected, 1), "limit": limit,
                        "passed": out <= limit}
     return Backtest(scenario, list(records.days), replications, rows, day_rows, verdicts, notes)
 
