@@ -77,6 +77,16 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
                 "prob": draw(st.floats(0, 0.5)),
                 "to": draw(st.sampled_from([t for t in types if t != k])),
             }
+        if draw(st.booleans()):
+            ct["balking"] = {"prob": draw(st.one_of(st.floats(0, 1), st.lists(st.floats(0, 1), min_size=1,
+                                                                                 max_size=4)))}
+            if n_tiers > 1 and draw(st.booleans()):
+                ct["balking"]["by_tier"] = {"vip": draw(st.floats(0, 0.3))}
+        if draw(st.booleans()):
+            ct["max_wait"] = {"after_s": draw(st.floats(0, 200)),
+                              "action": draw(st.sampled_from(["message", "disconnect"]))}
+        if draw(st.booleans()):
+            ct["queue_capacity"] = draw(st.integers(0, 4))
         call_types[k] = ct
 
     n_groups = draw(st.integers(1, 3))
@@ -139,6 +149,9 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
     }
     if draw(st.booleans()):
         data["trunks"] = draw(st.integers(0, 12))
+    if draw(st.booleans()):
+        data["closing"] = {"at_minutes": draw(st.floats(0, n_intervals * interval_minutes)),
+                           "queue": draw(st.sampled_from(["serve", "clear"]))}
     if draw(st.booleans()):
         names = [g["name"] for g in groups]
         outbound = {"max_queue": draw(st.integers(0, 3)), "min_idle": draw(st.integers(0, 2))}

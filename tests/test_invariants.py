@@ -21,15 +21,20 @@ def test_conservation_and_bounds(scn, seed):
     tot = {k: int(raw[k].sum()) for k in ("offered", "blocked", "contained", "ivr_abandoned", "answered",
                                           "abandoned", "in_ivr_end", "in_queue_end", "queued", "answered_within",
                                           "callbacks", "callbacks_done", "callbacks_end", "redials", "repeats",
-                                          "transferred", "transfer_answered", "transfer_abandoned")}
+                                          "transferred", "transfer_answered", "transfer_abandoned", "balked",
+                                          "messages", "disconnected", "queue_full")}
     # every counted attempt ends in exactly one place
+    gone = tot["messages"] + tot["disconnected"]
     assert tot["offered"] == (tot["blocked"] + tot["contained"] + tot["ivr_abandoned"] + tot["answered"]
-                              + tot["abandoned"] + tot["callbacks"] + tot["in_ivr_end"] + tot["in_queue_end"])
-    assert tot["queued"] == tot["answered"] + tot["abandoned"] + tot["callbacks"] + tot["in_queue_end"]
+                              + tot["abandoned"] + tot["callbacks"] + gone + tot["queue_full"]
+                              + tot["in_ivr_end"] + tot["in_queue_end"])
+    assert tot["queued"] == tot["answered"] + tot["abandoned"] + tot["callbacks"] + gone + tot["in_queue_end"]
+    assert tot["balked"] <= tot["abandoned"]
     # per (interval, call type, tier) as well
     per = raw["answered"].sum(axis=3)
     assert np.array_equal(raw["offered"], raw["blocked"] + raw["contained"] + raw["ivr_abandoned"] + per
-                          + raw["abandoned"] + raw["callbacks"] + raw["in_ivr_end"] + raw["in_queue_end"])
+                          + raw["abandoned"] + raw["callbacks"] + raw["messages"] + raw["disconnected"]
+                          + raw["queue_full"] + raw["in_ivr_end"] + raw["in_queue_end"])
     # an accepted callback is made or still pending at the horizon
     assert tot["callbacks_done"] + tot["callbacks_end"] == tot["callbacks"]
     assert tot["redials"] + tot["repeats"] <= tot["offered"]
@@ -55,9 +60,10 @@ def test_conservation_and_bounds(scn, seed):
     assert np.all(log["caller"] >= 0) and np.all(log["caller"] < raw["n_arrivals"])
     first = log["kind"] == 0
     assert np.all(log["attempt"][first] == 1) and np.all(log["attempt"] >= 1)
-    # a redial comes after an earlier attempt of the same caller that was blocked or abandoned
-    lost = {int(c) for c in log["caller"][np.isin(log["outcome"], [OUTCOME_CODES["blocked"],
-                                                                    OUTCOME_CODES["abandoned"]])]}
+    # a redial comes after an earlier attempt of the same caller that was blocked, abandoned (or balked),
+    # or found the queue full
+    lost = {int(c) for c in log["caller"][np.isin(log["outcome"], [OUTCOME_CODES[k] for k in (
+        "blocked", "abandoned", "balked", "queue_full")])]}
     assert {int(c) for c in log["caller"][log["kind"] == 1]} <= lost
     for k in ("wait_s", "talk_s", "hold_s", "acw_s", "staffed_s", "service_busy_s", "acw_busy_s", "lines_s", "queue_s"):
         assert np.all(raw[k] >= 0), k

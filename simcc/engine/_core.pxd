@@ -21,6 +21,8 @@ cdef enum:                  # EventKind
     EV_RETRY = 6            # id = call slot; a redial or repeat call arrives again
     EV_OVERFLOW = 7         # id = call slot; the call becomes eligible for secondary groups
     EV_CALLBACK_OFFER = 8   # id = call slot; the waiting caller is offered a callback
+    EV_MAX_WAIT = 9         # id = call slot; the caller has waited max_wait: message or disconnection
+    EV_CLOSING = 10         # id = 0; the center closes: no more arrivals (and the queue is cleared)
 
 cdef enum:                  # DistCode
     D_DETERMINISTIC = 0     # a = value; draws nothing
@@ -49,7 +51,8 @@ cdef enum:                  # Source
     SRC_TRANSFER = 13
     SRC_CALLBACK = 14
     SRC_OUTBOUND = 15
-    N_SOURCES = 16
+    SRC_BALK = 16           # balking decision of a caller who would have to wait
+    N_SOURCES = 17
 
 cdef enum:                  # CallState
     CS_FREE = 0
@@ -83,6 +86,19 @@ cdef enum:                  # Outcome (call log codes)
     OUT_ABANDONED = 4
     OUT_CALLBACK = 5        # accepted a callback offer
     OUT_CALLED_BACK = 6     # an agent made the callback
+    OUT_BALKED = 7          # left at once instead of waiting
+    OUT_MESSAGE = 8         # sent to a message after max_wait
+    OUT_DISCONNECTED = 9    # disconnected after max_wait, or waiting when the queue closed
+    OUT_QUEUE_FULL = 10     # found the queue full
+
+cdef enum:                  # Closing: what happens to waiting callers when the center closes
+    CLOSE_NONE = 0
+    CLOSE_SERVE = 1         # served until the queue is empty (past the horizon if need be)
+    CLOSE_CLEAR = 2         # disconnected at closing
+
+cdef enum:                  # MaxWaitAction
+    MW_MESSAGE = 0
+    MW_DISCONNECT = 1
 
 cdef enum:                  # Policy: how a freed agent chooses among waiting calls
     POL_PRIORITY = 0        # best skill level first, then longest waiting (higher tier first)
@@ -115,6 +131,7 @@ ctypedef struct Call:
     int64_t patience_seq    # seq of the live patience event (lazy cancellation)
     int64_t overflow_seq    # seq of the live overflow event (lazy cancellation)
     int64_t offer_seq       # seq of the live callback-offer event (lazy cancellation)
+    int64_t maxwait_seq     # seq of the live max-wait event (lazy cancellation)
     int32_t next            # next call in the queue, or next free slot; -1 = none
     int32_t prev            # previous call in the queue; -1 = none
     int32_t p               # interval of arrival

@@ -29,7 +29,7 @@ SOURCE_IDS = {
     "ivr_outcome": SRC_IVR_OUTCOME, "menu": SRC_MENU, "patience": SRC_PATIENCE,
     "talk": SRC_TALK, "hold_flag": SRC_HOLD_FLAG, "hold_time": SRC_HOLD_TIME,
     "acw": SRC_ACW, "volume": SRC_VOLUME, "redial": SRC_REDIAL, "repeat": SRC_REPEAT,
-    "transfer": SRC_TRANSFER, "callback": SRC_CALLBACK, "outbound": SRC_OUTBOUND,
+    "transfer": SRC_TRANSFER, "callback": SRC_CALLBACK, "outbound": SRC_OUTBOUND, "balk": SRC_BALK,
 }
 DIST_CODES = {
     "deterministic": D_DETERMINISTIC, "exponential": D_EXPONENTIAL,
@@ -40,8 +40,11 @@ OUTCOMES = {
     "blocked": OUT_BLOCKED, "contained": OUT_CONTAINED,
     "ivr_abandoned": OUT_IVR_ABANDONED, "answered": OUT_ANSWERED,
     "abandoned": OUT_ABANDONED, "callback": OUT_CALLBACK, "called_back": OUT_CALLED_BACK,
+    "balked": OUT_BALKED, "message": OUT_MESSAGE, "disconnected": OUT_DISCONNECTED, "queue_full": OUT_QUEUE_FULL,
 }
 CALL_KINDS = {"first": KIND_FIRST, "redial": KIND_REDIAL, "repeat": KIND_REPEAT}
+CLOSING_MODES = {"none": CLOSE_NONE, "serve": CLOSE_SERVE, "clear": CLOSE_CLEAR}
+MAX_WAIT_ACTIONS = {"message": MW_MESSAGE, "disconnect": MW_DISCONNECT}
 LEGS = {"first": LEG_FIRST, "transfer": LEG_TRANSFER, "outbound": LEG_OUTBOUND}
 CHOICE_CODES = {"priority": POL_PRIORITY, "weighted_wait": POL_WEIGHTED_WAIT}
 N_WAIT_BINS = WAIT_BINS
@@ -49,7 +52,7 @@ N_SOURCE_IDS = N_SOURCES
 #: The statistics arrays run() fills, by name (bound in _bind_stats).
 STAT_NAMES = (
     "offered", "blocked", "contained", "ivr_abandoned", "queued", "abandoned", "abandoned_short",
-    "in_ivr_end", "in_queue_end", "redials", "repeats", "unresolved", "transferred",
+    "balked", "messages", "disconnected", "queue_full", "in_ivr_end", "in_queue_end", "redials", "repeats", "unresolved", "transferred",
     "transfer_answered", "transfer_abandoned", "callbacks", "callbacks_done", "callbacks_within",
     "callbacks_end", "abandon_wait_s", "callback_wait_s", "outbound_done", "outbound_end", "wait_hist",
     "answered", "answered_within", "held", "wait_s", "wait_max_s", "talk_s", "hold_s", "acw_s",
@@ -105,6 +108,16 @@ ctypedef struct State:
     float64_t* cb_offer_after_s     # [K] wait before a callback is offered, inf = never
     float64_t* cb_accept            # [K] probability the caller accepts
     float64_t* cb_within_s          # [K] callback service-level threshold
+    float64_t* balk_prob            # [K, L, balk_nb] by callers of the type already waiting (last holds)
+    int32_t balk_nb
+    int32_t any_balking
+    float64_t* max_wait_s           # [K] inf = none
+    int32_t* max_wait_action        # [K] MaxWaitAction
+    int64_t* q_cap                  # [K] most callers of the type waiting, -1 = unlimited
+    float64_t closing_s             # no arrival from this time on (inf = never)
+    int32_t closing_mode            # Closing
+    int32_t closed                  # 1 once the center has closed
+    int32_t past_horizon            # 1 while draining after the horizon (time-weighted levels are closed)
     float64_t* quality_share        # [K] share of answered calls that get a quality call-back
     int32_t W                       # outbound task types: quality, then campaigns
     int32_t* out_groups             # [W, G] 1 if group g does task type w
@@ -140,6 +153,7 @@ ctypedef struct State:
     int32_t* q_head                 # [K*L]
     int32_t* q_tail                 # [K*L]
     int64_t n_waiting
+    int64_t* k_waiting              # [K] callers waiting per call type
     # arrival streams
     float64_t* arr_t                # [S] time of the stream's last arrival
     int32_t* arr_p                  # [S] interval of that time
@@ -164,6 +178,10 @@ ctypedef struct State:
     int64_t* queued
     int64_t* abandoned
     int64_t* abandoned_short        # abandoned after waiting < short_abandon_s
+    int64_t* balked                 # left at once instead of waiting (also in abandoned)
+    int64_t* messages               # sent to a message after max_wait
+    int64_t* disconnected           # disconnected (max_wait, or the queue cleared at closing)
+    int64_t* queue_full             # found their queue full
     float64_t* abandon_wait_s
     int64_t* in_ivr_end             # still in the IVR at the horizon
     int64_t* in_queue_end           # still waiting at the horizon
@@ -310,6 +328,9 @@ cdef inline void _pop(State* s, Event* out) noexcept nogil:
 # Time-weighted levels, split exactly at interval borders (k * interval_s)
 # ----------------------------------------------------------------------------
 cdef inline void _lines_change(State* s, float64_t now, int64_t delta) noexcept nogil:
+    if s.past_horizon:              # draining after the horizon: levels are closed at the horizon
+        s.lines += delta
+        return
     s.lines_s[s.p_cur] += s.lines * (now - s.lines_t)
     s.lines_t = now
     s.lines += delta
@@ -318,6 +339,9 @@ cdef inline void _lines_change(State* s, float64_t now, int64_t delta) noexcept 
 
 
 cdef inline void _queue_change(State* s, float64_t now, int64_t delta) noexcept nogil:
+    if s.past_horizon:
+        s.n_waiting += delta
+        return
     s.queue_s[s.p_cur] += s.n_waiting * (now - s.queue_t)
     s.queue_t = now
     s.n_waiting += delta
@@ -326,6 +350,9 @@ cdef inline void _queue_change(State* s, float64_t now, int64_t delta) noexcept 
 
 
 cdef inline void _staff_change(State* s, int32_t g, float64_t now, int32_t delta) noexcept nogil:
+    if s.past_horizon:
+        s.present[g] += delta
+        return
     s.staffed_s[s.p_cur * s.G + g] += s.present[g] * (now - s.staff_t[g])
     s.staff_t[g] = now
     s.present[g] += delta
@@ -410,6 +437,7 @@ cdef inline void _log(State* s, Call* call, int32_t outcome, float64_t now, floa
 
 cdef inline void _enqueue(State* s, int32_t c) noexcept nogil:
     cdef int32_t q = s.calls[c].k * s.L + s.calls[c].l
+    s.k_waiting[s.calls[c].k] += 1
     s.calls[c].next = -1
     s.calls[c].prev = s.q_tail[q]
     if s.q_tail[q] >= 0:
@@ -422,6 +450,7 @@ cdef inline void _enqueue(State* s, int32_t c) noexcept nogil:
 cdef inline void _unlink(State* s, int32_t c) noexcept nogil:
     cdef int32_t q = s.calls[c].k * s.L + s.calls[c].l
     cdef int32_t nx = s.calls[c].next, pv = s.calls[c].prev
+    s.k_waiting[s.calls[c].k] -= 1
     if pv >= 0:
         s.calls[pv].next = nx
     else:
@@ -644,7 +673,7 @@ cdef bint _take_outbound(State* s, int32_t g, float64_t now, int32_t idle_left) 
     """
     cdef int32_t j, k, c, best = -1, w
     cdef float64_t best_t = INFINITY
-    if s.n_waiting > s.blend_max_queue or idle_left < s.blend_min_idle:
+    if s.n_waiting > s.blend_max_queue or idle_left < s.blend_min_idle or s.past_horizon:
         return False
     if s.trunks >= 0 and s.lines >= s.trunks:
         return False
@@ -760,14 +789,56 @@ cdef void _callback_offer(State* s, int32_t c, int64_t seq, float64_t now) noexc
 
 
 cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
+    """The call reaches the agent queue: answered at once, turned away, or waiting.
+
+    A first leg that no agent takes at once is disconnected if the queue has
+    closed (``closing.queue: clear``), gets a busy tone if its call type's
+    queue is full, or balks with its balking probability; otherwise it waits
+    with its patience, overflow, callback-offer and max-wait timers.
+    """
     cdef Call* call = &s.calls[c]
     cdef int32_t g
-    cdef float64_t patience
+    cdef int64_t ix = (call.p * s.K + call.k) * s.L + call.l
+    cdef float64_t patience, prob
+    cdef bint first = call.leg == LEG_FIRST
     call.t_queue = now
-    if call.counted and call.leg == LEG_FIRST:
-        s.queued[(call.p * s.K + call.k) * s.L + call.l] += 1
     patience = _sample(s, s.bg[SRC_PATIENCE], s.patience_dist[call.k * s.L + call.l])
     g = _pick_group(s, call.k, call.l, False)
+    if g < 0 and first:
+        if s.closed and s.closing_mode == CLOSE_CLEAR:
+            if call.counted:
+                s.queued[ix] += 1
+                s.disconnected[ix] += 1
+            if s.log_on:
+                _log(s, call, OUT_DISCONNECTED, now, 0.0, -1, 0.0, 0.0, 0.0)
+            _release(s, c, now)
+            return
+        if s.q_cap[call.k] >= 0 and s.k_waiting[call.k] >= s.q_cap[call.k]:
+            if call.counted:
+                s.queue_full[ix] += 1
+            if s.log_on:
+                _log(s, call, OUT_QUEUE_FULL, now, 0.0, -1, 0.0, 0.0, 0.0)
+            _lines_change(s, now, -1)
+            _maybe_redial(s, c, call.k, call.l, call.ivr_entry, call.attempts, False, call.caller, call.stream, now)
+            return
+        if s.any_balking:
+            prob = s.balk_prob[(call.k * s.L + call.l) * s.balk_nb + (
+                s.k_waiting[call.k] if s.k_waiting[call.k] < s.balk_nb else s.balk_nb - 1)]
+            if prob > 0.0 and _uniform(s.bg[SRC_BALK]) < prob:
+                if call.counted:
+                    s.queued[ix] += 1
+                    s.abandoned[ix] += 1
+                    s.balked[ix] += 1
+                    if s.short_abandon_s > 0.0:
+                        s.abandoned_short[ix] += 1
+                if s.log_on:
+                    _log(s, call, OUT_BALKED, now, 0.0, -1, 0.0, 0.0, 0.0)
+                _lines_change(s, now, -1)
+                _maybe_redial(s, c, call.k, call.l, call.ivr_entry, call.attempts, False, call.caller,
+                              call.stream, now)
+                return
+    if call.counted and first:
+        s.queued[ix] += 1
     if g >= 0:
         _idle_pop(s, g)
         _answer(s, c, g, now)
@@ -784,9 +855,60 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
         call.overflow_seq = s.seq
         _push(s, now + s.overflow_after_s[call.k], EV_OVERFLOW, c)
     call.offer_seq = -1
-    if call.leg == LEG_FIRST and s.cb_offer_after_s[call.k] < INFINITY:
+    if first and s.cb_offer_after_s[call.k] < INFINITY:
         call.offer_seq = s.seq
         _push(s, now + s.cb_offer_after_s[call.k], EV_CALLBACK_OFFER, c)
+    call.maxwait_seq = -1
+    if first and s.max_wait_s[call.k] < INFINITY:
+        call.maxwait_seq = s.seq
+        _push(s, now + s.max_wait_s[call.k], EV_MAX_WAIT, c)
+
+
+cdef void _max_wait(State* s, int32_t c, int64_t seq, float64_t now) noexcept nogil:
+    """The caller has waited max_wait: sent to a message, or disconnected."""
+    cdef Call* call = &s.calls[c]
+    cdef int64_t ix
+    cdef bint message
+    if call.state != CS_WAITING or call.maxwait_seq != seq:
+        return
+    _unlink(s, c)
+    _queue_change(s, now, -1)
+    ix = (call.p * s.K + call.k) * s.L + call.l
+    message = s.max_wait_action[call.k] == MW_MESSAGE
+    if call.counted:
+        if message:
+            s.messages[ix] += 1
+        else:
+            s.disconnected[ix] += 1
+    if s.log_on:
+        _log(s, call, OUT_MESSAGE if message else OUT_DISCONNECTED, now, now - call.t_queue, -1, 0.0, 0.0, 0.0)
+    _release(s, c, now)
+
+
+cdef void _closing(State* s, float64_t now) noexcept nogil:
+    """The center closes: no more arrivals; with ``clear``, every waiting caller is disconnected
+    (call type by call type, tier by tier, oldest first)."""
+    cdef int32_t q, c
+    cdef int64_t ix
+    cdef Call* call
+    s.closed = 1
+    if s.closing_mode != CLOSE_CLEAR:
+        return
+    for q in range(s.K * s.L):
+        while s.q_head[q] >= 0:
+            c = s.q_head[q]
+            call = &s.calls[c]
+            _unlink(s, c)
+            _queue_change(s, now, -1)
+            ix = (call.p * s.K + call.k) * s.L + call.l
+            if call.leg == LEG_FIRST:
+                if call.counted:
+                    s.disconnected[ix] += 1
+                if s.log_on:
+                    _log(s, call, OUT_DISCONNECTED, now, now - call.t_queue, -1, 0.0, 0.0, 0.0)
+            elif call.counted:
+                s.transfer_abandoned[ix] += 1
+            _release(s, c, now)
 
 
 cdef void _overflow(State* s, int32_t c, int64_t seq, float64_t now) noexcept nogil:
@@ -920,6 +1042,9 @@ cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, i
 
 cdef void _retry(State* s, int32_t c, float64_t now) noexcept nogil:
     cdef Call* call = &s.calls[c]
+    if s.closed:                    # the center has closed: the caller finds it closed, and is not counted
+        _free_call(s, c)
+        return
     _admit(s, c, call.k, call.l, call.ivr_entry, call.ivr_outcome, -1.0, call.kind, call.attempts,
            call.caller, call.stream, now)
 
@@ -952,7 +1077,7 @@ cdef void _schedule_arrival(State* s, int32_t st, float64_t now) noexcept nogil:
     # The event time is written now + (t - now), as a delay from now, so
     # that it rounds exactly as a SimPy timeout(t - now) does.
     cdef float64_t t = _next_arrival(s, st)
-    if t < s.horizon_s:
+    if t < s.horizon_s and t < s.closing_s:
         s.arr_t[st] = t
         _push(s, now + (t - now), EV_ARRIVAL, st)
 
@@ -1106,15 +1231,22 @@ cdef void _add_campaign_tasks(State* s, int32_t p, float64_t now) noexcept nogil
         _dispatch_outbound(s, now)
 
 
-cdef void _finish(State* s) noexcept nogil:
-    """Close the last interval at the horizon and count calls still in the system."""
+cdef void _close_books(State* s) noexcept nogil:
+    """Close the time-weighted levels (lines, queue, agents) of the last interval at the horizon."""
     cdef float64_t now = s.horizon_s
-    cdef int32_t g, c, w
-    cdef int64_t ix
+    cdef int32_t g
     _lines_change(s, now, 0)
     _queue_change(s, now, 0)
     for g in range(s.G):
         _staff_change(s, g, now, 0)
+
+
+cdef void _finish(State* s) noexcept nogil:
+    """Close the last interval at the horizon and count calls still in the system."""
+    cdef int32_t c, w
+    cdef int64_t ix
+    if not s.past_horizon:
+        _close_books(s)
     for c in range(s.calls_cap):
         if s.calls[c].counted and s.calls[c].leg == LEG_FIRST and (
                 s.calls[c].state == CS_IVR or s.calls[c].state == CS_WAITING):
@@ -1145,9 +1277,14 @@ cdef void _loop(State* s) noexcept nogil:
         _schedule_arrival(s, st, 0.0)
     if s.P > 1:
         _push(s, s.interval_s, EV_INTERVAL, 1)
+    if s.closing_s < INFINITY:
+        _push(s, s.closing_s, EV_CLOSING, 0)
     while s.heap_n > 0 and not s.error:
-        if s.heap[0].t >= s.horizon_s:
-            break
+        if s.heap[0].t >= s.horizon_s and not s.past_horizon:
+            if s.closing_mode != CLOSE_SERVE:
+                break
+            _close_books(s)         # serve until empty: the calls in the system go on past the horizon
+            s.past_horizon = 1
         _pop(s, &ev)
         s.n_events += 1
         if ev.kind == EV_SERVICE_END:
@@ -1166,6 +1303,10 @@ cdef void _loop(State* s) noexcept nogil:
             _overflow(s, ev.id, ev.seq, ev.t)
         elif ev.kind == EV_CALLBACK_OFFER:
             _callback_offer(s, ev.id, ev.seq, ev.t)
+        elif ev.kind == EV_MAX_WAIT:
+            _max_wait(s, ev.id, ev.seq, ev.t)
+        elif ev.kind == EV_CLOSING:
+            _closing(s, ev.t)
         else:
             _interval_start(s, ev.id, ev.t)
     _finish(s)
@@ -1237,6 +1378,16 @@ cdef void _bind_scenario(State* s, cs, list keep) except *:
     s.cb_accept = _f64(_kept(keep, cs.cb_accept, np.float64))
     s.cb_within_s = _f64(_kept(keep, cs.cb_within_s, np.float64))
     s.quality_share = _f64(_kept(keep, cs.quality_share, np.float64))
+    s.balk_prob = _f64(_kept(keep, cs.balk_prob, np.float64))
+    s.balk_nb = cs.balk_prob.shape[2]
+    s.any_balking = bool(np.any(cs.balk_prob > 0))
+    s.max_wait_s = _f64(_kept(keep, cs.max_wait_s, np.float64))
+    s.max_wait_action = _i32(_kept(keep, cs.max_wait_action, np.int32))
+    s.q_cap = _i64(_kept(keep, cs.queue_capacity, np.int64))
+    s.closing_s = cs.closing_s
+    s.closing_mode = cs.closing_mode
+    s.closed = 0
+    s.past_horizon = 0
     s.W = cs.n_tasks
     s.out_groups = _i32(_kept(keep, cs.out_groups, np.int32))
     s.out_talk_dist = _i32(_kept(keep, cs.out_talk_dist, np.int32))
@@ -1264,6 +1415,8 @@ cdef void _bind_stats(State* s, dict stats) except *:
     s.contained = _i64(stats["contained"]); s.ivr_abandoned = _i64(stats["ivr_abandoned"])
     s.queued = _i64(stats["queued"]); s.abandoned = _i64(stats["abandoned"])
     s.abandoned_short = _i64(stats["abandoned_short"])
+    s.balked = _i64(stats["balked"]); s.messages = _i64(stats["messages"])
+    s.disconnected = _i64(stats["disconnected"]); s.queue_full = _i64(stats["queue_full"])
     s.in_ivr_end = _i64(stats["in_ivr_end"]); s.in_queue_end = _i64(stats["in_queue_end"])
     s.redials = _i64(stats["redials"]); s.repeats = _i64(stats["repeats"])
     s.unresolved = _i64(stats["unresolved"]); s.transferred = _i64(stats["transferred"])
@@ -1300,6 +1453,7 @@ cdef void _alloc_state(State* s, cs, int32_t n_dists, bint call_log) except *:
     s.q_tail = <int32_t*>malloc(K * L * sizeof(int32_t))
     s.cb_head = <int32_t*>malloc(K * sizeof(int32_t))
     s.cb_tail = <int32_t*>malloc(K * sizeof(int32_t))
+    s.k_waiting = <int64_t*>malloc(K * sizeof(int64_t))
     s.pending = <int64_t*>malloc(max(s.W, 1) * sizeof(int64_t))
     s.arr_t = <float64_t*>malloc(max(S, 1) * sizeof(float64_t))
     s.arr_p = <int32_t*>malloc(max(S, 1) * sizeof(int32_t))
@@ -1318,7 +1472,7 @@ cdef void _alloc_state(State* s, cs, int32_t n_dists, bint call_log) except *:
             or s.arr_t == NULL or s.arr_p == NULL or s.idle_t == NULL
             or s.idle_head == NULL or s.idle_n == NULL or s.present == NULL
             or s.pending_leave == NULL or s.staff_t == NULL or s.log == NULL
-            or s.cb_head == NULL or s.cb_tail == NULL or s.pending == NULL):
+            or s.cb_head == NULL or s.cb_tail == NULL or s.pending == NULL or s.k_waiting == NULL):
         raise MemoryError("simcc kernel: cannot allocate its state")
     for i in range(S):
         s.arr_t[i] = 0.0
@@ -1334,6 +1488,7 @@ cdef void _alloc_state(State* s, cs, int32_t n_dists, bint call_log) except *:
     for i in range(K):
         s.cb_head[i] = -1
         s.cb_tail[i] = -1
+        s.k_waiting[i] = 0
     for i in range(s.W):
         s.pending[i] = 0
     for g in range(G):
@@ -1348,7 +1503,7 @@ cdef void _free_state(State* s) noexcept:
     free(s.bg_arrival); free(s.bg); free(s.dists); free(s.heap); free(s.calls)
     free(s.q_head); free(s.q_tail); free(s.arr_t); free(s.arr_p)
     free(s.idle_t); free(s.idle_head); free(s.idle_n); free(s.present)
-    free(s.pending_leave); free(s.staff_t); free(s.log)
+    free(s.pending_leave); free(s.staff_t); free(s.log); free(s.k_waiting)
     free(s.cb_head); free(s.cb_tail); free(s.pending)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..model.dists import dist_mean
 from ..model.policies import CHOICE_RULES, DEFAULT_CHOICE
 from ..model.scenario import Scenario
-from .contract import CHOICE_CODES, DIST_CODES, FILTER_FLAGS, IVR_ENTRY
+from .contract import CHOICE_CODES, CLOSING_MODES, DIST_CODES, FILTER_FLAGS, IVR_ENTRY, MAX_WAIT_ACTIONS
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +68,12 @@ class CompiledScenario:
     cb_offer_after_s: np.ndarray      # [K] inf = no callback offer
     cb_accept: np.ndarray             # [K]
     cb_within_s: np.ndarray           # [K]
+    balk_prob: np.ndarray             # [K, L, NB] by callers of the type already waiting (last holds)
+    max_wait_s: np.ndarray            # [K] inf = none
+    max_wait_action: np.ndarray       # [K] 0 message, 1 disconnect
+    queue_capacity: np.ndarray        # [K] -1 = unlimited
+    closing_s: float                  # inf = never closes
+    closing_mode: int                 # 0 none, 1 serve (drain), 2 clear
     quality_share: np.ndarray         # [K]
     n_tasks: int                      # W outbound task types: quality, then campaigns
     out_groups: np.ndarray            # [W, G]
@@ -281,6 +287,39 @@ class _Compiler:
                     repeat_dist=repeat_dist, transfer_prob=transfer_prob, transfer_to=transfer_to,
                     cb_offer_after_s=cb_offer, cb_accept=cb_accept, cb_within_s=cb_within)
 
+    def queueing(self) -> dict:
+        """Balking, the maximum wait, queue capacities and closing."""
+        s, K, L = self.s, self.K, self.L
+
+        def as_list(p):
+            return list(p) if isinstance(p, list) else [p]
+        lists = {}
+        for k, name in enumerate(self.types):
+            b = s.call_types[name].balking
+            for l, tier in enumerate(self.tiers):
+                if b is not None:
+                    lists[k, l] = as_list(b.by_tier.get(tier, b.prob))
+        nb = max((len(v) for v in lists.values()), default=1)
+        balk = np.zeros((K, L, nb))
+        for (k, l), v in lists.items():
+            balk[k, l, :len(v)] = v
+            balk[k, l, len(v):] = v[-1]
+        max_wait = np.full(K, np.inf)
+        action = np.zeros(K, dtype=np.int32)
+        cap = np.full(K, -1, dtype=np.int64)
+        for k, name in enumerate(self.types):
+            ct = s.call_types[name]
+            if ct.max_wait is not None:
+                max_wait[k] = ct.max_wait.after_s
+                action[k] = MAX_WAIT_ACTIONS[ct.max_wait.action]
+            if ct.queue_capacity is not None:
+                cap[k] = ct.queue_capacity
+        closing_s, mode = math.inf, CLOSING_MODES["none"]
+        if s.closing is not None:
+            closing_s, mode = s.closing.at_minutes * 60.0, CLOSING_MODES[s.closing.queue]
+        return dict(balk_prob=balk, max_wait_s=max_wait, max_wait_action=action, queue_capacity=cap,
+                    closing_s=closing_s, closing_mode=mode)
+
     def groups_and_skills(self) -> dict:
         """Headcount, and who serves what, best level first (level 1 = best)."""
         s, types, groups = self.s, self.types, self.groups
@@ -378,7 +417,7 @@ def compile_scenario(s: Scenario) -> CompiledScenario:
         type_names=tuple(c.types), tier_names=tuple(c.tiers), group_names=tuple(c.gnames),
         stream_names=tuple(a.name for a in s.arrivals))
     # the order of the sections is the order distributions are interned in (ids are part of the arrays)
-    for section in (c.arrivals, c.ivr, c.handling, c.callers, c.groups_and_skills, c.routing, c.outbound,
-                    c.distributions):
+    for section in (c.arrivals, c.ivr, c.handling, c.callers, c.queueing, c.groups_and_skills, c.routing,
+                    c.outbound, c.distributions):
         fields.update(section())
     return CompiledScenario(**fields)

@@ -30,11 +30,12 @@ DIST_CODES = {
 SOURCES = (
     "arrival", "tier", "ivr_time", "ivr_outcome", "menu", "patience",
     "talk", "hold_flag", "hold_time", "acw", "volume",
-    "redial", "repeat", "transfer", "callback", "outbound",
+    "redial", "repeat", "transfer", "callback", "outbound", "balk",
 )
 SOURCE_IDS = {name: i for i, name in enumerate(SOURCES)}
 #: Call-log outcome codes (``OUT_*``); public: ``Result.call_logs`` records use them.
-OUTCOMES = ("blocked", "contained", "ivr_abandoned", "answered", "abandoned", "callback", "called_back")
+OUTCOMES = ("blocked", "contained", "ivr_abandoned", "answered", "abandoned", "callback", "called_back",
+            "balked", "message", "disconnected", "queue_full")
 OUTCOME_CODES = {name: i for i, name in enumerate(OUTCOMES)}
 #: Why an attempt happens (``KIND_*``).
 CALL_KINDS = ("first", "redial", "repeat")
@@ -46,6 +47,10 @@ CHOICE_CODES = {"priority": 0, "weighted_wait": 1}
 FILTER_FLAGS = {"overflow": "use_overflow", "reserve": "use_reserve"}
 assert set(CHOICE_CODES) == set(CHOICE_RULES) and set(FILTER_FLAGS) == set(FILTERS), \
     "every routing policy of simcc.model.policies needs its engine code here"
+#: What happens to waiting callers at closing (``CLOSE_*``): none, served until empty, disconnected.
+CLOSING_MODES = {"none": 0, "serve": 1, "clear": 2}
+#: What max_wait does to a caller (``MW_*``).
+MAX_WAIT_ACTIONS = {"message": 0, "disconnect": 1}
 #: Entry of an arrival stream that dials into the IVR (otherwise the call type index).
 IVR_ENTRY = -1
 #: Answered-wait histogram bins: [0] no wait, [b] b-1 < wait <= b s, [WAIT_BINS - 1] over WAIT_BINS - 2 s.
@@ -86,6 +91,10 @@ STATS: tuple[StatArray, ...] = (
     StatArray("queued", "PKL", _I, "sum", "reached the agent queue (first legs)"),
     StatArray("abandoned", "PKL", _I, "sum", "hung up while waiting for an agent"),
     StatArray("abandoned_short", "PKL", _I, "sum", "abandoned after waiting less than short_abandon_s"),
+    StatArray("balked", "PKL", _I, "sum", "left at once instead of waiting (counted in abandoned too)"),
+    StatArray("messages", "PKL", _I, "sum", "sent to a message after waiting max_wait"),
+    StatArray("disconnected", "PKL", _I, "sum", "disconnected: after max_wait, or waiting when the queue closed"),
+    StatArray("queue_full", "PKL", _I, "sum", "found their queue full (busy tone after the IVR)"),
     StatArray("in_ivr_end", "PKL", _I, "sum", "still in the IVR at the horizon"),
     StatArray("in_queue_end", "PKL", _I, "sum", "still waiting at the horizon"),
     StatArray("redials", "PKL", _I, "sum", "attempts that are redials"),

@@ -38,6 +38,8 @@ import simpy
 from .compile import CompiledScenario
 from .contract import (
     CALL_KINDS,
+    CLOSING_MODES,
+    MAX_WAIT_ACTIONS,
     DIST_CODES,
     IVR_ENTRY,
     LEGS,
@@ -61,6 +63,9 @@ ROUTED, CONTAINED, HANGUP, UNHEARD = 0, 1, 2, 3     # UNHEARD: a redial after a 
 IN_IVR, WAITING, IN_SERVICE, RETRY, CALLBACK, DONE = "ivr", "waiting", "service", "retry", "callback", "done"
 FIRST, REDIAL, REPEAT = (CALL_KINDS.index(k) for k in ("first", "redial", "repeat"))
 LEG_FIRST, LEG_TRANSFER, LEG_OUTBOUND = (LEGS.index(k) for k in ("first", "transfer", "outbound"))
+CLOSE_SERVE, CLOSE_CLEAR = CLOSING_MODES["serve"], CLOSING_MODES["clear"]
+BALKED_, MESSAGE_, DISCONNECTED_, QUEUE_FULL_ = (OUTCOME_CODES[k] for k in ("balked", "message", "disconnected",
+                                                                          "queue_full"))
 BLOCKED_, CONTAINED_, IVR_ABANDONED_, ANSWERED_, ABANDONED_, CALLBACK_, CALLED_BACK_ = (
     OUTCOME_CODES[k] for k in ("blocked", "contained", "ivr_abandoned", "answered", "abandoned", "callback",
                                "called_back"))
@@ -72,7 +77,7 @@ class Call:
     __slots__ = ("t_arrive", "t_queue", "p", "k", "l", "g", "ivr_outcome", "counted", "state",
                  "answered", "patience", "service_done", "acw_s", "kind", "attempts", "ivr_entry",
                  "transfer_to", "repeat_delay_s", "leg", "q", "overflow", "offer", "line", "quality",
-                 "caller", "stream", "ivr_s")
+                 "caller", "stream", "ivr_s", "maxwait")
 
     def __init__(self, k, l, ivr_entry, kind=FIRST, attempts=1, caller=-1, stream=0):
         self.k, self.l = k, l
@@ -88,7 +93,7 @@ class Call:
         self.g = -1
         self.ivr_outcome = ivr_outcome
         self.counted = counted
-        self.answered = self.patience = self.service_done = self.overflow = self.offer = None
+        self.answered = self.patience = self.service_done = self.overflow = self.offer = self.maxwait = None
         self.quality = 0
         self.acw_s = 0.0
         self.transfer_to = -1
@@ -132,6 +137,9 @@ class CallCenter:
         self.log = [] if call_log else None
         self.stats = stats if stats is not None else new_stats(cs)
 
+        self.closed = False                         # the center has closed (closing:)
+        self.past_horizon = False                   # draining after the horizon (closing.queue: serve)
+        self.any_balking = bool(np.any(cs.balk_prob > 0))
         self.callbacks = [{} for _ in range(K)]     # accepted callbacks per call type, oldest first
         self.pending = [0] * cs.n_tasks             # outbound tasks: quality call-backs, campaigns
 
@@ -143,6 +151,8 @@ class CallCenter:
         for s in range(cs.n_streams):
             env.process(self.arrivals(s))
         env.process(self.interval_clock())
+        if cs.closing_s < math.inf:
+            env.process(self.closing_clock())
 
     # ------------------------------------------------------------------
     # random draws: one numpy Generator method per kernel draw
@@ -181,6 +191,8 @@ class CallCenter:
     # ------------------------------------------------------------------
     def lines_level(self):
         """Add the line-seconds since the last change; call before the number of busy lines changes."""
+        if self.past_horizon:
+            return
         now = self.env.now
         self.stats["lines_s"][self.p_cur] += self.lines.count * (now - self.lines_t)
         self.lines_t = now
@@ -188,11 +200,16 @@ class CallCenter:
     def seize_line(self):
         self.lines_level()
         line = self.lines.request()
+        if self.past_horizon:
+            return line
         peak = self.stats["lines_peak"]
         peak[self.p_cur] = max(peak[self.p_cur], self.lines.count)
         return line
 
     def queue_change(self, delta: int):
+        if self.past_horizon:
+            self.n_waiting += delta
+            return
         now, st = self.env.now, self.stats
         st["queue_s"][self.p_cur] += self.n_waiting * (now - self.queue_t)
         self.queue_t = now
@@ -201,6 +218,9 @@ class CallCenter:
             st["queue_peak"][self.p_cur] = self.n_waiting
 
     def staff_change(self, g: int, delta: int):
+        if self.past_horizon:
+            self.present[g] += delta
+            return
         now = self.env.now
         self.stats["staffed_s"][self.p_cur, g] += self.present[g] * (now - self.staff_t[g])
         self.staff_t[g] = now
@@ -254,7 +274,7 @@ class CallCenter:
     def arrivals(self, s: int):
         """Arrival stream s: sleep to the next arrival, schedule the one after, handle the caller."""
         t = self.next_arrival(s)
-        if t >= self.horizon_s:
+        if t >= self.horizon_s or t >= self.cs.closing_s:
             return
         self.arr_t[s] = t
         yield self.env.timeout(t - self.env.now)
@@ -262,7 +282,7 @@ class CallCenter:
             self.n_events += 1
             t = self.next_arrival(s)
             following = None
-            if t < self.horizon_s:
+            if t < self.horizon_s and t < self.cs.closing_s:
                 self.arr_t[s] = t
                 following = self.env.timeout(t - self.env.now)
             self.arrive(s)
@@ -344,6 +364,9 @@ class CallCenter:
     def call_again(self, call: Call, delay_done):
         yield delay_done
         self.n_events += 1
+        if self.closed:                 # the center has closed: not admitted, not counted
+            call.state = DONE
+            return
         self.admit(call, call.ivr_outcome)
 
     def caller(self, call: Call, ivr_done):
@@ -401,14 +424,45 @@ class CallCenter:
         self.release(call)
 
     def enter_queue(self, call: Call):
-        cs, now = self.cs, self.env.now
+        """Answered at once, turned away (closed queue, full queue, balking), or waiting with its timers."""
+        cs, now, st = self.cs, self.env.now, self.stats
         call.t_queue = now
-        call.answered = call.patience = call.overflow = call.offer = None
-        if call.counted and call.leg == LEG_FIRST:
-            self.stats["queued"][call.p, call.k, call.l] += 1
+        call.answered = call.patience = call.overflow = call.offer = call.maxwait = None
+        first = call.leg == LEG_FIRST
+        ix = (call.p, call.k, call.l)
         patience = self.sample("patience", int(cs.patience_dist[call.k, call.l]))
         call.q = self.router.queue_for(call)
         g = self.router.pick_group(call, False)
+        if g < 0 and first:
+            if self.closed and cs.closing_mode == CLOSE_CLEAR:
+                if call.counted:
+                    st["queued"][ix] += 1
+                    st["disconnected"][ix] += 1
+                self.record(call, DISCONNECTED_)
+                self.release(call)
+                return
+            if cs.queue_capacity[call.k] >= 0 and self.waiting_of(call.k) >= cs.queue_capacity[call.k]:
+                if call.counted:
+                    st["queue_full"][ix] += 1
+                self.record(call, QUEUE_FULL_)
+                self.release(call)
+                self.maybe_redial(call)
+                return
+            if self.any_balking:
+                nb = cs.balk_prob.shape[2]
+                prob = float(cs.balk_prob[call.k, call.l, min(self.waiting_of(call.k), nb - 1)])
+                if prob > 0.0 and self.rng["balk"].random() < prob:
+                    if call.counted:
+                        for key in ("queued", "abandoned", "balked"):
+                            st[key][ix] += 1
+                        if cs.short_abandon_s > 0.0:
+                            st["abandoned_short"][ix] += 1
+                    self.record(call, BALKED_)
+                    self.release(call)
+                    self.maybe_redial(call)
+                    return
+        if call.counted and first:
+            st["queued"][ix] += 1
         if g >= 0:
             self.idle[g].popleft()
             self.answer(call, g)
@@ -422,9 +476,52 @@ class CallCenter:
         if cs.use_overflow and cs.overflow_after_s[call.q] < math.inf:
             call.overflow = self.env.timeout(cs.overflow_after_s[call.q])
             self.env.process(self.offer_to_secondary(call, call.overflow))
-        if call.leg == LEG_FIRST and cs.cb_offer_after_s[call.k] < math.inf:
+        if first and cs.cb_offer_after_s[call.k] < math.inf:
             call.offer = self.env.timeout(cs.cb_offer_after_s[call.k])
             self.env.process(self.offer_callback(call, call.offer))
+        if first and cs.max_wait_s[call.k] < math.inf:
+            call.maxwait = self.env.timeout(cs.max_wait_s[call.k])
+            self.env.process(self.max_wait(call, call.maxwait))
+
+    def waiting_of(self, k: int) -> int:
+        """Callers of call type k waiting now (in whatever queue the router put them)."""
+        return sum(1 for q in self.queues for tier in q for c in tier if c.k == k)
+
+    def max_wait(self, call: Call, limit):
+        """The caller has waited max_wait: sent to a message, or disconnected."""
+        yield limit
+        self.n_events += 1
+        if call.state != WAITING or call.maxwait is not limit:
+            return
+        del self.queues[call.q][call.l][call]
+        self.queue_change(-1)
+        message = int(self.cs.max_wait_action[call.k]) == MAX_WAIT_ACTIONS["message"]
+        if call.counted:
+            self.stats["messages" if message else "disconnected"][call.p, call.k, call.l] += 1
+        self.record(call, MESSAGE_ if message else DISCONNECTED_, self.env.now - call.t_queue)
+        self.release(call)
+
+    def closing_clock(self):
+        """At closing: no more arrivals; with ``clear``, every waiting caller is disconnected
+        (call type by call type, tier by tier, oldest first)."""
+        yield self.env.timeout(self.cs.closing_s)
+        self.n_events += 1
+        self.closed = True
+        if self.cs.closing_mode != CLOSE_CLEAR:
+            return
+        now = self.env.now
+        for k in range(self.cs.n_types):
+            for l in range(self.cs.n_tiers):
+                for call in list(self.queues[k][l]):
+                    del self.queues[k][l][call]
+                    self.queue_change(-1)
+                    if call.leg == LEG_FIRST:
+                        if call.counted:
+                            self.stats["disconnected"][call.p, call.k, call.l] += 1
+                        self.record(call, DISCONNECTED_, now - call.t_queue)
+                    elif call.counted:
+                        self.stats["transfer_abandoned"][call.p, call.k, call.l] += 1
+                    self.release(call)
 
     def offer_callback(self, call: Call, offer):
         """Virtual hold: after a wait the caller may accept a callback, hang up and be called back."""
@@ -564,7 +661,7 @@ class CallCenter:
         free: callbacks first (oldest), then quality call-backs, then campaigns.
         """
         cs = self.cs
-        if self.n_waiting > cs.blend_max_queue or idle_left < cs.blend_min_idle:
+        if self.n_waiting > cs.blend_max_queue or idle_left < cs.blend_min_idle or self.past_horizon:
             return False
         if self.limited and self.lines.count >= cs.trunks:
             return False
@@ -712,12 +809,17 @@ class CallCenter:
                     self.queue_change(-1)
                     self.answer(call, g)
 
-    def finish(self):
-        """At the horizon: close the last interval, count calls still in the IVR or queue."""
+    def close_books(self):
+        """Close the time-weighted levels (lines, queue, agents) of the last interval at the horizon."""
         self.lines_level()
         self.queue_change(0)
         for g in range(self.cs.n_groups):
             self.staff_change(g, 0)
+
+    def finish(self):
+        """At the end: close the last interval (unless done at the horizon), count calls still in the system."""
+        if not self.past_horizon:
+            self.close_books()
         for call in self.live:
             if call.counted and call.leg == LEG_FIRST and call.state in (IN_IVR, WAITING):
                 key = "in_ivr_end" if call.state == IN_IVR else "in_queue_end"
@@ -741,6 +843,10 @@ def run(cs: CompiledScenario, arrival_bitgens, source_bitgens, stats: dict, volu
     env = simpy.Environment()
     center = CallCenter(env, cs, arrival_bitgens, source_bitgens, volume, call_log, router, stats)
     env.run(until=center.horizon_s)
+    if cs.closing_mode == CLOSE_SERVE:     # serve until empty: the calls in the system go on past the horizon
+        center.close_books()
+        center.past_horizon = True
+        env.run()
     center.finish()
     out = {"n_events": center.n_events, "n_arrivals": center.n_arrivals}
     if call_log:

@@ -76,6 +76,9 @@ class _Checker:
             add("warmup_minutes", f"warm-up ({s.warmup_minutes:g} min) must be a whole number of "
                                   f"{s.interval_minutes}-minute intervals, so that call counts and agent times "
                                   "start at the same border")
+        if s.closing is not None and s.closing.at_minutes * 60 > n * s.interval_s:
+            add("closing.at_minutes", f"closing ({s.closing.at_minutes:g} min) is after the horizon "
+                                      f"({n * s.interval_minutes} min)")
         if s.warmup_minutes * 60 >= n * s.interval_s:
             add("warmup_minutes", f"warm-up ({s.warmup_minutes:g} min) must be shorter than the horizon "
                                   f"({n * s.interval_minutes} min)")
@@ -104,6 +107,8 @@ class _Checker:
                         f"did you mean {close[0]!r}?" if close else None)
                 elif ct.transfer.to == k:
                     add(f"call_types.{k}.transfer.to", "a call type cannot transfer to itself")
+            if ct.balking is not None:
+                self.known(ct.balking.by_tier, f"call_types.{k}.balking.by_tier", "tier", self.tiers)
             for i, g in enumerate(s.groups):
                 h = g.handling.get(k)
                 if h is not None and h.transfer_prob is not None and ct.transfer is None:

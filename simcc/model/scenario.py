@@ -20,7 +20,7 @@ from . import checks as _checks
 from .base import MAX_INTERVALS, MAX_NAMES, MAX_TRUNKS, Model, Name, NonNegFloat
 from .problems import line_for, translate
 from .roster import roster_headcount
-from .sections import IVR, SLA, Arrivals, CallType, Group, Outbound, Routing
+from .sections import IVR, SLA, Arrivals, CallType, Closing, Group, Outbound, Routing
 from .yamlio import parse_yaml, read_yaml
 
 
@@ -42,6 +42,7 @@ class Scenario(Model):
     routing: Routing = Routing()
     outbound: Outbound = Outbound()
     sla: SLA = SLA()
+    closing: Closing | None = None
 
     # ------------------------------------------------------------------
     @property

@@ -52,6 +52,25 @@ class Transfer(Model):
     to: Name
 
 
+class Balking(Model):
+    """A caller who would have to wait leaves at once with a probability.
+
+    ``prob`` is one probability, or a list by the number of callers of the
+    same call type already waiting (0, 1, 2, ...; the last value holds beyond
+    the list); ``by_tier`` overrides it per tier.
+    """
+
+    prob: Prob | Annotated[list[Prob], Field(min_length=1, max_length=1000)]
+    by_tier: dict[Name, Prob | Annotated[list[Prob], Field(min_length=1, max_length=1000)]] = {}
+
+
+class MaxWait(Model):
+    """Callers still waiting after ``after_s`` are sent to a message (voicemail) or disconnected."""
+
+    after_s: NonNegFloat
+    action: Literal["message", "disconnect"] = "message"
+
+
 class CallType(Model):
     patience: Distribution
     patience_by_tier: dict[Name, Distribution] = {}
@@ -64,6 +83,9 @@ class CallType(Model):
     repeat_delay: Distribution | None = None
     transfer: Transfer | None = None
     callback: Callback | None = None
+    balking: Balking | None = None
+    max_wait: MaxWait | None = None
+    queue_capacity: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
 
 
 class IVR(Model):
@@ -170,6 +192,19 @@ class Routing(Model):
     @property
     def policies(self) -> tuple[str, ...]:
         return (self.policy,) if isinstance(self.policy, str) else tuple(self.policy)
+
+
+class Closing(Model):
+    """The center closes ``at_minutes`` after the start of the day: no call arrives after it.
+
+    ``queue: serve`` serves the callers already in the system until none is
+    left (the last interval's agents stay past the horizon if need be);
+    ``queue: clear`` disconnects the callers waiting at closing, and those who
+    reach the queue later.
+    """
+
+    at_minutes: NonNegFloat
+    queue: Literal["serve", "clear"] = "serve"
 
 
 class ServiceLevelTarget(Model):

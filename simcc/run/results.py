@@ -87,7 +87,8 @@ class Stats:
                                                "answered", "abandoned", "answered_within", "abandoned_short",
                                                "held", "in_ivr_end", "in_queue_end", "redials", "repeats",
                                                "unresolved", "transferred", "callbacks", "callbacks_done",
-                                               "callbacks_within")}
+                                               "callbacks_within", "balked", "messages", "disconnected",
+                                               "queue_full")}
         warm = self._warm_intervals()
         staffed = r["staffed_s"][warm].sum()
         busy = r["service_busy_s"][warm].sum() + r["acw_busy_s"][warm].sum()
@@ -98,7 +99,9 @@ class Stats:
         return {
             "offered": tot["offered"], "blocked": tot["blocked"], "contained": tot["contained"],
             "ivr_abandoned": tot["ivr_abandoned"], "queued": tot["queued"], "answered": tot["answered"],
-            "abandoned": tot["abandoned"], "answered_within": tot["answered_within"],
+            "abandoned": tot["abandoned"], "balked": tot["balked"], "messages": tot["messages"],
+            "disconnected": tot["disconnected"], "queue_full": tot["queue_full"],
+            "answered_within": tot["answered_within"],
             "in_system_end": tot["in_ivr_end"] + tot["in_queue_end"],
             "redials": tot["redials"], "repeat_calls": tot["repeats"],
             "unique_callers": tot["offered"] - tot["redials"], "transferred": tot["transferred"],

@@ -26,6 +26,8 @@ def test_codes_match_the_kernel():
     assert {k: i for i, k in enumerate(contract.CALL_KINDS)} == core.CALL_KINDS
     assert {k: i for i, k in enumerate(contract.LEGS)} == core.LEGS
     assert core.N_WAIT_BINS == contract.WAIT_BINS
+    assert core.CLOSING_MODES == contract.CLOSING_MODES
+    assert core.MAX_WAIT_ACTIONS == contract.MAX_WAIT_ACTIONS
 
 
 def test_every_policy_has_an_engine_code_and_every_code_a_policy():
