@@ -22,7 +22,7 @@ from ..run.export import csv_text
 from ..run.kpis import DAY_KPIS, INTERVAL_KPIS
 from ..run.simulation import simulate
 from .fit import read_headcount
-from .records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, CONTAINED, Records
+from .records import ABANDONED, ANSWERED, BALKED, BLOCKED, CONTAINED, QUEUED, Records
 
 #: KPIs compared per interval and for the day (both engines' definitions: docs/results.md).
 KPIS = ("offered", "blocked", "contained", "queued", "answered", "abandoned",
@@ -39,13 +39,13 @@ def recorded_kpis(rec: Records, scenario: Scenario) -> dict[str, np.ndarray]:
     inside = (p < P) & (t_in_day >= scenario.warmup_minutes * 60.0)     # as simcc counts: after the warm-up
     sl = scenario.sla
     T = scenario.sl_threshold_s
-    queued = np.isin(rec.outcome, (ANSWERED, ABANDONED, CALLBACK))
+    queued = np.isin(rec.outcome, QUEUED)
     masks = {
         "offered": np.ones(len(rec), dtype=bool), "blocked": rec.outcome == BLOCKED,
         "contained": rec.outcome == CONTAINED, "queued": queued, "answered": rec.outcome == ANSWERED,
-        "abandoned": rec.outcome == ABANDONED,
+        "abandoned": np.isin(rec.outcome, (ABANDONED, BALKED)),      # a balk is an abandon with no wait
         "within": (rec.outcome == ANSWERED) & (rec.wait_s <= T),
-        "short": (rec.outcome == ABANDONED) & (rec.wait_s < sl.short_abandon_s),
+        "short": np.isin(rec.outcome, (ABANDONED, BALKED)) & (rec.wait_s < sl.short_abandon_s),
     }
     per: dict[str, np.ndarray] = {}
     for k, m in masks.items():

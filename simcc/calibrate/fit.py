@@ -20,7 +20,8 @@ import numpy as np
 from ..errors import Problem, RecordsError
 from ..model.scenario import Scenario, from_dict
 from .estimators import Estimate, fit_duration, fit_patience, fit_return, proportion_ci
-from .records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, CONTAINED, IVR_ABANDONED, Records
+from .records import (ABANDONED, ANSWERED, BALKED, BLOCKED, CONTAINED, DISCONNECTED, IVR_ABANDONED, LOST, MESSAGE,
+                      WAITED, Records)
 
 FIRST, REDIAL, REPEAT = 0, 1, 2
 #: Fewer observations than this for a sub-estimate (a tier, a group) fall back to the pooled estimate.
@@ -136,7 +137,7 @@ def histories(rec: Records) -> dict[str, np.ndarray]:
         e, d = end[order], rec.day[order]
         same = (c[1:] == c[:-1]) & (t[1:] >= e[:-1]) & (d[1:] == d[:-1])
         prev_out = o[:-1]
-        k = np.where(~same, FIRST, np.where(np.isin(prev_out, (BLOCKED, ABANDONED)), REDIAL,
+        k = np.where(~same, FIRST, np.where(np.isin(prev_out, LOST), REDIAL,
                                             np.where(prev_out == ANSWERED, REPEAT, FIRST)))
         ks = np.concatenate([[FIRST], k]).astype(np.int8)
         # attempt numbers: 1 + the run of redials before this attempt
@@ -286,7 +287,7 @@ def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario
         mine = rec.call_type == k
         ct: dict[str, Any] = {}
         e_k: dict[str, Any] = {}
-        queued = mine & np.isin(rec.outcome, (ANSWERED, ABANDONED, CALLBACK))
+        queued = mine & np.isin(rec.outcome, WAITED)     # balkers did not wait: they are not patience data
         ev_mask = queued & (rec.outcome == ABANDONED)
         ce_mask = queued & (rec.outcome != ABANDONED)
         pat = fit_patience(rec.wait_s[ev_mask], rec.wait_s[ce_mask])
@@ -308,6 +309,20 @@ def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario
                 pbt[t] = pt.spec
         if pbt:
             ct["patience_by_tier"] = pbt
+        n_balk = int((mine & (rec.outcome == BALKED)).sum())
+        if n_balk:
+            # callers who had to wait: balkers, and those who waited (answered after a wait, or left the queue)
+            had_to_wait = n_balk + int((queued & ((rec.wait_s > 0) | (rec.outcome != ANSWERED))).sum())
+            e_k["balking"] = _share(n_balk, had_to_wait)
+            ct["balking"] = {"prob": round(n_balk / had_to_wait, 5)}
+        for code, action in ((MESSAGE, "message"), (DISCONNECTED, "disconnect")):
+            sent = mine & (rec.outcome == code)
+            if sent.any():
+                limit = float(np.median(rec.wait_s[sent]))
+                e_k["max_wait"] = {"mean": limit, "ci": (float(rec.wait_s[sent].min()),
+                                                         float(rec.wait_s[sent].max())),
+                                   "n": int(sent.sum()), "family": f"median wait before {action}"}
+                ct["max_wait"] = {"after_s": round(limit, 3), "action": action}
         ans = mine & (rec.outcome == ANSWERED)
         n_ans = int(ans.sum())
         if n_ans == 0:
@@ -339,7 +354,7 @@ def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario
                 if over:
                     handling.setdefault(gname, {})[tname] = over
         if rec.has_callers:
-            lost = mine & np.isin(rec.outcome, (BLOCKED, ABANDONED))
+            lost = mine & np.isin(rec.outcome, LOST)
             max_att = int(h["attempt"][mine].max(initial=1))
             if (lost & h["returned"]).any():
                 risk = lost & (h["attempt"] < max_att)

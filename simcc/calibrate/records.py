@@ -22,18 +22,28 @@ COLUMNS = ("call_id", "caller_id", "arrival", "entry", "tier", "call_type", "out
            "ivr_s", "wait_s", "talk_s", "hold_s", "acw_s", "group")
 #: Columns every file must have.
 REQUIRED = ("call_id", "arrival", "entry", "outcome", "wait_s", "talk_s")
-#: Outcomes of an attempt (the first five are the contract; a callback is a caller who accepted
-#: a call back while waiting, which ends the attempt like an answer for patience).
-OUTCOMES = ("blocked", "contained", "ivr_abandoned", "answered", "abandoned", "callback")
+#: Outcomes of an attempt: the first five are what every ACD records; ``callback`` (accepted a call back
+#: while waiting), ``balked`` (left at once instead of waiting), ``message`` (sent to a message after the
+#: maximum wait), ``disconnected`` and ``queue_full`` (busy tone at a full queue) where the center has them.
+OUTCOMES = ("blocked", "contained", "ivr_abandoned", "answered", "abandoned", "callback",
+            "balked", "message", "disconnected", "queue_full")
 OUTCOME_CODES = {name: i for i, name in enumerate(OUTCOMES)}
-BLOCKED, CONTAINED, IVR_ABANDONED, ANSWERED, ABANDONED, CALLBACK = range(len(OUTCOMES))
+(BLOCKED, CONTAINED, IVR_ABANDONED, ANSWERED, ABANDONED, CALLBACK,
+ BALKED, MESSAGE, DISCONNECTED, QUEUE_FULL) = range(len(OUTCOMES))
+#: Outcomes of an attempt that reached the agent queue and waited there (a wait_s is needed).
+WAITED = (ANSWERED, ABANDONED, CALLBACK, MESSAGE, DISCONNECTED)
+#: Outcomes of an attempt that reached the agent queue (counted in queued).
+QUEUED = WAITED + (BALKED,)
+#: Outcomes after which the model's callers may redial.
+LOST = (BLOCKED, ABANDONED, BALKED, QUEUE_FULL)
 DURATIONS = ("ivr_s", "wait_s", "talk_s", "hold_s", "acw_s")
 #: Columns holding names (few distinct values: cleaned once per distinct value).
 NAME_COLUMNS = ("entry", "tier", "call_type", "outcome", "group")
 #: A duration longer than this is not a call (a unit or clock error).
 MAX_DURATION_S = 86_400.0
 #: Which durations an outcome must carry (a blank one elsewhere is 0).
-NEEDS = {ANSWERED: ("wait_s", "talk_s"), ABANDONED: ("wait_s",), CALLBACK: ("wait_s",)}
+NEEDS = {ANSWERED: ("wait_s", "talk_s"), ABANDONED: ("wait_s",), CALLBACK: ("wait_s",), MESSAGE: ("wait_s",),
+         DISCONNECTED: ("wait_s",)}
 
 
 @dataclass
@@ -81,7 +91,7 @@ class Records:
         end = self.arrival_s.copy()
         inside = self.outcome != BLOCKED
         end[inside] += self.ivr_s[inside]
-        queue = np.isin(self.outcome, (ANSWERED, ABANDONED, CALLBACK))
+        queue = np.isin(self.outcome, WAITED)
         end[queue] += self.wait_s[queue]
         ans = self.outcome == ANSWERED
         end[ans] += self.talk_s[ans] + self.hold_s[ans]
@@ -228,7 +238,7 @@ def _parse(frame, path, parquet, outcome_values, time_format, skip_bad) -> Recor
          "entry missing")
     ctype = frame["call_type"] if "call_type" in frame.columns else pd.Series([""] * n)
     ctype = ctype.where(~((ctype == "") & (entry_text.str.lower() != "ivr")), entry_text)
-    needs_type = np.isin(outcome, (ANSWERED, ABANDONED, CALLBACK))
+    needs_type = np.isin(outcome, QUEUED + (QUEUE_FULL,))
     flag(needs_type & (ctype == "").to_numpy(), "call_type",
          lambda i: f"empty, but the call reached an agent queue ({raw_out[i]})", "call_type missing")
     group = frame["group"] if "group" in frame.columns else pd.Series([""] * n)

@@ -180,3 +180,20 @@ def test_trunks_are_recovered_when_calls_were_blocked(tmp_path):
 def test_fit_is_deterministic(fitted):
     _, rec, f = fitted("textbook-erlang-a")
     assert fit(rec, base=f.scenario).to_yaml() == fit(rec, base=f.scenario).to_yaml()
+
+
+def test_balking_and_max_wait_are_recovered(tmp_path):
+    data = simcc.load("scenarios/textbook-erlang-a.yaml").model_dump(mode="json", exclude_none=True)
+    data["call_types"]["calls"]["balking"] = {"prob": 0.25}
+    data["call_types"]["calls"]["max_wait"] = {"after_s": 30.0, "action": "message"}
+    scn = simcc.from_dict(data)
+    res = simcc.simulate(scn, seed=8, replications=5, call_log=True, workers=1)
+    write_records(tmp_path / "calls.csv", records_from_logs(scn, res.call_logs))
+    rec = read_records(tmp_path / "calls.csv")
+    assert {"balked", "message"} <= {rec_o for rec_o in np.array(simcc.calibrate.OUTCOMES)[np.unique(rec.outcome)]}
+    f = fit(rec, base=scn)
+    ct = f.scenario.call_types["calls"]
+    e = f.report.estimates["call_types.calls"]
+    assert e["balking"]["ci"][0] <= 0.25 <= e["balking"]["ci"][1]
+    assert ct.max_wait.action == "message" and ct.max_wait.after_s == pytest.approx(30.0)
+    assert e["patience"].ci[0] <= 90 <= e["patience"].ci[1]
