@@ -122,6 +122,7 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
         "tier_priority": draw(st.booleans()),
         "overflow_after_s": draw(st.floats(0, 120)),
         "weights": {k: draw(st.floats(0.5, 5)) for k in types if draw(st.booleans())},
+        "agent_selection": draw(st.sampled_from(["longest_idle", "random", "group_order"])),
     }
     if "reserve" in extra:
         g = draw(st.sampled_from(groups))

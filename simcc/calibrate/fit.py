@@ -20,8 +20,19 @@ import numpy as np
 from ..errors import Problem, RecordsError
 from ..model.scenario import Scenario, from_dict
 from .estimators import Estimate, fit_duration, fit_patience, fit_return, proportion_ci
-from .records import (ABANDONED, ANSWERED, BALKED, BLOCKED, CONTAINED, DISCONNECTED, IVR_ABANDONED, LOST, MESSAGE,
-                      WAITED, Records)
+from .records import (
+    ABANDONED,
+    ANSWERED,
+    BALKED,
+    BLOCKED,
+    CONTAINED,
+    DISCONNECTED,
+    IVR_ABANDONED,
+    LOST,
+    MESSAGE,
+    WAITED,
+    Records,
+)
 
 FIRST, REDIAL, REPEAT = 0, 1, 2
 #: Fewer observations than this for a sub-estimate (a tier, a group) fall back to the pooled estimate.

@@ -10,6 +10,7 @@ times in seconds from midnight of the first recorded day.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,9 +138,17 @@ def read_records(path: str | os.PathLike, columns: dict[str, str] | None = None,
     if bad_keys:
         raise RecordsError([Problem(f"columns.{k}", f"unknown canonical column; choose from {', '.join(COLUMNS)}")
                             for k in bad_keys], source=path)
+    wrong = {code: v for code, v in (outcome_values or {}).items() if str(v).lower() not in OUTCOME_CODES}
+    if wrong:
+        choose = ", ".join(OUTCOMES)
+        raise RecordsError([Problem(f"outcome_values.{code}", f"maps to {v!r}, which is not an outcome; choose from "
+                                                               f"{choose}") for code, v in wrong.items()],
+                           source=os.fspath(path))
     if not os.path.exists(path):
         raise RecordsError([Problem("file", "no such file")], source=path)
     parquet = path.lower().endswith((".parquet", ".pq"))
+    if not parquet:
+        _check_header(path)
     try:
         if parquet:
             frame = pd.read_parquet(path).astype(str)
@@ -152,22 +161,65 @@ def read_records(path: str | os.PathLike, columns: dict[str, str] | None = None,
         raise RecordsError([Problem("file", f"not UTF-8 text ({exc.reason} at byte {exc.start})",
                                     hint="save the export as UTF-8")], source=path) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as exc:
-        raise RecordsError([Problem("file", f"not a readable {'Parquet' if parquet else 'CSV'} file: "
-                                            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc}")],
-                           source=path) from None
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        at = re.search(r"line (\d+)", text)
+        raise RecordsError([Problem("file", f"not a readable {'Parquet' if parquet else 'CSV'} file: {text}",
+                                    int(at.group(1)) if at else None)], source=path) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     rename = {v: k for k, v in columns.items()}
-    missing = [c for c in REQUIRED if columns.get(c, c) not in frame.columns]
-    if missing:
-        have = ", ".join(frame.columns[:20])
-        raise RecordsError([Problem(c, f"column missing (the file has: {have})",
-                                    hint=f"map it with --column {c}=NAME" if c not in frame.columns else None)
-                            for c in missing], source=path)
+    have = ", ".join(frame.columns[:20])
+    problems = [Problem(c, f"mapped to {columns[c]!r}, which the file does not have (it has: {have})")
+                for c in columns if columns[c] not in frame.columns]
+    problems += [Problem(c, f"column missing (the file has: {have})", hint=f"map it with --column {c}=NAME")
+                 for c in REQUIRED if c not in columns and c not in frame.columns]
+    if problems:
+        raise RecordsError(problems, source=path)
+    # a canonical name mapped to another column: the file's own column of that name is not read
+    frame = frame.drop(columns=[c for c in columns if c in frame.columns and columns[c] != c])
     frame = frame.rename(columns=rename)
     for c in NAME_COLUMNS:
         if c in frame.columns:
             frame[c] = _stripped(frame[c])
     return _parse(frame, path, parquet, outcome_values or {}, time_format, skip_bad)
+
+
+def _check_header(path: str) -> None:
+    """A repeated column name in the header is an error (pandas would rename the second silently)."""
+    import csv
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader(f), [])
+    except (UnicodeDecodeError, csv.Error, OSError):
+        return                          # reported by the reader with its own message
+    seen: set[str] = set()
+    dup = []
+    for name in (h.strip() for h in header):
+        if name in seen and name not in dup:
+            dup.append(name)
+        seen.add(name)
+    if dup:
+        raise RecordsError([Problem(name, "this column appears more than once in the header", 1) for name in dup],
+                           source=path)
+
+
+def _file_lines(path: str, n: int) -> np.ndarray:
+    """The file line each data row starts on, as pandas reads them (blank lines skipped, quoted cells may
+    span lines). Computed only to report problems."""
+    import csv
+    out = np.zeros(n, dtype=np.int64)
+    i = 0
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        next(reader, None)
+        start = reader.line_num + 1
+        for row in reader:
+            if row and any(cell.strip() for cell in row) and i < n:
+                out[i] = start
+                i += 1
+            start = reader.line_num + 1
+    if i < n:                            # the csv module and pandas disagree: fall back to row numbers
+        return np.arange(n, dtype=np.int64) + 2
+    return out
 
 
 def _parse(frame, path, parquet, outcome_values, time_format, skip_bad) -> Records:
@@ -218,9 +270,13 @@ def _parse(frame, path, parquet, outcome_values, time_format, skip_bad) -> Recor
         s = frame[c]
         num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64)
         blank = (s == "").to_numpy()
-        notnum = np.isnan(num) & ~blank
-        flag(notnum, c, lambda i, s=s: f"'{s.iat[i]}' is not a number of seconds", f"{c} not a number")
-        flag(np.isnan(num) & ~blank & ~notnum, c, lambda i: "NaN is not a duration", f"{c} NaN")
+        nan_text = np.zeros(n, dtype=bool)
+        odd = np.flatnonzero(np.isnan(num) & ~blank)      # few: only the cells that are not numbers
+        if len(odd):
+            nan_text[odd] = s.iloc[odd].str.strip().str.lower().isin(("nan", "na", "n/a", "null", "none")).to_numpy()
+        flag(nan_text, c, lambda i, s=s: f"'{s.iat[i]}' (not a number) is not a duration", f"{c} NaN")
+        flag(np.isnan(num) & ~blank, c, lambda i, s=s: f"'{s.iat[i]}' is not a number of seconds",
+             f"{c} not a number")
         flag(num < 0, c, lambda i, num=num: f"negative duration {num[i]:g}", f"{c} negative")
         flag(np.isinf(num) | (num > MAX_DURATION_S), c,
              lambda i, num=num: f"{num[i]:g} s is longer than a day (a unit error?)", f"{c} too long")
@@ -245,13 +301,15 @@ def _parse(frame, path, parquet, outcome_values, time_format, skip_bad) -> Recor
     flag((outcome == ANSWERED) & (group == "").to_numpy(), "group",
          lambda i: "empty, but the call was answered (which agent group took it?)", "group missing")
     ids = frame["call_id"]
-    flag((ids == "").to_numpy(), "call_id", lambda i: "empty", "call_id missing")
+    flag((ids.str.strip() == "").to_numpy(), "call_id", lambda i: "empty", "call_id missing")
     dup = ids.duplicated(keep="first").to_numpy() & (ids != "").to_numpy()
     if dup.any():
         first_line = dict(zip(ids[~dup].to_numpy(), line[~dup]))
         flag(dup, "call_id", lambda i: f"'{ids.iat[i]}' repeats the call id of line {first_line.get(ids.iat[i])}",
              "duplicated call_id")
 
+    if problems and not parquet:
+        line = _file_lines(path, n)
     if problems and not skip_bad:
         problems.sort()
         counts: dict[str, int] = {}
@@ -337,10 +395,16 @@ def _parse_times(text, time_format):
         return parsed
     except (ValueError, TypeError):
         pass                                                # offsets differ, or some rows have none
-    has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+    written = text.str.extract(r"(Z|[+-]\d\d:?\d\d)$", expand=False)
+    has_offset = written.notna()
     parsed = pd.to_datetime(text.where(has_offset, None), format=fmt, errors="coerce", utc=True)
-    first = text[has_offset].iat[0]
-    offset = pd.Timestamp(first).utcoffset() or pd.Timedelta(0)
+    usable = has_offset & parsed.notna()
+    offset = pd.Timedelta(0)
+    if usable.any():
+        w = str(written[usable].iat[0]).replace(":", "")
+        if w != "Z":
+            sign = -1 if w[0] == "-" else 1
+            offset = sign * pd.Timedelta(hours=int(w[1:3]), minutes=int(w[3:5]))
     local = parsed.dt.tz_localize(None) + offset
     plain = ~has_offset
     if plain.any():

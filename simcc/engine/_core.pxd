@@ -52,7 +52,8 @@ cdef enum:                  # Source
     SRC_CALLBACK = 14
     SRC_OUTBOUND = 15
     SRC_BALK = 16           # balking decision of a caller who would have to wait
-    N_SOURCES = 17
+    SRC_ROUTE = 17          # random choice of the agent who takes an arriving call
+    N_SOURCES = 18
 
 cdef enum:                  # CallState
     CS_FREE = 0
@@ -95,6 +96,11 @@ cdef enum:                  # Closing: what happens to waiting callers when the 
     CLOSE_NONE = 0
     CLOSE_SERVE = 1         # served until the queue is empty (past the horizon if need be)
     CLOSE_CLEAR = 2         # disconnected at closing
+
+cdef enum:                  # AgentRule: which idle agent takes an arriving call (best skill level first)
+    AGENT_LONGEST_IDLE = 0  # the longest-idle agent among the groups at that level
+    AGENT_RANDOM = 1        # an idle agent at that level, each equally likely
+    AGENT_GROUP_ORDER = 2   # an agent of the first group (file order) at that level
 
 cdef enum:                  # MaxWaitAction
     MW_MESSAGE = 0

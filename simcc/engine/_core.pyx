@@ -30,6 +30,7 @@ SOURCE_IDS = {
     "talk": SRC_TALK, "hold_flag": SRC_HOLD_FLAG, "hold_time": SRC_HOLD_TIME,
     "acw": SRC_ACW, "volume": SRC_VOLUME, "redial": SRC_REDIAL, "repeat": SRC_REPEAT,
     "transfer": SRC_TRANSFER, "callback": SRC_CALLBACK, "outbound": SRC_OUTBOUND, "balk": SRC_BALK,
+    "route": SRC_ROUTE,
 }
 DIST_CODES = {
     "deterministic": D_DETERMINISTIC, "exponential": D_EXPONENTIAL,
@@ -45,6 +46,7 @@ OUTCOMES = {
 CALL_KINDS = {"first": KIND_FIRST, "redial": KIND_REDIAL, "repeat": KIND_REPEAT}
 CLOSING_MODES = {"none": CLOSE_NONE, "serve": CLOSE_SERVE, "clear": CLOSE_CLEAR}
 MAX_WAIT_ACTIONS = {"message": MW_MESSAGE, "disconnect": MW_DISCONNECT}
+AGENT_RULES = {"longest_idle": AGENT_LONGEST_IDLE, "random": AGENT_RANDOM, "group_order": AGENT_GROUP_ORDER}
 LEGS = {"first": LEG_FIRST, "transfer": LEG_TRANSFER, "outbound": LEG_OUTBOUND}
 CHOICE_CODES = {"priority": POL_PRIORITY, "weighted_wait": POL_WEIGHTED_WAIT}
 N_WAIT_BINS = WAIT_BINS
@@ -77,6 +79,7 @@ ctypedef struct State:
     int32_t policy                  # Policy: the freed agent's choice rule
     int32_t use_overflow            # secondary groups only after overflow_after_s
     int32_t use_reserve             # groups keep reserve_n idle agents for protected calls
+    int32_t agent_rule              # AgentRule
     # compiled scenario (borrowed pointers into numpy arrays)
     float64_t* stream_rate          # [S, P] calls per second
     int32_t* stream_entry           # [S] call type, or -1 = IVR
@@ -528,13 +531,16 @@ cdef int32_t _pick_group(State* s, int32_t k, int32_t l, bint secondary) noexcep
     """Routing decision 1: the group whose agent takes a call now.
 
     Among groups with an idle agent the call may use, the best skill level
-    wins; within that level the longest-idle agent (ties: lower group
-    index). With overflow, groups below the primary level are eligible
-    only once the call has waited its threshold (``secondary``) or while no
+    wins; within that level the agent rule: the longest-idle agent (ties:
+    lower group index), an idle agent at random (each equally likely; one
+    draw, only when two or more groups qualify), or the first group in file
+    order. With overflow, groups below the primary level are eligible only
+    once the call has waited its threshold (``secondary``) or while no
     primary agent is on duty.
     """
-    cdef int32_t j, g, best = -1, level = -1
-    cdef float64_t best_t = INFINITY, t
+    cdef int32_t j, j0 = -1, g, best = -1, level = -1, n_groups = 0
+    cdef int64_t total = 0
+    cdef float64_t best_t = INFINITY, t, u
     for j in range(s.tg_ptr[k], s.tg_ptr[k + 1]):
         if best >= 0 and s.tg_level[j] != level:
             break
@@ -542,11 +548,28 @@ cdef int32_t _pick_group(State* s, int32_t k, int32_t l, bint secondary) noexcep
             break
         g = s.tg_group[j]
         if s.idle_n[g] > 0 and _reserve_ok(s, g, k, l, s.idle_n[g] - 1):
+            if s.agent_rule == AGENT_GROUP_ORDER:
+                return g
+            if best < 0:
+                j0 = j
+                level = s.tg_level[j]
+            n_groups += 1
+            total += s.idle_n[g]
             t = _idle_since(s, g)
             if best < 0 or t < best_t:
                 best = g
                 best_t = t
-                level = s.tg_level[j]
+    if s.agent_rule == AGENT_RANDOM and n_groups > 1:
+        u = _uniform(s.bg[SRC_ROUTE]) * total
+        for j in range(j0, s.tg_ptr[k + 1]):
+            if s.tg_level[j] != level:
+                break
+            g = s.tg_group[j]
+            if s.idle_n[g] > 0 and _reserve_ok(s, g, k, l, s.idle_n[g] - 1):
+                best = g
+                if u < s.idle_n[g]:
+                    break
+                u -= s.idle_n[g]
     return best
 
 
@@ -1347,6 +1370,7 @@ cdef void _bind_scenario(State* s, cs, list keep) except *:
     s.policy = cs.policy
     s.use_overflow = cs.use_overflow
     s.use_reserve = cs.use_reserve
+    s.agent_rule = cs.agent_rule
     s.ivr_cut_contained = cs.ivr_cut_contained
     s.ivr_cut_hangup = cs.ivr_cut_hangup
     s.ivr_time_dist = cs.ivr_time_dist

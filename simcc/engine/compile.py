@@ -16,7 +16,7 @@ import numpy as np
 from ..model.dists import dist_mean
 from ..model.policies import CHOICE_RULES, DEFAULT_CHOICE
 from ..model.scenario import Scenario
-from .contract import CHOICE_CODES, CLOSING_MODES, DIST_CODES, FILTER_FLAGS, IVR_ENTRY, MAX_WAIT_ACTIONS
+from .contract import AGENT_RULES, CHOICE_CODES, CLOSING_MODES, DIST_CODES, FILTER_FLAGS, IVR_ENTRY, MAX_WAIT_ACTIONS
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,6 +37,7 @@ class CompiledScenario:
     policy: int                       # contract.CHOICE_CODES: the freed agent's choice rule
     use_overflow: int
     use_reserve: int
+    agent_rule: int                   # contract.AGENT_RULES: which idle agent takes an arriving call
     volume_cv: float
     stream_rate: np.ndarray           # [S, P] calls per second
     stream_entry: np.ndarray          # [S] call type or -1 = IVR
@@ -360,6 +361,7 @@ class _Compiler:
         weight = np.array([[r.weights.get(k, 1.0) * r.tier_weights.get(t, 1.0) for t in tiers] for k in types])
         flags = {flag: int(name in names) for name, flag in FILTER_FLAGS.items()}
         return dict(policy=CHOICE_CODES[choice], tier_priority=int(r.tier_priority), **flags,
+                    agent_rule=AGENT_RULES[r.agent_selection],
                     overflow_after_s=overflow_after, primary_level=primary, reserve_n=reserve_n,
                     reserve_tier=reserve_tier, reserve_type=reserve_type, weight=weight)
 

@@ -30,7 +30,7 @@ DIST_CODES = {
 SOURCES = (
     "arrival", "tier", "ivr_time", "ivr_outcome", "menu", "patience",
     "talk", "hold_flag", "hold_time", "acw", "volume",
-    "redial", "repeat", "transfer", "callback", "outbound", "balk",
+    "redial", "repeat", "transfer", "callback", "outbound", "balk", "route",
 )
 SOURCE_IDS = {name: i for i, name in enumerate(SOURCES)}
 #: Call-log outcome codes (``OUT_*``); public: ``Result.call_logs`` records use them.
@@ -49,6 +49,8 @@ assert set(CHOICE_CODES) == set(CHOICE_RULES) and set(FILTER_FLAGS) == set(FILTE
     "every routing policy of simcc.model.policies needs its engine code here"
 #: What happens to waiting callers at closing (``CLOSE_*``): none, served until empty, disconnected.
 CLOSING_MODES = {"none": 0, "serve": 1, "clear": 2}
+#: Which idle agent takes an arriving call among the groups at the best skill level (``AGENT_*``).
+AGENT_RULES = {"longest_idle": 0, "random": 1, "group_order": 2}
 #: What max_wait does to a caller (``MW_*``).
 MAX_WAIT_ACTIONS = {"message": 0, "disconnect": 1}
 #: Entry of an arrival stream that dials into the IVR (otherwise the call type index).

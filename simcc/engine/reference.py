@@ -39,11 +39,11 @@ from .compile import CompiledScenario
 from .contract import (
     CALL_KINDS,
     CLOSING_MODES,
-    MAX_WAIT_ACTIONS,
     DIST_CODES,
     IVR_ENTRY,
     LEGS,
     LOG_DTYPE,
+    MAX_WAIT_ACTIONS,
     OUTCOME_CODES,
     SOURCE_IDS,
     WAIT_BINS,

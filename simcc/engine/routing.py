@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from .contract import CHOICE_CODES
+from .contract import AGENT_RULES, CHOICE_CODES
 
 if TYPE_CHECKING:
     from .reference import Call
@@ -68,6 +68,7 @@ class Router:
         """
         cs, idle, k = self.center.cs, self.center.idle, call.q
         best, best_t, level = -1, math.inf, None
+        candidates: list[int] = []
         for j in range(cs.type_groups_ptr[k], cs.type_groups_ptr[k + 1]):
             lv = cs.type_groups_level[j]
             if best >= 0 and lv != level:
@@ -75,8 +76,19 @@ class Router:
             if cs.use_overflow and not secondary and lv > cs.primary_level[k] and self.overflow_holds(k):
                 break
             g = int(cs.type_groups[j])
-            if idle[g] and self.reserve_ok(g, k, call.l, len(idle[g]) - 1) and (best < 0 or idle[g][0] < best_t):
-                best, best_t, level = g, idle[g][0], lv
+            if idle[g] and self.reserve_ok(g, k, call.l, len(idle[g]) - 1):
+                if cs.agent_rule == AGENT_RULES["group_order"]:
+                    return g
+                candidates.append(g)
+                if best < 0 or idle[g][0] < best_t:
+                    best, best_t, level = g, idle[g][0], lv
+        if cs.agent_rule == AGENT_RULES["random"] and len(candidates) > 1:
+            u = self.center.rng["route"].random() * sum(len(idle[g]) for g in candidates)
+            for g in candidates:
+                best = g
+                if u < len(idle[g]):
+                    break
+                u -= len(idle[g])
         return best
 
     def pick_call(self, g: int):

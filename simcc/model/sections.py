@@ -188,6 +188,7 @@ class Routing(Model):
     reserve: list[Reserve] = []
     weights: dict[Name, PosFloat] = {}
     tier_weights: dict[Name, PosFloat] = {}
+    agent_selection: Literal["longest_idle", "random", "group_order"] = "longest_idle"
 
     @property
     def policies(self) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ def test_codes_match_the_kernel():
     assert core.N_WAIT_BINS == contract.WAIT_BINS
     assert core.CLOSING_MODES == contract.CLOSING_MODES
     assert core.MAX_WAIT_ACTIONS == contract.MAX_WAIT_ACTIONS
+    assert core.AGENT_RULES == contract.AGENT_RULES
 
 
 def test_every_policy_has_an_engine_code_and_every_code_a_policy():
