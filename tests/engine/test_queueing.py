@@ -154,3 +154,29 @@ def test_new_behaviours_validate_their_names():
         simcc.from_dict(data)
     text = str(err.value)
     assert "gold" in text and "closing.at_minutes" in text
+
+
+def _two_groups(rule):
+    return simcc.from_dict({
+        "interval_minutes": 60, "intervals": 4,
+        "call_types": {"c": {"patience": {"dist": "never"}, "talk": {"dist": "exponential", "mean_s": 60}}},
+        "arrivals": [{"name": "a", "entry": "c", "calls": 30}],
+        "groups": [{"name": "small", "agents": 10, "skills": {"c": 1}},
+                   {"name": "big", "agents": 30, "skills": {"c": 1}}],
+        "routing": {"agent_selection": rule},
+    })
+
+
+def test_agent_selection_rules():
+    """Light load, so nearly every call finds idle agents in both groups."""
+    answered = {}
+    for rule in ("longest_idle", "random", "group_order"):
+        raw, _ = _log(_two_groups(rule), seed=4)
+        answered[rule] = raw["answered"].sum(axis=(0, 1, 2))
+    small, big = answered["group_order"]
+    assert big == 0 and small > 0, "group order: the first group listed takes every call it can"
+    share = answered["random"][0] / answered["random"].sum()
+    n = answered["random"].sum()
+    assert abs(share - 0.25) < 4 * math.sqrt(0.25 * 0.75 / n), share   # idle agents 10 : 30
+    lid = answered["longest_idle"][0] / answered["longest_idle"].sum()
+    assert abs(lid - 0.25) < 0.1, lid       # longest idle spreads work evenly over agents too
