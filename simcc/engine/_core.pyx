@@ -72,7 +72,7 @@ ctypedef struct State:
     float64_t interval_s
     float64_t horizon_s
     float64_t warmup_s
-    float64_t sl_threshold_s
+    float64_t* sl_threshold_k       # [K] answered within this wait counts for the service level
     float64_t short_abandon_s
     int64_t trunks                  # -1 = unlimited
     int32_t tier_priority
@@ -647,7 +647,7 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
     elif call.counted:
         ix = ((<int64_t>call.p * s.K + call.k) * s.L + call.l) * s.G + g
         s.answered[ix] += 1
-        if wait <= s.sl_threshold_s:
+        if wait <= s.sl_threshold_k[call.k]:
             s.answered_within[ix] += 1
         s.wait_s[ix] += wait
         if wait > s.wait_max_s[ix]:
@@ -1363,7 +1363,7 @@ cdef void _bind_scenario(State* s, cs, list keep) except *:
     s.interval_s = cs.interval_s
     s.horizon_s = s.P * s.interval_s
     s.warmup_s = cs.warmup_s
-    s.sl_threshold_s = cs.sl_threshold_s
+    s.sl_threshold_k = _f64(_kept(keep, cs.sl_threshold_k, np.float64))
     s.short_abandon_s = cs.short_abandon_s
     s.trunks = cs.trunks
     s.tier_priority = cs.tier_priority

@@ -30,7 +30,8 @@ class CompiledScenario:
     n_streams: int
     interval_s: float
     warmup_s: float
-    sl_threshold_s: float
+    sl_threshold_s: float             # the center's threshold (reports, Erlang answers)
+    sl_threshold_k: np.ndarray        # [K] each call type's threshold (answered within T)
     short_abandon_s: float
     trunks: int                       # -1 = unlimited
     tier_priority: int
@@ -415,6 +416,7 @@ def compile_scenario(s: Scenario) -> CompiledScenario:
         n_intervals=c.P, n_types=c.K, n_tiers=c.L, n_groups=c.G, n_streams=c.S,
         interval_s=s.interval_s, warmup_s=s.warmup_minutes * 60.0,
         sl_threshold_s=s.sl_threshold_s, short_abandon_s=s.sla.short_abandon_s,
+        sl_threshold_k=np.array([s.sl_threshold_for(k) for k in s.call_types], dtype=np.float64),
         trunks=-1 if s.trunks is None else s.trunks,
         type_names=tuple(c.types), tier_names=tuple(c.tiers), group_names=tuple(c.gnames),
         stream_names=tuple(a.name for a in s.arrivals))

@@ -605,7 +605,7 @@ class CallCenter:
         elif call.counted:
             ix = (call.p, call.k, call.l, g)
             st["answered"][ix] += 1
-            if wait <= cs.sl_threshold_s:
+            if wait <= cs.sl_threshold_k[call.k]:
                 st["answered_within"][ix] += 1
             st["wait_s"][ix] += wait
             st["wait_max_s"][ix] = max(st["wait_max_s"][ix], wait)

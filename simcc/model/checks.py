@@ -27,6 +27,7 @@ def check(s: Scenario) -> list[Problem]:
     c.arrivals()
     c.ivr()
     c.groups()
+    c.known(s.sla.by_call_type, "sla.by_call_type", "call type", c.types)
     _check_routing(s, c.add, c.types, c.tiers)
     _check_outbound(s, c.add, c.types, c.n)
     c.reachable()

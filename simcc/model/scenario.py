@@ -57,6 +57,11 @@ class Scenario(Model):
     def horizon_s(self) -> float:
         return self.n_intervals * self.interval_s
 
+    def sl_threshold_for(self, call_type: str) -> float:
+        """The service-level threshold of one call type (its own ``sla.by_call_type`` line, else the center's)."""
+        own = self.sla.by_call_type.get(call_type)
+        return own.within_s if own is not None else self.sl_threshold_s
+
     @property
     def sl_threshold_s(self) -> float:
         sl = self.sla.service_level

@@ -222,6 +222,18 @@ class SLA(Model):
     fcr_min_pct: Annotated[float, Field(ge=0, le=100)] | None = None
     denominator: Literal["queued", "answered"] = "queued"
     short_abandon_s: NonNegFloat = 0.0
+    by_call_type: dict[Name, ServiceLevelTarget | str] = {}
+
+    @field_validator("by_call_type")
+    @classmethod
+    def _parse_by_type(cls, v):
+        out = {}
+        for k, t in v.items():
+            if isinstance(t, str):
+                pct, within = parse_service_level(t)
+                t = ServiceLevelTarget(percent=pct, within_s=within)
+            out[k] = t
+        return out
 
     @field_validator("service_level")
     @classmethod

@@ -154,6 +154,37 @@ class Stats:
         }
 
 
+#: Per call type, per replication (``Result.per_replication()["call_type"]``): counts and KPIs of one day.
+TYPE_KPIS = ("offered", "queued", "answered", "abandoned", "answered_within", "service_level", "abandon_rate",
+             "asa_s")
+#: Per agent group, per replication (``Result.per_replication()["group"]``).
+GROUP_KPIS = ("answered", "occupancy", "agents_mean", "busy_agents_mean")
+
+
+def _type_rows(raw: dict, cs, warm, sl_denominator: str) -> np.ndarray:
+    """[K, TYPE_KPIS] for one replication."""
+    per = {k: raw[k].sum(axis=tuple(i for i in range(raw[k].ndim) if i != 1)).astype(np.float64)
+           for k in ("offered", "queued", "answered", "abandoned", "answered_within", "abandoned_short", "wait_s")}
+    q_eff = per["queued"] - per["abandoned_short"]
+    den = q_eff if sl_denominator == "queued" else per["answered"]
+    cols = {"offered": per["offered"], "queued": per["queued"], "answered": per["answered"],
+            "abandoned": per["abandoned"], "answered_within": per["answered_within"],
+            "service_level": _div(per["answered_within"], den),
+            "abandon_rate": _div(per["abandoned"] - per["abandoned_short"], q_eff),
+            "asa_s": _div(per["wait_s"], per["answered"])}
+    return np.stack([cols[k] for k in TYPE_KPIS], axis=1)
+
+
+def _group_rows(raw: dict, cs, warm) -> np.ndarray:
+    """[G, GROUP_KPIS] for one replication (time-based KPIs over the measured intervals)."""
+    span = max(float(warm.sum()) * cs.interval_s, 1e-300)
+    staffed = raw["staffed_s"][warm].sum(axis=0)
+    busy = raw["service_busy_s"][warm].sum(axis=0) + raw["acw_busy_s"][warm].sum(axis=0)
+    cols = {"answered": raw["answered"].sum(axis=(0, 1, 2)).astype(np.float64),
+            "occupancy": _occupancy(busy, staffed), "agents_mean": staffed / span, "busy_agents_mean": busy / span}
+    return np.stack([cols[k] for k in GROUP_KPIS], axis=1)
+
+
 class Accumulator:
     """Collects replications one by one (in replication order) into a :class:`Result`."""
 
@@ -162,6 +193,8 @@ class Accumulator:
         self.sl_denominator = sl_denominator
         self.day_rows: dict[int, np.ndarray] = {}
         self.interval_rows: dict[int, np.ndarray] = {}
+        self.type_rows: dict[int, np.ndarray] = {}
+        self.group_rows: dict[int, np.ndarray] = {}
         self.totals: dict[str, np.ndarray] = {}
         self.n_events = 0
         self.n_arrivals = 0
@@ -173,6 +206,9 @@ class Accumulator:
         self.day_rows[rep] = np.array([day[k] for k in DAY_KPIS], dtype=np.float64)
         iv = st.by_interval()
         self.interval_rows[rep] = np.stack([iv[k] for k in INTERVAL_KPIS], axis=1)
+        warm = st._warm_intervals()
+        self.type_rows[rep] = _type_rows(raw, self.cs, warm, self.sl_denominator)
+        self.group_rows[rep] = _group_rows(raw, self.cs, warm)
         for k, v in raw.items():
             spec = STAT_BY_NAME.get(k)
             if spec is None:                 # counters and the call log
@@ -202,6 +238,11 @@ class Result:
         self.day = np.stack([acc.day_rows[r] for r in reps]) if reps else np.zeros((0, len(DAY_KPIS)))
         empty = np.zeros((0, acc.cs.n_intervals, len(INTERVAL_KPIS)))
         self.intervals = np.stack([acc.interval_rows[r] for r in reps]) if reps else empty
+        K, G = acc.cs.n_types, acc.cs.n_groups
+        self.call_types = (np.stack([acc.type_rows[r] for r in reps]) if reps
+                           else np.zeros((0, K, len(TYPE_KPIS))))
+        self.groups = (np.stack([acc.group_rows[r] for r in reps]) if reps
+                       else np.zeros((0, G, len(GROUP_KPIS))))
         self.totals = acc.totals
         self.n_events = acc.n_events
         self.n_arrivals = acc.n_arrivals
@@ -249,6 +290,46 @@ class Result:
             }
         return out
 
+    def per_replication(self) -> dict[str, dict[str, np.ndarray]]:
+        """Every replication's numbers, for your own statistics: ``{"day": {kpi: [R]}, "interval": {kpi: [R, P]},
+        "call_type": {kpi: [R, K]}, "group": {kpi: [R, G]}}`` (names in ``result.compiled.type_names`` and
+        ``group_names``; call-type KPIs: ``TYPE_KPIS``, group KPIs: ``GROUP_KPIS``).
+
+        Examples
+        --------
+        >>> import simcc
+        >>> r = simcc.simulate(simcc.textbook.erlang(arrival_rate=0.2, mean_talk_s=100, agents=25, hours=1),
+        ...                    seed=1, replications=3)
+        >>> a = r.per_replication()
+        >>> a["day"]["service_level"].shape, a["call_type"]["answered"].shape, a["interval"]["offered"].shape
+        ((3,), (3, 1), (3, 2))
+        """
+        return {
+            "day": {k: self.day[:, i] for i, k in enumerate(DAY_KPIS)},
+            "interval": {k: self.intervals[:, :, i] for i, k in enumerate(INTERVAL_KPIS)},
+            "call_type": {k: self.call_types[:, :, i] for i, k in enumerate(TYPE_KPIS)},
+            "group": {k: self.groups[:, :, i] for i, k in enumerate(GROUP_KPIS)},
+        }
+
+    def ratio_of_means(self, numerator: str, denominator: str) -> dict[str, float]:
+        """A day ratio as the literature reports it: E[numerator] / E[denominator] over replications,
+        with a delta-method 95% CI (``summary()`` gives the mean of the per-day ratios instead).
+
+        ``numerator`` and ``denominator`` are count KPIs of ``summary()``, e.g.
+        ``ratio_of_means("answered_within", "queued")`` for the service level.
+        """
+        from ..stats import t_quantile
+        x, y = self.kpi(numerator), self.kpi(denominator)
+        n = len(x)
+        if n == 0 or y.mean() == 0:
+            return {"mean": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+        r = x.mean() / y.mean()
+        if n < 2:
+            return {"mean": float(r), "ci_low": math.nan, "ci_high": math.nan}
+        resid = x - r * y
+        half = t_quantile(0.975, n - 1) * resid.std(ddof=1) / (math.sqrt(n) * y.mean())
+        return {"mean": float(r), "ci_low": float(r - half), "ci_high": float(r + half)}
+
     def sla_report(self) -> list[dict]:
         """Each SLA line of the scenario: target, measured mean with CI, and pass/fail on the mean."""
         sla = self.scenario.sla
@@ -281,6 +362,16 @@ class Result:
                 sla.service_level.percent / 100,
                 "share",
             )
+        names = list(self.compiled.type_names)
+        for name, target in sla.by_call_type.items():
+            v = self.call_types[:, names.index(name), TYPE_KPIS.index("service_level")]
+            mean, lo, hi = mean_ci(v[:, None])
+            lo, hi = feasible(["service_level"], lo, hi)
+            value = float(mean[0])
+            lines.append({"sla": f"{name} answered within {target.within_s:g} s", "kpi": "service_level",
+                          "call_type": name, "op": ">=", "target": target.percent / 100, "unit": "share",
+                          "mean": value, "ci_low": float(lo[0]), "ci_high": float(hi[0]),
+                          "passed": bool(value >= target.percent / 100) if not math.isnan(value) else None})
         if sla.abandon_max_pct is not None:
             line("abandonment", "abandon_rate", "<=", sla.abandon_max_pct / 100, "share")
         if sla.blocking_max_pct is not None:

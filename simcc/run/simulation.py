@@ -320,8 +320,10 @@ def run_meta(scenario: Scenario, seed, entropy: int, replications: int, engine: 
                     if scenario.sla.short_abandon_s > 0
                     else ""
                 )
+                + "".join(f"; {k}: within {t.within_s:g} s" for k, t in scenario.sla.by_call_type.items())
             ),
         },
+        "sl_by_call_type": {k: t.within_s for k, t in scenario.sla.by_call_type.items()},
         "warmup_s": scenario.warmup_minutes * 60.0,
         "status": "complete",
     }

@@ -180,3 +180,31 @@ def test_agent_selection_rules():
     assert abs(share - 0.25) < 4 * math.sqrt(0.25 * 0.75 / n), share   # idle agents 10 : 30
     lid = answered["longest_idle"][0] / answered["longest_idle"].sum()
     assert abs(lid - 0.25) < 0.1, lid       # longest idle spreads work evenly over agents too
+
+
+def test_service_level_threshold_per_call_type():
+    data = simcc.load("scenarios/quanzhou-10000.yaml").model_dump(mode="json", exclude_none=True)
+    data["sla"]["by_call_type"] = {"complaint": "80/60"}
+    s = simcc.from_dict(data)
+    raw, log = _log(s, seed=3)
+    k = list(s.call_types).index("complaint")
+    ans = log[(log["outcome"] == OUTCOME_CODES["answered"]) & (log["leg"] == 0) & (log["call_type"] == k)]
+    assert raw["answered_within"][:, k].sum() == (ans["wait_s"] <= 60).sum()
+    other = log[(log["outcome"] == OUTCOME_CODES["answered"]) & (log["leg"] == 0) & (log["call_type"] != k)]
+    assert raw["answered_within"].sum() - raw["answered_within"][:, k].sum() == (other["wait_s"] <= 15).sum()
+    r = simcc.simulate(s, seed=3, replications=3)
+    line = next(x for x in r.sla_report() if x.get("call_type") == "complaint")
+    per = r.per_replication()["call_type"]["service_level"][:, k]
+    assert line["mean"] == pytest.approx(per.mean()) and line["target"] == 0.8
+    assert "complaint: within 60 s" in r.meta["sl_definition"]["text"]
+
+
+def test_per_replication_arrays_add_up_to_the_day():
+    r = simcc.simulate(simcc.load("scenarios/quanzhou-10000.yaml"), seed=2, replications=3)
+    a = r.per_replication()
+    assert np.array_equal(a["call_type"]["answered"].sum(axis=1), a["day"]["answered"])
+    assert np.array_equal(a["group"]["answered"].sum(axis=1), a["day"]["answered"])
+    assert np.array_equal(a["interval"]["offered"].sum(axis=1), a["day"]["offered"])
+    rom = r.ratio_of_means("answered_within", "queued")
+    assert rom["mean"] == pytest.approx(a["day"]["answered_within"].sum() / a["day"]["queued"].sum())
+    assert rom["ci_low"] < rom["mean"] < rom["ci_high"]
