@@ -66,6 +66,32 @@ def _staff_args(scn, target, abandon_max, occupancy_max):
     return kw
 
 
+SHRINKAGE_HELP = ("Paid time off the phones, e.g. 30% (or per group: general=30%,fault=25%): the plan also "
+                  "gives the agents to roster, on-phone / (1 - shrinkage).")
+
+
+def _shrinkage(text: Optional[str], scn):
+    """--shrinkage 30% or general=30%,fault=25% (unlisted groups: 0)."""
+    if text is None:
+        return None
+    try:
+        if "=" not in text:
+            return parse_share(text, "--shrinkage")
+        out = {}
+        for part in text.split(","):
+            name, sep, value = part.partition("=")
+            if not sep:
+                fail(f"--shrinkage {text!r}: expected 30% or GROUP=SHARE,GROUP=SHARE")
+            out[name.strip()] = parse_share(value.strip(), f"--shrinkage for {name.strip()}")
+        unknown = sorted(set(out) - {g.name for g in scn.groups})
+        if unknown:
+            fail(f"--shrinkage names unknown group(s) {', '.join(unknown)}; the groups are "
+                 f"{', '.join(g.name for g in scn.groups)}")
+        return out
+    except ValueError as exc:
+        fail(str(exc))
+
+
 def _confidence(confidence: float) -> Optional[float]:
     if confidence == 0:
         return None
@@ -95,6 +121,7 @@ def staff(
     engine: Engine = typer.Option(Engine.kernel, help="kernel (compiled) or reference (SimPy, slow)."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    shrinkage: Optional[str] = typer.Option(None, "--shrinkage", help=SHRINKAGE_HELP),
     debug: bool = typer.Option(False, help=DEBUG_HELP),
 ):
     """The fewest agents per interval (and group) that meet every SLA line, found by simulation."""
@@ -105,7 +132,7 @@ def staff(
     with user_errors(debug), _status("staffing") as tick:
         plan = staff_fn(scn, seed=seed, replications=replications, confidence=_confidence(confidence),
                         joint=not per_interval, verify=verify, engine=engine.value, progress=tick,
-                        workers=workers, scheduler=scheduler, **kw)
+                        workers=workers, scheduler=scheduler, shrinkage=_shrinkage(shrinkage, scn), **kw)
     emit(plan, fmt, lambda: _print_plan(plan))
     if save_scenario is not None:
         data = plan.scenario.model_dump(mode="json", exclude_none=True)
@@ -132,14 +159,18 @@ def _print_plan(plan) -> None:
         met = ("warm-up" if not t["measured"][p] else
                Cell("yes", "green") if t["passed"][p] else Cell("NO", "bold red"))
         rows.append([t["time"][p], str(t["required"][p]), *[str(t[c][p]) for c in groups], str(t["erlang_a"][p]),
-                     str(t["erlang_c"][p]), str(t["scheduled"][p]), sl, ab,
+                     str(t["erlang_c"][p]), str(t["scheduled"][p]),
+                     *([str(t["rostered"][p])] if "rostered" in t else []), sl, ab,
                      format_value("occupancy", t["occupancy"][p]), met, fewer_txt])
     print_table(["interval", "required", *[c[len("agents_"):] for c in groups], "Erlang A", "Erlang C", "scheduled",
+                 *(["to roster"] if "rostered" in t else []),
                  "service level (95% CI)", "abandon (95% CI)", "occupancy", "rule met", "1 fewer fails"], rows,
                 title=f"{plan.source.name}: required agents per interval")
     s = plan.summary()
     print_table(["", "agent-hours"], [
         ["required (simulation)", _num(s["agent_hours"])],
+        *([[f"to roster with shrinkage ({', '.join(f'{g} {100 * v:g}%' for g, v in s['shrinkage'].items())})",
+            _num(s["rostered_agent_hours"])]] if s["shrinkage"] else []),
         ["scheduled (scenario)", _num(s["scheduled_agent_hours"])],
         ["Erlang A (center as one queue)", _num(s["erlang_a_agent_hours"])],
         ["Erlang C (center as one queue)", _num(s["erlang_c_agent_hours"])]], title="Agent-hours")

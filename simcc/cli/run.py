@@ -244,14 +244,18 @@ def erlang_cmd(
     sl_s: float = typer.Option(15.0, help="Service-level threshold T, s."),
     target: str = typer.Option("90", help='Service-level target, percent: 90 or "90%".'),
     blocking_max: str = typer.Option("1", help='Trunk blocking target for line sizing, percent: 1 or "1%".'),
+    shrinkage: Optional[str] = typer.Option(None, help='Paid time off the phones, e.g. 30%: also the agents to '
+                                                      'schedule, agents / (1 - shrinkage).'),
     fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
     debug: bool = typer.Option(False, help=DEBUG_HELP),
 ):
     """Exact Erlang B / C / A answers for one queue: a quick first guess."""
     tgt, bmax = _percent(target, "--target"), _percent(blocking_max, "--blocking-max")
+    shrink = None if shrinkage is None else _percent(shrinkage, "--shrinkage")
     with user_errors(debug):
         a = queue_answer(
-            calls_per_hour, aht_s, agents=agents, patience_s=patience_s, within_s=sl_s, target=tgt, blocking_max=bmax
+            calls_per_hour, aht_s, agents=agents, patience_s=patience_s, within_s=sl_s, target=tgt, blocking_max=bmax,
+            shrinkage=shrink,
         )
 
     def table():
@@ -263,6 +267,8 @@ def erlang_cmd(
         ]
         if a.abandon_rate is not None:
             rows.append(["abandonment", format_value("abandon_rate", a.abandon_rate)])
+        if a.scheduled is not None:
+            rows.append([f"agents to schedule with {100 * a.shrinkage:g}% shrinkage", str(a.scheduled)])
         rows += [
             ["ASA, s", format_value("asa_s", a.asa_s)],
             ["occupancy", format_value("occupancy", a.occupancy)],

@@ -15,6 +15,7 @@ import numpy as np
 from .. import erlang as erl
 from ..model.dists import dist_mean
 from ..model.scenario import Scenario
+from .shrinkage import scheduled_for
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,8 @@ class QueueAnswer:
     occupancy: float
     trunk_lines: int | None
     blocking_max: float
+    shrinkage: float | None = None
+    scheduled: int | None = None      # agents to schedule: agents / (1 - shrinkage), rounded up
 
     def to_dict(self) -> dict:
         from ..jsonsafe import jsonable
@@ -231,6 +234,7 @@ def queue_answer(
     within_s: float = 15.0,
     target: float = 0.9,
     blocking_max: float = 0.01,
+    shrinkage: float | None = None,
 ) -> QueueAnswer:
     """Erlang C (or, with ``patience_s``, Erlang A) for one queue: the fewest agents meeting ``target``
     within ``within_s`` unless ``agents`` is given, and the trunk lines for ``blocking_max`` by Erlang B on
@@ -241,6 +245,9 @@ def queue_answer(
     >>> a = queue_answer(1200, 280, within_s=15, target=0.9)
     >>> a.agents, round(a.service_level, 3) >= 0.9
     (105, True)
+    >>> b = queue_answer(200, 180, within_s=20, target=0.8, shrinkage=0.3)   # 100 calls per half hour
+    >>> b.agents, b.scheduled
+    (14, 20)
     """
     lam = calls_per_hour / 3600.0
     if agents is None:
@@ -272,4 +279,6 @@ def queue_answer(
         occ,
         lines,
         blocking_max,
+        shrinkage,
+        None if shrinkage is None else scheduled_for(int(agents), shrinkage),
     )

@@ -58,6 +58,7 @@ from ..run.simulation import simulate
 from ..stats import mean_ci
 from .baseline import ErlangCurves, erlang_baseline
 from .rule import _K, SCENARIO, failing, hhmm, interval_bounds, resolve, rule_text, share_arg
+from .shrinkage import per_group, scheduled_for
 
 __all__ = ["SCENARIO", "StaffingPlan", "Verification", "staff"]
 
@@ -266,6 +267,18 @@ class StaffingPlan:
     check_level: float | None = None      # the one-sided level of each interval check (Bonferroni when joint)
     n_checks: int = 1
     run_options: dict = field(default_factory=dict)   # workers, scheduler (never change a number)
+    shrinkage: np.ndarray | None = None               # [G] share of paid time off the phones, or None
+
+    @property
+    def rostered(self) -> np.ndarray:
+        """Agents to schedule per interval and group: on the phones / (1 - shrinkage), rounded up."""
+        if self.shrinkage is None:
+            return self.agents
+        return np.stack([scheduled_for(self.agents[:, g], s) for g, s in enumerate(self.shrinkage)], axis=1)
+
+    @property
+    def rostered_agent_hours(self) -> float:
+        return self._hours(self.rostered.sum(axis=1))
 
     @property
     def interval_s(self) -> float:
@@ -340,6 +353,8 @@ class StaffingPlan:
         if len(self.group_names) > 1:
             for g, name in enumerate(self.group_names):
                 cols[f"agents_{name}"] = self.agents[:, g].tolist()
+        if self.shrinkage is not None:
+            cols["rostered"] = self.rostered.sum(axis=1).tolist()
         cols["erlang_a"] = self.erlang_a.tolist()
         cols["erlang_c"] = self.erlang_c.tolist()
         cols["scheduled"] = self.scheduled.tolist()
@@ -377,6 +392,8 @@ class StaffingPlan:
             "check_level": self.check_level,
             "evaluations": self.evaluations,
             "agent_hours": self.agent_hours,
+            "shrinkage": None if self.shrinkage is None else dict(zip(self.group_names, self.shrinkage.tolist())),
+            "rostered_agent_hours": self.rostered_agent_hours,
             "scheduled_agent_hours": self.scheduled_agent_hours,
             "erlang_a_agent_hours": self.erlang_a_agent_hours,
             "erlang_c_agent_hours": self.erlang_c_agent_hours,
@@ -445,7 +462,7 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
           seed: int = 1, replications: int = 20, confidence: float | None = 0.95, joint: bool = True,
           engine: str = "kernel", verify: bool | Sequence[int] = True, max_evaluations: int = 1000,
           progress: Callable[[int], None] | None = None, workers: int | None = None,
-          scheduler=None) -> StaffingPlan:
+          scheduler=None, shrinkage: float | dict[str, float] | None = None) -> StaffingPlan:
     """The fewest agents per interval and group that meet the targets in every interval.
 
     Method (all simulations use the same ``seed`` and ``replications``, so
@@ -505,6 +522,11 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
         (all cores by default for large candidates; a Dask cluster). The plan is
         bit-identical whatever runs it.
 
+    shrinkage : float or dict, optional
+        Share of paid time off the phones (0.3 for 30%), one for all groups or ``{group: share}``.
+        The search staffs agents on the phones; ``plan.rostered`` is the agents to schedule,
+        on-phone / (1 - shrinkage) rounded up, per interval and group.
+
     Returns
     -------
     StaffingPlan
@@ -522,6 +544,7 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
     scenario = arguments.scenario(scenario)
     replications = arguments.replications(replications)
     seed = arguments.common_seed(seed)        # one root for every candidate: common random numbers
+    shrink = None if shrinkage is None else per_group(shrinkage, [g.name for g in scenario.groups])
     arguments.progress(progress)
     sla = scenario.sla
     sl_default = sla.service_level.percent / 100 if sla.service_level is not None else None
@@ -566,7 +589,9 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
     search.repair()
     if verify is not False and verify is not None:
         search.descend(verify)
-    return search.plan()
+    plan = search.plan()
+    plan.shrinkage = shrink
+    return plan
 
 
 class _Search:
