@@ -227,6 +227,7 @@ def shifts(
                                                                 "every interval)."),
     break_after: Optional[int] = typer.Option(None, help="Unpaid break starts this many minutes into the shift."),
     break_minutes: int = typer.Option(0, min=0, help="Length of the unpaid break, minutes."),
+    method: str = typer.Option("milp", help="milp (optimal integer program, HiGHS) or greedy (hand-written covering)."),
     headcount: bool = typer.Option(False, "--headcount", help="Cover the scenario's own headcount instead of the "
                                                               "staffing found by simulation."),
     target: Optional[str] = typer.Option(None, help='Service level for the staffing, e.g. 90/15 (default: the '
@@ -255,9 +256,12 @@ def shifts(
                 plan = staff_fn(scn, seed=seed, replications=replications, verify=verify, progress=tick,
                                 workers=workers, scheduler=scheduler, **kw)
             names, req = list(plan.group_names), plan.agents
-        rosters = {name: shifts_mod.cover(req[:, g], temps, scn.interval_minutes) for g, name in enumerate(names)}
+        if method not in ("milp", "greedy"):
+            fail(f"--method must be milp or greedy, not {method!r}")
+        rosters = {name: shifts_mod.cover(req[:, g], temps, scn.interval_minutes, method=method)
+                   for g, name in enumerate(names)}
         if len(names) > 1:
-            rosters["all groups"] = shifts_mod.cover(req.sum(axis=1), temps, scn.interval_minutes)
+            rosters["all groups"] = shifts_mod.cover(req.sum(axis=1), temps, scn.interval_minutes, method=method)
     result = shifts_mod.ShiftPlan(rosters)
 
     def table():

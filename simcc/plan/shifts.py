@@ -5,10 +5,14 @@ and a set of shift templates (start, length, optional unpaid break), find how
 many agents to put on each template so that every interval is covered, with as
 few agents (and so paid hours) as possible.
 
-Method: greedy covering with a local improvement
-------------------------------------------------
+Method: an integer program (HiGHS), with a greedy fallback
+----------------------------------------------------------
 This is a set-covering integer program, ``min sum x_j`` subject to
-``A x >= required``, ``x`` whole, solved here directly:
+``A x >= required``, ``x`` whole. ``method="milp"`` (the default) solves it
+with scipy's ``milp`` (the HiGHS branch-and-cut solver): the answer is optimal
+(or, past ``time_limit_s``, the best found with the solver's proven bound),
+with breaks, wrap-around and any template set. ``method="greedy"`` is the
+hand-written covering below, kept as a fallback and for comparison:
 
 1. **Greedy, earliest deficit first.** Walk through the day; at the first
    interval still short, add one agent on the template that covers it and
@@ -297,8 +301,40 @@ def _rebuild(req: np.ndarray, A: np.ndarray, x: np.ndarray, starts: np.ndarray, 
     return best
 
 
+def solve_covering(required, A, time_limit_s: float = 60.0) -> tuple[np.ndarray, int, bool]:
+    """``min sum x`` s.t. ``A x >= required``, ``x`` whole and >= 0, by HiGHS (``scipy.optimize.milp``).
+
+    Returns (x, proven lower bound, optimal). Ties between optimal answers go to fewer paid
+    intervals (a tiny secondary cost), so the same input always gives the same roster.
+
+    Examples
+    --------
+    >>> A = np.array([[1, 0, 0, 1, 1, 1, 1], [1, 1, 0, 0, 1, 1, 1], [1, 1, 1, 0, 0, 1, 1], [1, 1, 1, 1, 0, 0, 1],
+    ...               [1, 1, 1, 1, 1, 0, 0], [0, 1, 1, 1, 1, 1, 0], [0, 0, 1, 1, 1, 1, 1]])
+    >>> x, bound, optimal = solve_covering([17, 13, 15, 19, 14, 16, 11], A)   # five days on, two off
+    >>> int(x.sum()), bound, optimal
+    (23, 23, True)
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    req = np.asarray(required, dtype=np.float64)
+    A = np.asarray(A, dtype=np.float64)
+    T = A.shape[1]
+    paid = A.sum(axis=0)
+    c = 1.0 + 1e-6 * paid / max(float(paid.max(initial=1.0)), 1.0)
+    res = milp(c, constraints=LinearConstraint(A, lb=req, ub=np.inf), integrality=np.ones(T),
+               bounds=Bounds(0, np.inf), options={"time_limit": float(time_limit_s), "disp": False})
+    if res.x is None:
+        raise RuntimeError(f"the shift covering program found no answer ({res.message})")
+    x = np.round(res.x).astype(np.int64)
+    bound = getattr(res, "mip_dual_bound", None)
+    # the objective carries the tiny secondary cost (at most 1e-6 per agent): take it out of the bound
+    lb = int(math.ceil(bound / (1.0 + 1e-6) - 1e-6)) if bound is not None and math.isfinite(bound) else 0
+    return x, lb, res.status == 0
+
+
 def cover(
-    required: Sequence[int], shift_templates: Sequence[ShiftTemplate], interval_minutes: int, wrap: bool | None = None
+    required: Sequence[int], shift_templates: Sequence[ShiftTemplate], interval_minutes: int, wrap: bool | None = None,
+    method: str = "milp", time_limit_s: float = 60.0,
 ) -> Roster:
     """Agents per shift template covering ``required`` agents per interval (module docs: method).
 
@@ -312,6 +348,10 @@ def cover(
     wrap : bool, optional
         Shifts running past the end continue at the start (a 24-hour day that
         repeats). Default: True when the horizon is exactly 24 hours.
+    method : str
+        ``milp`` (optimal, HiGHS) or ``greedy`` (the hand-written covering).
+    time_limit_s : float
+        Time limit of the integer program; past it, the best roster found and the proven bound.
 
     Returns
     -------
@@ -350,6 +390,16 @@ def cover(
         raise ValueError(
             f"no shift template covers interval {p} ({_hhmm(p * interval_minutes)}), which needs {int(req[p])} agent(s)"
         )
+    per_shift = int(A.sum(axis=0).max())
+    lb = int(max(req.max(initial=0), math.ceil(req.sum() / per_shift) if per_shift else 0))
+    if method not in ("milp", "greedy"):
+        raise ValueError(f"method must be 'milp' or 'greedy', not {method!r}")
+    if method == "milp":
+        x, bound, optimal = solve_covering(req, A, time_limit_s)
+        lb = max(lb, bound)
+        how = "optimal" if optimal else f"best found in {time_limit_s:g} s"
+        return Roster(temps, x, req, A @ x, interval_minutes, lb,
+                      f"integer program, HiGHS ({how}{'; wraps past midnight' if wrap else ''})")
     if wrap:
         starts = sorted(set(np.flatnonzero(req > 0).tolist()) | {0}) if req.any() else [0]
         found = sorted(
@@ -374,8 +424,6 @@ def cover(
             if exact
             else "greedy earliest-deficit covering + local improvement"
         )
-    per_shift = int(A.sum(axis=0).max())
-    lb = int(max(req.max(initial=0), math.ceil(req.sum() / per_shift) if per_shift else 0))
     return Roster(temps, x, req, A @ x, interval_minutes, lb, method)
 
 
@@ -427,7 +475,7 @@ class ShiftPlan:
 
 
 def roster_for_plan(
-    plan, shift_templates: Sequence[ShiftTemplate] | None = None, **template_options
+    plan, shift_templates: Sequence[ShiftTemplate] | None = None, method: str = "milp", **template_options
 ) -> dict[str, Roster]:
     """One roster per agent group of a :class:`simcc.plan.StaffingPlan` (and ``"all"`` for the total
     when there is more than one group). ``template_options`` go to :func:`templates`."""
@@ -439,9 +487,9 @@ def roster_for_plan(
     )
     out = {}
     for g, name in enumerate(plan.group_names):
-        out[name] = cover(plan.agents[:, g], temps, scn.interval_minutes)
+        out[name] = cover(plan.agents[:, g], temps, scn.interval_minutes, method=method)
     if len(plan.group_names) > 1:
-        out["all"] = cover(plan.total, temps, scn.interval_minutes)
+        out["all"] = cover(plan.total, temps, scn.interval_minutes, method=method)
     return out
 
 

@@ -55,10 +55,11 @@ def test_cover_is_exact_without_breaks_or_wrapping():
     for _ in range(40):
         req = rng.integers(0, 4, size=8)
         temps = templates(8, 60, length_hours=3)
-        r = cover(req, temps, 60, wrap=False)
+        r = cover(req, temps, 60, wrap=False, method="greedy")
         assert np.all(r.coverage >= req)
         assert r.agents == brute_force(req, temps, 60, False), req
         assert "exact" in r.method
+        assert cover(req, temps, 60, wrap=False).agents == r.agents
 
 
 def test_cover_with_breaks_and_wrap_is_close_to_optimal_on_small_days():
@@ -67,10 +68,12 @@ def test_cover_with_breaks_and_wrap_is_close_to_optimal_on_small_days():
     for _ in range(25):
         req = rng.integers(0, 3, size=8)
         temps = [ShiftTemplate(s * 60, 240, 120, 60) for s in range(8)]    # 4 h with a 1 h break after 2 h
-        r = cover(req, temps, 60, wrap=True)
+        r = cover(req, temps, 60, wrap=True, method="greedy")
         assert np.all(r.coverage >= req)
         best = brute_force(req, temps, 60, True)
         assert best <= r.agents
+        exact = cover(req, temps, 60, wrap=True)         # the integer program finds the enumerated optimum
+        assert exact.agents == best and np.all(exact.coverage >= req) and exact.lower_bound == best
         gaps.append(r.agents - best)
     assert max(gaps) <= 1 and sum(gaps) <= 3
 
@@ -93,12 +96,13 @@ def test_cover_matches_an_integer_program_when_scipy_is_there():
     for kw, slack in ((dict(), 0), (dict(start_every_min=60), 0),
                       (dict(length_hours=9, break_after_min=240, break_min=60), 0.02)):
         temps = templates(48, 30, **kw)
-        r = cover(DAY, temps, 30)
+        r = cover(DAY, temps, 30, method="greedy")
         A = np.stack([t.coverage(48, 30, True) for t in temps], axis=1)
         res = milp(c=np.ones(A.shape[1]), constraints=LinearConstraint(A, lb=DAY), integrality=np.ones(A.shape[1]),
                    bounds=Bounds(0, np.inf))
         assert res.success
         assert round(res.fun) <= r.agents <= round(res.fun) * (1 + slack), kw
+        assert cover(DAY, temps, 30).agents == round(res.fun), kw      # the default method is the optimum
 
 
 def test_cover_errors():
@@ -131,7 +135,7 @@ def test_cli_shifts_covers_the_scenario_headcount():
                             "--break-after", "240", "--break-minutes", "60", "--shift-hours", "9"],
                       catch_exceptions=False)
     assert r.exit_code == 0, r.output
-    assert "all groups:" in r.output and "complaint:" in r.output and "Method: greedy" in r.output
+    assert "all groups:" in r.output and "complaint:" in r.output and "Method: integer program" in r.output
     assert "08:00 9h (break 12:00 60m)" in r.output or "break" in r.output
     assert r.output.count(" / ") >= 48 * 4 * 2            # required / scheduled / surplus for 4 columns
     bad = runner.invoke(app, ["shifts", "scenarios/quanzhou-10000.yaml", "--headcount", "--shift-hours", "30"])
