@@ -368,7 +368,7 @@ def cover(
     >>> req = [2, 2, 3, 3, 1, 1]
     >>> r = cover(req, templates(6, 60, length_hours=3), 60)
     >>> r.agents, r.coverage.tolist()
-    (5, [2, 2, 3, 3, 3, 2])
+    (5, [2, 2, 4, 3, 3, 1])
     """
     req = np.asarray(required)
     if req.ndim != 1 or len(req) == 0:
