@@ -5,7 +5,7 @@
 compiler and the SimPy reference); `tests/engine/test_contract.py` checks that
 they agree with the tables this kernel exports, in both directions.
 """
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 from numpy.random cimport bitgen_t
 
 ctypedef double float64_t
@@ -132,6 +132,7 @@ ctypedef struct Call:
     float64_t acw_s         # after-call work drawn at answer, s
     float64_t ivr_s         # IVR menu time of this attempt, s (0 without IVR)
     int64_t caller          # caller id: index of the caller's first arrival (call log)
+    uint64_t rng            # the call's own random stream (SplitMix64 state)
     int32_t stream          # arrival stream the caller came from (call log)
     float64_t repeat_delay_s  # unresolved: calls again this long after hang-up; -1 = resolved
     int64_t patience_seq    # seq of the live patience event (lazy cancellation)

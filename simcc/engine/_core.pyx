@@ -15,7 +15,9 @@ from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memset
 from libc.math cimport INFINITY, ceil
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from cpython.pycapsule cimport PyCapsule_New
+from numpy.random.bit_generator cimport BitGenerator
 
 from numpy.random cimport bitgen_t
 from numpy.random.c_distributions cimport (
@@ -231,9 +233,79 @@ ctypedef struct State:
 # ----------------------------------------------------------------------------
 # Random draws. Each maps to exactly one numpy Generator method so that the
 # SimPy reference, calling that method on the same stream, gets the same bits.
+#
+# Every call has its own stream (common random numbers): a SplitMix64 counter
+# seeded from a 64-bit key drawn at the caller's first arrival (in arrival
+# order, from the "talk" source). All of the call's later draws (IVR of a
+# redial, patience, balking, talk, HOLD, ACW, transfer, resolution, quality,
+# callback, redial) come from it in a fixed order, so two staffings differ
+# only where they must. A redial, repeat call or transferred leg gets a stream
+# of its own, derived from its parent's state.
 # ----------------------------------------------------------------------------
 cdef inline float64_t _uniform(bitgen_t* bg) noexcept nogil:
     return bg.next_double(bg.state)
+
+
+cdef inline uint64_t _mix64(uint64_t z) noexcept nogil:
+    """SplitMix64's finalizer: a well-spread 64-bit value from any 64-bit value."""
+    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EBULL
+    return z ^ (z >> 31)
+
+
+cdef uint64_t _sm_next64(void* st) noexcept nogil:
+    cdef uint64_t* x = <uint64_t*>st
+    x[0] += <uint64_t>0x9E3779B97F4A7C15ULL
+    return _mix64(x[0])
+
+
+cdef uint32_t _sm_next32(void* st) noexcept nogil:
+    return <uint32_t>(_sm_next64(st) >> 32)
+
+
+cdef double _sm_double(void* st) noexcept nogil:
+    return <double>(_sm_next64(st) >> 11) * (1.0 / 9007199254740992.0)
+
+
+cdef inline void _call_bg(bitgen_t* bg, uint64_t* state) noexcept nogil:
+    """A bit generator over one call's stream state."""
+    bg.state = <void*>state
+    bg.next_uint64 = _sm_next64
+    bg.next_uint32 = _sm_next32
+    bg.next_double = _sm_double
+    bg.next_raw = _sm_next64
+
+
+cdef enum:                  # salts of derived streams
+    SALT_REDIAL = 0x5244
+    SALT_REPEAT = 0x5250
+    SALT_TRANSFER = 0x5446
+
+
+#: Salts of derived streams, for the SimPy reference.
+STREAM_SALTS = {"redial": SALT_REDIAL, "repeat": SALT_REPEAT, "transfer": SALT_TRANSFER}
+
+
+cpdef uint64_t derive_stream(uint64_t state, uint64_t salt) noexcept nogil:
+    """The stream of a redial, repeat call or transferred leg, from its parent's stream state."""
+    return _mix64(state ^ (salt * <uint64_t>0x9E3779B97F4A7C15ULL))
+
+
+cdef class CallStream(BitGenerator):
+    """One call's random stream as a numpy BitGenerator (SplitMix64), for the SimPy reference:
+    ``numpy.random.Generator(CallStream(state))`` draws what the kernel draws for that call."""
+
+    cdef uint64_t _state
+
+    def __init__(self, uint64_t state):
+        BitGenerator.__init__(self, 0)
+        self._state = state
+        _call_bg(&self._bitgen, &self._state)
+        self.capsule = PyCapsule_New(<void*>&self._bitgen, "BitGenerator", NULL)
+
+    @property
+    def stream_state(self):
+        return self._state
 
 
 cdef inline float64_t _sample(State* s, bitgen_t* bg, int32_t d) noexcept nogil:
@@ -622,24 +694,27 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
     cdef int64_t ix
     cdef float64_t wait = now - call.t_queue
     cdef float64_t talk, hold = 0.0, acw, service
-    talk = _sample(s, s.bg[SRC_TALK], s.talk_dist[kg])
-    if _uniform(s.bg[SRC_HOLD_FLAG]) < s.hold_prob[kg]:
-        hold = _sample(s, s.bg[SRC_HOLD_TIME], s.hold_dist[kg])
-    acw = _sample(s, s.bg[SRC_ACW], s.acw_dist[kg])
+    cdef bitgen_t cb
+    _call_bg(&cb, &call.rng)
+    # the call's own stream, in this order: talk, HOLD flag (and time), ACW, transfer or resolution, quality
+    talk = _sample(s, &cb, s.talk_dist[kg])
+    if _uniform(&cb) < s.hold_prob[kg]:
+        hold = _sample(s, &cb, s.hold_dist[kg])
+    acw = _sample(s, &cb, s.acw_dist[kg])
     call.g = g
     call.acw_s = acw
     call.state = CS_SERVICE
     call.transfer_to = -1
     call.repeat_delay_s = -1.0
-    if s.transfer_prob[kg] > 0.0 and _uniform(s.bg[SRC_TRANSFER]) < s.transfer_prob[kg]:
+    if s.transfer_prob[kg] > 0.0 and _uniform(&cb) < s.transfer_prob[kg]:
         call.transfer_to = s.transfer_to[call.k]
-    elif s.fcr[kg] < 1.0 and _uniform(s.bg[SRC_REPEAT]) >= s.fcr[kg]:
-        call.repeat_delay_s = _sample(s, s.bg[SRC_REPEAT], s.repeat_dist[call.k])
+    elif s.fcr[kg] < 1.0 and _uniform(&cb) >= s.fcr[kg]:
+        call.repeat_delay_s = _sample(s, &cb, s.repeat_dist[call.k])
         if call.counted:
             s.unresolved[(call.p * s.K + call.k) * s.L + call.l] += 1
     call.quality = 0
     if call.transfer_to < 0 and s.quality_share[call.k] > 0.0 and \
-            _uniform(s.bg[SRC_OUTBOUND]) < s.quality_share[call.k]:
+            _uniform(&cb) < s.quality_share[call.k]:
         call.quality = 1
     if call.leg != LEG_FIRST:
         if call.counted:
@@ -746,10 +821,12 @@ cdef void _serve_callback(State* s, int32_t c, int32_t g, float64_t now) noexcep
         s.calls[call.next].prev = -1
     else:
         s.cb_tail[call.k] = -1
-    talk = _sample(s, s.bg[SRC_OUTBOUND], s.talk_dist[kg])
-    if _uniform(s.bg[SRC_OUTBOUND]) < s.hold_prob[kg]:
-        hold = _sample(s, s.bg[SRC_OUTBOUND], s.hold_dist[kg])
-    acw = _sample(s, s.bg[SRC_OUTBOUND], s.acw_dist[kg])
+    cdef bitgen_t cb
+    _call_bg(&cb, &call.rng)
+    talk = _sample(s, &cb, s.talk_dist[kg])
+    if _uniform(&cb) < s.hold_prob[kg]:
+        hold = _sample(s, &cb, s.hold_dist[kg])
+    acw = _sample(s, &cb, s.acw_dist[kg])
     if s.log_on:
         _log(s, call, OUT_CALLED_BACK, now, wait, g, talk, hold, acw)
     if call.counted:
@@ -790,7 +867,9 @@ cdef void _callback_offer(State* s, int32_t c, int64_t seq, float64_t now) noexc
     cdef int32_t k = call.k
     if call.state != CS_WAITING or call.offer_seq != seq:
         return
-    if _uniform(s.bg[SRC_CALLBACK]) >= s.cb_accept[k]:
+    cdef bitgen_t cb
+    _call_bg(&cb, &call.rng)
+    if _uniform(&cb) >= s.cb_accept[k]:
         return
     _unlink(s, c)
     _queue_change(s, now, -1)
@@ -825,7 +904,9 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
     cdef float64_t patience, prob
     cdef bint first = call.leg == LEG_FIRST
     call.t_queue = now
-    patience = _sample(s, s.bg[SRC_PATIENCE], s.patience_dist[call.k * s.L + call.l])
+    cdef bitgen_t cb
+    _call_bg(&cb, &call.rng)
+    patience = _sample(s, &cb, s.patience_dist[call.k * s.L + call.l])
     g = _pick_group(s, call.k, call.l, False)
     if g < 0 and first:
         if s.closed and s.closing_mode == CLOSE_CLEAR:
@@ -842,12 +923,13 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
             if s.log_on:
                 _log(s, call, OUT_QUEUE_FULL, now, 0.0, -1, 0.0, 0.0, 0.0)
             _lines_change(s, now, -1)
-            _maybe_redial(s, c, call.k, call.l, call.ivr_entry, call.attempts, False, call.caller, call.stream, now)
+            _maybe_redial(s, c, call.k, call.l, call.ivr_entry, call.attempts, False, call.caller, call.stream,
+                          &call.rng, now)
             return
         if s.any_balking:
             prob = s.balk_prob[(call.k * s.L + call.l) * s.balk_nb + (
                 s.k_waiting[call.k] if s.k_waiting[call.k] < s.balk_nb else s.balk_nb - 1)]
-            if prob > 0.0 and _uniform(s.bg[SRC_BALK]) < prob:
+            if prob > 0.0 and _uniform(&cb) < prob:
                 if call.counted:
                     s.queued[ix] += 1
                     s.abandoned[ix] += 1
@@ -858,7 +940,7 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
                     _log(s, call, OUT_BALKED, now, 0.0, -1, 0.0, 0.0, 0.0)
                 _lines_change(s, now, -1)
                 _maybe_redial(s, c, call.k, call.l, call.ivr_entry, call.attempts, False, call.caller,
-                              call.stream, now)
+                              call.stream, &call.rng, now)
                 return
     if call.counted and first:
         s.queued[ix] += 1
@@ -954,7 +1036,7 @@ cdef void _release(State* s, int32_t c, float64_t now) noexcept nogil:
 
 
 cdef void _maybe_redial(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry,
-                        int32_t attempts, bint blocked, int64_t caller, int32_t st,
+                        int32_t attempts, bint blocked, int64_t caller, int32_t st, uint64_t* rng,
                         float64_t now) noexcept nogil:
     """A blocked or abandoning caller calls again with probability redial_prob[k].
 
@@ -966,9 +1048,12 @@ cdef void _maybe_redial(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_e
     """
     cdef float64_t delay
     cdef Call* call
-    if s.redial_prob[k] > 0.0 and attempts < s.redial_max[k] and \
-            _uniform(s.bg[SRC_REDIAL]) < s.redial_prob[k]:
-        delay = _sample(s, s.bg[SRC_REDIAL], s.redial_dist[k])
+    cdef bitgen_t cb
+    cdef uint64_t child
+    _call_bg(&cb, rng)
+    if s.redial_prob[k] > 0.0 and attempts < s.redial_max[k] and _uniform(&cb) < s.redial_prob[k]:
+        delay = _sample(s, &cb, s.redial_dist[k])
+        child = derive_stream(rng[0], SALT_REDIAL)
         if c < 0:
             c = _new_call(s)
             if c < 0:
@@ -981,6 +1066,7 @@ cdef void _maybe_redial(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_e
         call.attempts = attempts + 1
         call.caller = caller
         call.stream = st
+        call.rng = child
         call.ivr_outcome = IVR_UNHEARD if (blocked and ivr_entry) else IVR_ROUTED
         call.state = CS_RETRY
         _push(s, now + delay, EV_RETRY, c)
@@ -990,7 +1076,7 @@ cdef void _maybe_redial(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_e
 
 cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, int32_t outcome,
                  float64_t ivr_t, int32_t kind, int32_t attempts, int64_t caller, int32_t st,
-                 float64_t now) noexcept nogil:
+                 uint64_t rng, float64_t now) noexcept nogil:
     """An attempt reaches the trunks: blocked, or seizes a line and enters the IVR or the queue.
 
     First attempts come with their IVR draws made at arrival (``c`` = -1);
@@ -1001,6 +1087,7 @@ cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, i
     cdef bint counted = now >= s.warmup_s
     cdef Call* call
     cdef Call tmp
+    cdef bitgen_t cb
     cdef float64_t u
     if counted:
         s.offered[ix] += 1
@@ -1022,17 +1109,23 @@ cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, i
             tmp.k = k
             tmp.l = l
             _log(s, &tmp, OUT_BLOCKED, now, 0.0, -1, 0.0, 0.0, 0.0)
-        _maybe_redial(s, c, k, l, ivr_entry, attempts, True, caller, st, now)
+        if c >= 0:
+            _maybe_redial(s, c, k, l, ivr_entry, attempts, True, caller, st, &s.calls[c].rng, now)
+        else:
+            _maybe_redial(s, c, k, l, ivr_entry, attempts, True, caller, st, &rng, now)
         return
     _lines_change(s, now, 1)
+    if c >= 0:                      # a redial or repeat call: its own stream
+        _call_bg(&cb, &s.calls[c].rng)
     if outcome == IVR_UNHEARD:      # a redial after a block: the IVR's draws, as for a first attempt
-        ivr_t = _sample(s, s.bg[SRC_IVR_TIME], s.ivr_time_dist)
-        u = _uniform(s.bg[SRC_IVR_OUTCOME])
+        ivr_t = _sample(s, &cb, s.ivr_time_dist)
+        u = _uniform(&cb)
         outcome = IVR_CONTAINED if u < s.ivr_cut_contained else (IVR_HANGUP if u < s.ivr_cut_hangup else IVR_ROUTED)
     if c < 0:
         c = _new_call(s)
         if c < 0:
             return
+        s.calls[c].rng = rng
     call = &s.calls[c]
     call.t_arrive = now
     call.t_queue = now
@@ -1055,7 +1148,8 @@ cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, i
     call.ivr_s = 0.0
     if ivr_entry:
         if ivr_t < 0.0:
-            ivr_t = _sample(s, s.bg[SRC_IVR_TIME], s.ivr_time_dist)
+            _call_bg(&cb, &call.rng)
+            ivr_t = _sample(s, &cb, s.ivr_time_dist)
         call.ivr_s = ivr_t
         call.state = CS_IVR
         _push(s, now + ivr_t, EV_IVR_END, c)
@@ -1069,7 +1163,7 @@ cdef void _retry(State* s, int32_t c, float64_t now) noexcept nogil:
         _free_call(s, c)
         return
     _admit(s, c, call.k, call.l, call.ivr_entry, call.ivr_outcome, -1.0, call.kind, call.attempts,
-           call.caller, call.stream, now)
+           call.caller, call.stream, 0, now)
 
 
 cdef float64_t _next_arrival(State* s, int32_t st) noexcept nogil:
@@ -1108,6 +1202,7 @@ cdef void _schedule_arrival(State* s, int32_t st, float64_t now) noexcept nogil:
 cdef void _arrival(State* s, int32_t st, float64_t now) noexcept nogil:
     cdef int32_t k, l, entry, outcome = IVR_ROUTED
     cdef float64_t ivr_t = 0.0, u
+    cdef uint64_t key
     _schedule_arrival(s, st, now)
     s.n_arrivals += 1
     # draws at arrival, in this order: tier, IVR time, IVR outcome, menu choice
@@ -1123,7 +1218,8 @@ cdef void _arrival(State* s, int32_t st, float64_t now) noexcept nogil:
         k = _categorical(s.bg[SRC_MENU], &s.menu_cum[l * s.K], s.K)
     else:
         k = entry
-    _admit(s, -1, k, l, entry < 0, outcome, ivr_t, KIND_FIRST, 1, s.n_arrivals - 1, st, now)
+    key = s.bg[SRC_TALK].next_uint64(s.bg[SRC_TALK].state)     # the caller's own stream
+    _admit(s, -1, k, l, entry < 0, outcome, ivr_t, KIND_FIRST, 1, s.n_arrivals - 1, st, key, now)
 
 
 cdef void _ivr_end(State* s, int32_t c, float64_t now) noexcept nogil:
@@ -1168,7 +1264,8 @@ cdef void _patience_end(State* s, int32_t c, int64_t seq, float64_t now) noexcep
     if s.log_on:
         _log(s, call, OUT_ABANDONED, now, wait, -1, 0.0, 0.0, 0.0)
     _lines_change(s, now, -1)
-    _maybe_redial(s, c, call.k, call.l, call.ivr_entry, call.attempts, False, call.caller, call.stream, now)
+    _maybe_redial(s, c, call.k, call.l, call.ivr_entry, call.attempts, False, call.caller, call.stream, &call.rng,
+                  now)
 
 
 cdef void _service_end(State* s, int32_t c, float64_t now) noexcept nogil:
@@ -1185,12 +1282,14 @@ cdef void _service_end(State* s, int32_t c, float64_t now) noexcept nogil:
         call.k = call.transfer_to
         call.transfer_to = -1
         call.leg = LEG_TRANSFER
+        call.rng = derive_stream(call.rng, SALT_TRANSFER)
         call.g = -1
         _enter_queue(s, c, now)
     elif call.repeat_delay_s >= 0.0:
         _lines_change(s, now, -1)
         call.kind = KIND_REPEAT
         call.attempts = 1
+        call.rng = derive_stream(call.rng, SALT_REPEAT)
         call.state = CS_RETRY
         _push(s, now + call.repeat_delay_s, EV_RETRY, c)
     else:
@@ -1268,6 +1367,8 @@ cdef void _finish(State* s) noexcept nogil:
     """Close the last interval at the horizon and count calls still in the system."""
     cdef int32_t c, w
     cdef int64_t ix
+    if s.closing_mode == CLOSE_CLEAR and not s.closed and s.closing_s <= s.horizon_s:
+        _closing(s, s.horizon_s)    # a closing at the horizon still clears the queue
     if not s.past_horizon:
         _close_books(s)
     for c in range(s.calls_cap):

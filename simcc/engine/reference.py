@@ -71,17 +71,31 @@ BLOCKED_, CONTAINED_, IVR_ABANDONED_, ANSWERED_, ABANDONED_, CALLBACK_, CALLED_B
                                "called_back"))
 
 
+def call_stream(state: int) -> np.random.Generator:
+    """A call's own random stream (the kernel's SplitMix64 per-call stream, as a numpy Generator)."""
+    from .replication import kernel
+    return np.random.Generator(kernel().CallStream(state))
+
+
+def derived(gen: np.random.Generator, kind: str) -> np.random.Generator:
+    """The stream of a redial, repeat call or transferred leg, from its parent's stream."""
+    from .replication import kernel
+    core = kernel()
+    return call_stream(core.derive_stream(gen.bit_generator.stream_state, core.STREAM_SALTS[kind]))
+
+
 class Call:
     """One caller in the system."""
 
     __slots__ = ("t_arrive", "t_queue", "p", "k", "l", "g", "ivr_outcome", "counted", "state",
                  "answered", "patience", "service_done", "acw_s", "kind", "attempts", "ivr_entry",
                  "transfer_to", "repeat_delay_s", "leg", "q", "overflow", "offer", "line", "quality",
-                 "caller", "stream", "ivr_s", "maxwait")
+                 "caller", "stream", "ivr_s", "maxwait", "gen")
 
-    def __init__(self, k, l, ivr_entry, kind=FIRST, attempts=1, caller=-1, stream=0):
+    def __init__(self, k, l, ivr_entry, kind=FIRST, attempts=1, caller=-1, stream=0, key=0):
         self.k, self.l = k, l
         self.caller, self.stream = caller, stream
+        self.gen = call_stream(key)
         self.ivr_entry = ivr_entry
         self.kind, self.attempts = kind, attempts
         self.state = RETRY
@@ -158,7 +172,11 @@ class CallCenter:
     # random draws: one numpy Generator method per kernel draw
     # ------------------------------------------------------------------
     def sample(self, source: str, d: int) -> float:
-        cs, gen = self.cs, self.rng[source]
+        return self.draw(self.rng[source], d)
+
+    def draw(self, gen, d: int) -> float:
+        """One draw of distribution row ``d`` from ``gen`` (a source's stream or a call's own)."""
+        cs = self.cs
         code, a, b = int(cs.dist_code[d]), float(cs.dist_a[d]), float(cs.dist_b[d])
         if code == EXPONENTIAL:
             return a * gen.standard_exponential()
@@ -306,7 +324,8 @@ class CallCenter:
             k = self.categorical(rng["menu"], cs.menu_cum[l])
         else:
             k = entry
-        self.admit(Call(k, l, entry == IVR_ENTRY, caller=self.n_arrivals - 1, stream=s), outcome, ivr_t)
+        key = int(rng["talk"].bit_generator.random_raw())         # the caller's own stream
+        self.admit(Call(k, l, entry == IVR_ENTRY, caller=self.n_arrivals - 1, stream=s, key=key), outcome, ivr_t)
 
     def admit(self, call: Call, outcome=ROUTED, ivr_t=None):
         """An attempt reaches the trunks: blocked, or it seizes a line and goes on to the IVR or the queue.
@@ -332,15 +351,15 @@ class CallCenter:
             self.maybe_redial(call, blocked=True)
             return
         if outcome == UNHEARD:          # a redial after a block: the IVR's draws, as for a first attempt
-            ivr_t = self.sample("ivr_time", cs.ivr_time_dist)
-            u = self.rng["ivr_outcome"].random()
+            ivr_t = self.draw(call.gen, cs.ivr_time_dist)
+            u = call.gen.random()
             outcome = CONTAINED if u < cs.ivr_cut_contained else (HANGUP if u < cs.ivr_cut_hangup else ROUTED)
         call.admitted(now, self.p_cur, outcome, counted)
         call.line = self.seize_line()
         self.live.add(call)
         if call.ivr_entry:
             if ivr_t is None:
-                ivr_t = self.sample("ivr_time", cs.ivr_time_dist)
+                ivr_t = self.draw(call.gen, cs.ivr_time_dist)
             call.ivr_s = ivr_t
             call.state = IN_IVR
             self.env.process(self.caller(call, self.env.timeout(ivr_t)))
@@ -354,9 +373,9 @@ class CallCenter:
         A caller blocked at the trunks never heard the IVR: its redial goes through self-service and
         menu hang-ups like a first attempt; one who abandoned in the queue goes to its queue after the menu."""
         cs, k = self.cs, call.k
-        if cs.redial_prob[k] > 0.0 and call.attempts < cs.redial_max[k] and \
-                self.rng["redial"].random() < cs.redial_prob[k]:
-            delay = self.sample("redial", int(cs.redial_dist[k]))
+        if cs.redial_prob[k] > 0.0 and call.attempts < cs.redial_max[k] and call.gen.random() < cs.redial_prob[k]:
+            delay = self.draw(call.gen, int(cs.redial_dist[k]))
+            call.gen = derived(call.gen, "redial")
             call.kind, call.attempts, call.state = REDIAL, call.attempts + 1, RETRY
             call.ivr_outcome = UNHEARD if (blocked and call.ivr_entry) else ROUTED
             self.env.process(self.call_again(call, self.env.timeout(delay)))
@@ -430,7 +449,7 @@ class CallCenter:
         call.answered = call.patience = call.overflow = call.offer = call.maxwait = None
         first = call.leg == LEG_FIRST
         ix = (call.p, call.k, call.l)
-        patience = self.sample("patience", int(cs.patience_dist[call.k, call.l]))
+        patience = self.draw(call.gen, int(cs.patience_dist[call.k, call.l]))
         call.q = self.router.queue_for(call)
         g = self.router.pick_group(call, False)
         if g < 0 and first:
@@ -451,7 +470,7 @@ class CallCenter:
             if self.any_balking:
                 nb = cs.balk_prob.shape[2]
                 prob = float(cs.balk_prob[call.k, call.l, min(self.waiting_of(call.k), nb - 1)])
-                if prob > 0.0 and self.rng["balk"].random() < prob:
+                if prob > 0.0 and call.gen.random() < prob:
                     if call.counted:
                         for key in ("queued", "abandoned", "balked"):
                             st[key][ix] += 1
@@ -507,8 +526,11 @@ class CallCenter:
         yield self.env.timeout(self.cs.closing_s)
         self.n_events += 1
         self.closed = True
-        if self.cs.closing_mode != CLOSE_CLEAR:
-            return
+        if self.cs.closing_mode == CLOSE_CLEAR:
+            self.clear_at_closing()
+
+    def clear_at_closing(self):
+        self.closed = True
         now = self.env.now
         for k in range(self.cs.n_types):
             for l in range(self.cs.n_tiers):
@@ -530,7 +552,7 @@ class CallCenter:
         self.n_events += 1
         if call.state != WAITING or call.offer is not offer:
             return
-        if self.rng["callback"].random() >= cs.cb_accept[call.k]:
+        if call.gen.random() >= cs.cb_accept[call.k]:
             return
         now = self.env.now
         del self.queues[call.q][call.l][call]
@@ -580,24 +602,25 @@ class CallCenter:
     def answer(self, call: Call, g: int):
         cs, now, st = self.cs, self.env.now, self.stats
         wait = now - call.t_queue
-        talk = self.sample("talk", int(cs.talk_dist[call.k, g]))
+        gen = call.gen          # the call's own stream: talk, HOLD, ACW, transfer or resolution, quality
+        talk = self.draw(gen, int(cs.talk_dist[call.k, g]))
         hold = 0.0
-        if self.rng["hold_flag"].random() < cs.hold_prob[call.k, g]:
-            hold = self.sample("hold_time", int(cs.hold_dist[call.k, g]))
-        acw = self.sample("acw", int(cs.acw_dist[call.k, g]))
+        if gen.random() < cs.hold_prob[call.k, g]:
+            hold = self.draw(gen, int(cs.hold_dist[call.k, g]))
+        acw = self.draw(gen, int(cs.acw_dist[call.k, g]))
         call.g = g
         call.acw_s = acw
         call.state = IN_SERVICE
         call.transfer_to, call.repeat_delay_s = -1, -1.0
-        if cs.transfer_prob[call.k, g] > 0.0 and self.rng["transfer"].random() < cs.transfer_prob[call.k, g]:
+        if cs.transfer_prob[call.k, g] > 0.0 and gen.random() < cs.transfer_prob[call.k, g]:
             call.transfer_to = int(cs.transfer_to[call.k])
-        elif cs.fcr[call.k, g] < 1.0 and self.rng["repeat"].random() >= cs.fcr[call.k, g]:
-            call.repeat_delay_s = self.sample("repeat", int(cs.repeat_dist[call.k]))
+        elif cs.fcr[call.k, g] < 1.0 and gen.random() >= cs.fcr[call.k, g]:
+            call.repeat_delay_s = self.draw(gen, int(cs.repeat_dist[call.k]))
             if call.counted:
                 st["unresolved"][call.p, call.k, call.l] += 1
         call.quality = 0
         if call.transfer_to < 0 and cs.quality_share[call.k] > 0.0 and \
-                self.rng["outbound"].random() < cs.quality_share[call.k]:
+                gen.random() < cs.quality_share[call.k]:
             call.quality = 1
         if call.leg != LEG_FIRST:
             if call.counted:
@@ -638,10 +661,12 @@ class CallCenter:
             if call.counted:
                 self.stats["transferred"][call.p, call.k, call.l] += 1
             call.k, call.transfer_to, call.leg, call.g = call.transfer_to, -1, LEG_TRANSFER, -1
+            call.gen = derived(call.gen, "transfer")
             self.enter_queue(call)
         elif call.repeat_delay_s >= 0.0:
             self.release(call)
             call.kind, call.attempts, call.state = REPEAT, 1, RETRY
+            call.gen = derived(call.gen, "repeat")
             self.env.process(self.call_again(call, self.env.timeout(call.repeat_delay_s)))
         else:
             self.release(call)
@@ -685,11 +710,11 @@ class CallCenter:
         cs, now, st = self.cs, self.env.now, self.stats
         del self.callbacks[call.k][call]
         wait = now - call.t_queue
-        talk = self.sample("outbound", int(cs.talk_dist[call.k, g]))
+        talk = self.draw(call.gen, int(cs.talk_dist[call.k, g]))
         hold = 0.0
-        if self.rng["outbound"].random() < cs.hold_prob[call.k, g]:
-            hold = self.sample("outbound", int(cs.hold_dist[call.k, g]))
-        acw = self.sample("outbound", int(cs.acw_dist[call.k, g]))
+        if call.gen.random() < cs.hold_prob[call.k, g]:
+            hold = self.draw(call.gen, int(cs.hold_dist[call.k, g]))
+        acw = self.draw(call.gen, int(cs.acw_dist[call.k, g]))
         self.record(call, CALLED_BACK_, wait, g, talk, hold, acw)
         if call.counted:
             ix = (call.p, call.k, call.l)
@@ -818,6 +843,8 @@ class CallCenter:
 
     def finish(self):
         """At the end: close the last interval (unless done at the horizon), count calls still in the system."""
+        if self.cs.closing_mode == CLOSE_CLEAR and not self.closed and self.cs.closing_s <= self.horizon_s:
+            self.clear_at_closing()     # a closing at the horizon still clears the queue
         if not self.past_horizon:
             self.close_books()
         for call in self.live:

@@ -19,8 +19,8 @@ def kernel():
         raise RuntimeError(
             f"the compiled kernel simcc.engine._core is not built in {here}. If that is the repository folder "
             f"(simcc was installed without -e, or not at all), run `python -m pip install -e .` there "
-            f"(needs a C compiler), or start Python from another folder; or pass engine='reference' "
-            f"explicitly (slow)") from exc
+            f"(needs a C compiler), or start Python from another folder (the SimPy reference engine needs it "
+            f"too, for the calls' own random streams)") from exc
     return _core
 
 
