@@ -558,13 +558,16 @@ def _placeholder_headcount(data, rec: Records, interval, P, I, warn) -> None:
 
 
 def _trunks(rec: Records, end) -> int | None:
-    """Trunk lines: the most attempts on a line at once, when some attempts were blocked."""
-    if not (rec.outcome == BLOCKED).any():
+    """Trunk lines, when some attempts were blocked: the lines busy at the instants calls were blocked
+    (the most common count; every line is busy then), with exports' rounding of times (a few ms) allowed for."""
+    blocked = rec.outcome == BLOCKED
+    if not blocked.any():
         return None
-    admitted = rec.outcome != BLOCKED
-    start = rec.arrival_s[admitted]
-    stop = end[admitted]
-    times = np.concatenate([start, stop])
-    delta = np.concatenate([np.ones(len(start)), -np.ones(len(stop))])
-    order = np.lexsort((delta, times))          # at a tie a release comes before a seizure
-    return int(np.cumsum(delta[order]).max(initial=0))
+    tol = 0.005
+    admitted = ~blocked
+    starts = np.sort(rec.arrival_s[admitted])
+    stops = np.sort(end[admitted])
+    t = rec.arrival_s[blocked]
+    busy = np.searchsorted(starts, t - tol, side="right") - np.searchsorted(stops, t + tol, side="right")
+    values, counts = np.unique(busy, return_counts=True)
+    return int(values[np.argmax(counts)])
