@@ -62,6 +62,7 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
                 "prob": draw(st.floats(0, 1)),
                 "delay": draw(dist(1, 300)),
                 "max_attempts": draw(st.integers(1, 4)),
+                "memory": draw(st.booleans()),
             }
         if draw(st.booleans()):
             ct["fcr"] = draw(st.floats(0.5, 1))

@@ -132,3 +132,16 @@ def test_bank_specialists_and_random_agents():
         check(f"{names[k]} service level", 100 * r, 100 * se, sl, se_from_ci(lo, hi), 3)
     m, se = mean_se(t["abandoned"][:, 2])
     check("balance abandoned", 5 * m, 5 * se, 5.357, se_from_ci(5.038, 5.676), 3)
+
+
+def test_bilingual_retrials_with_caller_memory():
+    """Retrials are the same callers (redial.memory): same patience and service, total wait counted."""
+    _, a = days("cc-bilingual", 3000)
+    d = a["day"]
+    for kpi, label, (mean, lo, hi) in (("offered", "arrived", (5110.161, 5105.009, 5115.313)),
+                                       ("redials", "retrials", (107.168, 105.841, 108.495)),
+                                       ("answered", "served", (4967.235, 4962.946, 4971.524)),
+                                       ("abandoned", "abandoned", (142.868, 141.209, 144.527)),
+                                       ("answered_within_total", "in target", (4896.885, 4892.789, 4900.981))):
+        m, se = mean_se(d[kpi])
+        check(label, 5 * m, 5 * se, mean, se_from_ci(lo, hi), 3)

@@ -133,6 +133,8 @@ ctypedef struct Call:
     float64_t ivr_s         # IVR menu time of this attempt, s (0 without IVR)
     int64_t caller          # caller id: index of the caller's first arrival (call log)
     uint64_t rng            # the call's own random stream (SplitMix64 state)
+    uint64_t rng_mem        # its state on first reaching the queue (replayed by redials with memory), 0 = none
+    float64_t wait_prev     # waits of this caller's earlier attempts at this problem, s
     int32_t stream          # arrival stream the caller came from (call log)
     float64_t repeat_delay_s  # unresolved: calls again this long after hang-up; -1 = resolved
     int64_t patience_seq    # seq of the live patience event (lazy cancellation)

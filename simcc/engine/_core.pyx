@@ -59,7 +59,7 @@ STAT_NAMES = (
     "balked", "messages", "disconnected", "queue_full", "in_ivr_end", "in_queue_end", "redials", "repeats", "unresolved", "transferred",
     "transfer_answered", "transfer_abandoned", "callbacks", "callbacks_done", "callbacks_within",
     "callbacks_end", "abandon_wait_s", "callback_wait_s", "outbound_done", "outbound_end", "wait_hist",
-    "answered", "answered_within", "held", "wait_s", "wait_max_s", "talk_s", "hold_s", "acw_s",
+    "answered", "answered_within", "answered_within_total", "held", "wait_s", "wait_max_s", "talk_s", "hold_s", "acw_s",
     "staffed_s", "service_busy_s", "acw_busy_s", "outbound_busy_s", "lines_s", "queue_s",
     "lines_peak", "queue_peak",
 )
@@ -99,6 +99,7 @@ ctypedef struct State:
     float64_t* redial_prob          # [K] blocked or abandoned callers who call again
     int32_t* redial_dist            # [K] delay before the redial
     int32_t* redial_max             # [K] most attempts per caller
+    int32_t* redial_memory          # [K] a redial is the same caller: its patience and service draws repeat
     float64_t* fcr                  # [K, G] probability the answered call solves the problem
     int32_t* repeat_dist            # [K] delay before an unresolved caller calls back
     float64_t* transfer_prob        # [K, G] share transferred after talk
@@ -206,6 +207,7 @@ ctypedef struct State:
     float64_t* outbound_busy_s      # [P, G] agent-seconds on outbound work (talk + ACW)
     int64_t* answered               # [P, K, L, G]
     int64_t* answered_within
+    int64_t* answered_within_total  # within the threshold counting the caller's earlier waits
     float64_t* wait_s
     float64_t* wait_max_s
     float64_t* talk_s
@@ -724,6 +726,8 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
         s.answered[ix] += 1
         if wait <= s.sl_threshold_k[call.k]:
             s.answered_within[ix] += 1
+        if call.wait_prev + wait <= s.sl_threshold_k[call.k]:
+            s.answered_within_total[ix] += 1
         s.wait_s[ix] += wait
         if wait > s.wait_max_s[ix]:
             s.wait_max_s[ix] = wait
@@ -904,6 +908,11 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
     cdef float64_t patience, prob
     cdef bint first = call.leg == LEG_FIRST
     call.t_queue = now
+    if first:
+        if s.redial_memory[call.k] and call.kind == KIND_REDIAL and call.rng_mem != 0:
+            call.rng = call.rng_mem         # the same caller: the same patience and service draws
+        else:
+            call.rng_mem = call.rng
     cdef bitgen_t cb
     _call_bg(&cb, &call.rng)
     patience = _sample(s, &cb, s.patience_dist[call.k * s.L + call.l])
@@ -1049,8 +1058,12 @@ cdef void _maybe_redial(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_e
     cdef float64_t delay
     cdef Call* call
     cdef bitgen_t cb
-    cdef uint64_t child
-    _call_bg(&cb, rng)
+    cdef uint64_t child, decide
+    if s.redial_memory[k]:          # replayed streams repeat themselves: decide from a stream of its own
+        decide = derive_stream(rng[0], SALT_REDIAL + <uint64_t>attempts)
+        _call_bg(&cb, &decide)
+    else:
+        _call_bg(&cb, rng)
     if s.redial_prob[k] > 0.0 and attempts < s.redial_max[k] and _uniform(&cb) < s.redial_prob[k]:
         delay = _sample(s, &cb, s.redial_dist[k])
         child = derive_stream(rng[0], SALT_REDIAL)
@@ -1058,6 +1071,8 @@ cdef void _maybe_redial(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_e
             c = _new_call(s)
             if c < 0:
                 return
+            s.calls[c].rng_mem = 0          # blocked at its first attempt: never reached the queue
+            s.calls[c].wait_prev = 0.0
         call = &s.calls[c]
         call.k = k
         call.l = l
@@ -1126,6 +1141,8 @@ cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, i
         if c < 0:
             return
         s.calls[c].rng = rng
+        s.calls[c].rng_mem = 0
+        s.calls[c].wait_prev = 0.0
     call = &s.calls[c]
     call.t_arrive = now
     call.t_queue = now
@@ -1256,6 +1273,7 @@ cdef void _patience_end(State* s, int32_t c, int64_t seq, float64_t now) noexcep
             s.transfer_abandoned[ix] += 1
         _release(s, c, now)
         return
+    call.wait_prev += wait
     if call.counted:
         s.abandoned[ix] += 1
         s.abandon_wait_s[ix] += wait
@@ -1290,6 +1308,8 @@ cdef void _service_end(State* s, int32_t c, float64_t now) noexcept nogil:
         call.kind = KIND_REPEAT
         call.attempts = 1
         call.rng = derive_stream(call.rng, SALT_REPEAT)
+        call.rng_mem = 0                # a new problem
+        call.wait_prev = 0.0
         call.state = CS_RETRY
         _push(s, now + call.repeat_delay_s, EV_RETRY, c)
     else:
@@ -1488,6 +1508,7 @@ cdef void _bind_scenario(State* s, cs, list keep) except *:
     s.redial_prob = _f64(_kept(keep, cs.redial_prob, np.float64))
     s.redial_dist = _i32(_kept(keep, cs.redial_dist, np.int32))
     s.redial_max = _i32(_kept(keep, cs.redial_max, np.int32))
+    s.redial_memory = _i32(_kept(keep, cs.redial_memory, np.int32))
     s.fcr = _f64(_kept(keep, cs.fcr, np.float64))
     s.repeat_dist = _i32(_kept(keep, cs.repeat_dist, np.int32))
     s.transfer_prob = _f64(_kept(keep, cs.transfer_prob, np.float64))
@@ -1555,6 +1576,7 @@ cdef void _bind_stats(State* s, dict stats) except *:
     s.wait_hist = _i64(stats["wait_hist"])
     s.abandon_wait_s = _f64(stats["abandon_wait_s"])
     s.answered = _i64(stats["answered"]); s.answered_within = _i64(stats["answered_within"])
+    s.answered_within_total = _i64(stats["answered_within_total"])
     s.held = _i64(stats["held"])
     s.wait_s = _f64(stats["wait_s"]); s.wait_max_s = _f64(stats["wait_max_s"])
     s.talk_s = _f64(stats["talk_s"]); s.hold_s = _f64(stats["hold_s"]); s.acw_s = _f64(stats["acw_s"])

@@ -56,6 +56,7 @@ class CompiledScenario:
     redial_prob: np.ndarray           # [K]
     redial_dist: np.ndarray           # [K]
     redial_max: np.ndarray            # [K] most attempts per caller
+    redial_memory: np.ndarray         # [K] 1: a redial is the same caller (same patience and service draws)
     fcr: np.ndarray                   # [K, G] first-call resolution probability
     repeat_dist: np.ndarray           # [K] delay before a repeat call
     transfer_prob: np.ndarray         # [K, G]
@@ -259,6 +260,7 @@ class _Compiler:
         redial_prob = np.zeros(K)
         redial_dist = np.zeros(K, dtype=np.int32)
         redial_max = np.ones(K, dtype=np.int32)
+        redial_memory = np.zeros(K, dtype=np.int32)
         fcr = np.ones((K, G))
         repeat_dist = np.zeros(K, dtype=np.int32)
         transfer_prob = np.zeros((K, G))
@@ -272,6 +274,7 @@ class _Compiler:
                 redial_prob[k] = ct.redial.prob
                 redial_dist[k] = add(ct.redial.delay)
                 redial_max[k] = ct.redial.max_attempts
+                redial_memory[k] = int(ct.redial.memory)
             if ct.repeat_delay is not None:
                 repeat_dist[k] = add(ct.repeat_delay)
             if ct.transfer is not None:
@@ -285,7 +288,8 @@ class _Compiler:
             if ct.callback is not None:
                 cb_offer[k], cb_accept[k], cb_within[k] = (ct.callback.offer_after_s, ct.callback.accept_prob,
                                                            ct.callback.within_s)
-        return dict(redial_prob=redial_prob, redial_dist=redial_dist, redial_max=redial_max, fcr=fcr,
+        return dict(redial_prob=redial_prob, redial_dist=redial_dist, redial_max=redial_max,
+                    redial_memory=redial_memory, fcr=fcr,
                     repeat_dist=repeat_dist, transfer_prob=transfer_prob, transfer_to=transfer_to,
                     cb_offer_after_s=cb_offer, cb_accept=cb_accept, cb_within_s=cb_within)
 

@@ -116,6 +116,8 @@ STATS: tuple[StatArray, ...] = (
     StatArray("wait_hist", "KB", _I, "sum", "waits of answered calls, 1-second bins"),
     StatArray("answered", "PKLG", _I, "sum", "answered calls (first legs), by answering group"),
     StatArray("answered_within", "PKLG", _I, "sum", "answered within the SL threshold"),
+    StatArray("answered_within_total", "PKLG", _I, "sum",
+              "answered within the SL threshold counting the caller's waits on earlier attempts"),
     StatArray("held", "PKLG", _I, "sum", "answered calls put on HOLD"),
     StatArray("wait_s", "PKLG", _F, "sum", "total wait of answered calls, s"),
     StatArray("wait_max_s", "PKLG", _F, "max", "longest wait of an answered call, s"),

@@ -71,6 +71,11 @@ BLOCKED_, CONTAINED_, IVR_ABANDONED_, ANSWERED_, ABANDONED_, CALLBACK_, CALLED_B
                                "called_back"))
 
 
+def _kernel():
+    from .replication import kernel
+    return kernel()
+
+
 def call_stream(state: int) -> np.random.Generator:
     """A call's own random stream (the kernel's SplitMix64 per-call stream, as a numpy Generator)."""
     from .replication import kernel
@@ -90,12 +95,13 @@ class Call:
     __slots__ = ("t_arrive", "t_queue", "p", "k", "l", "g", "ivr_outcome", "counted", "state",
                  "answered", "patience", "service_done", "acw_s", "kind", "attempts", "ivr_entry",
                  "transfer_to", "repeat_delay_s", "leg", "q", "overflow", "offer", "line", "quality",
-                 "caller", "stream", "ivr_s", "maxwait", "gen")
+                 "caller", "stream", "ivr_s", "maxwait", "gen", "rng_mem", "wait_prev")
 
     def __init__(self, k, l, ivr_entry, kind=FIRST, attempts=1, caller=-1, stream=0, key=0):
         self.k, self.l = k, l
         self.caller, self.stream = caller, stream
         self.gen = call_stream(key)
+        self.rng_mem, self.wait_prev = 0, 0.0
         self.ivr_entry = ivr_entry
         self.kind, self.attempts = kind, attempts
         self.state = RETRY
@@ -373,8 +379,13 @@ class CallCenter:
         A caller blocked at the trunks never heard the IVR: its redial goes through self-service and
         menu hang-ups like a first attempt; one who abandoned in the queue goes to its queue after the menu."""
         cs, k = self.cs, call.k
-        if cs.redial_prob[k] > 0.0 and call.attempts < cs.redial_max[k] and call.gen.random() < cs.redial_prob[k]:
-            delay = self.draw(call.gen, int(cs.redial_dist[k]))
+        decide = call.gen
+        if cs.redial_memory[k]:         # replayed streams repeat themselves: decide from a stream of its own
+            core = _kernel()
+            decide = call_stream(core.derive_stream(call.gen.bit_generator.stream_state,
+                                                    core.STREAM_SALTS["redial"] + call.attempts))
+        if cs.redial_prob[k] > 0.0 and call.attempts < cs.redial_max[k] and decide.random() < cs.redial_prob[k]:
+            delay = self.draw(decide, int(cs.redial_dist[k]))
             call.gen = derived(call.gen, "redial")
             call.kind, call.attempts, call.state = REDIAL, call.attempts + 1, RETRY
             call.ivr_outcome = UNHEARD if (blocked and call.ivr_entry) else ROUTED
@@ -449,6 +460,11 @@ class CallCenter:
         call.answered = call.patience = call.overflow = call.offer = call.maxwait = None
         first = call.leg == LEG_FIRST
         ix = (call.p, call.k, call.l)
+        if first:
+            if cs.redial_memory[call.k] and call.kind == REDIAL and call.rng_mem != 0:
+                call.gen = call_stream(call.rng_mem)   # the same caller: the same patience and service draws
+            else:
+                call.rng_mem = call.gen.bit_generator.stream_state
         patience = self.draw(call.gen, int(cs.patience_dist[call.k, call.l]))
         call.q = self.router.queue_for(call)
         g = self.router.pick_group(call, False)
@@ -585,6 +601,8 @@ class CallCenter:
         del self.queues[call.q][call.l][call]
         self.queue_change(-1)
         ix = (call.p, call.k, call.l)
+        if call.leg == LEG_FIRST:
+            call.wait_prev += wait
         if call.leg != LEG_FIRST:
             if call.counted:
                 self.stats["transfer_abandoned"][ix] += 1
@@ -630,6 +648,8 @@ class CallCenter:
             st["answered"][ix] += 1
             if wait <= cs.sl_threshold_k[call.k]:
                 st["answered_within"][ix] += 1
+            if call.wait_prev + wait <= cs.sl_threshold_k[call.k]:
+                st["answered_within_total"][ix] += 1
             st["wait_s"][ix] += wait
             st["wait_max_s"][ix] = max(st["wait_max_s"][ix], wait)
             st["talk_s"][ix] += talk
@@ -667,6 +687,7 @@ class CallCenter:
             self.release(call)
             call.kind, call.attempts, call.state = REPEAT, 1, RETRY
             call.gen = derived(call.gen, "repeat")
+            call.rng_mem, call.wait_prev = 0, 0.0             # a new problem
             self.env.process(self.call_again(call, self.env.timeout(call.repeat_delay_s)))
         else:
             self.release(call)

@@ -35,6 +35,7 @@ class Redial(Model):
     prob: Prob
     delay: Distribution
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 3
+    memory: bool = False
 
 
 class Callback(Model):

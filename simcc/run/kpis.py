@@ -45,6 +45,8 @@ _ENTRIES = (
     Kpi("disconnected", "callers disconnected: after the maximum wait, or waiting when the queue closed", "count"),
     Kpi("queue_full", "calls that found their queue full (a busy tone after the IVR)", "count"),
     Kpi("answered_within", "calls answered within the SLA threshold", "count"),
+    Kpi("answered_within_total", "calls answered within the SLA threshold counting the caller's waits on earlier "
+                                 "attempts (redials)", "count"),
     Kpi("in_system_end", "calls still in the IVR or queue at the horizon", "count"),
     Kpi("redials", "attempts that were redials of blocked or abandoned callers", "count"),
     Kpi("repeat_calls", "attempts that were repeat calls about an unsolved problem", "count"),
