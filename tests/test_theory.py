@@ -44,7 +44,7 @@ def test_erlang_b_trunk_blocking(lines, offered, reps):
 @pytest.mark.parametrize("agents,offered,hours,reps", [
     (10, 8.5, 24, 200),
     (100, 92.0, 12, 100),
-    (1500, 1450.0, 3, 20),
+    (1500, 1450.0, 3, 40),
 ])
 def test_erlang_c_service_level_and_asa(agents, offered, hours, reps):
     talk = 300.0
@@ -87,7 +87,7 @@ def test_erlang_a_abandonment_and_service_level(agents, offered, patience):
         hours=6,
         warmup_hours=1,
     )
-    r = simcc.simulate(s, seed=303, replications=30)
+    r = simcc.simulate(s, seed=303, replications=40)
     exact = erlang.erlang_a(agents, lam, talk, patience, 20.0)
     check(r, "abandon_rate", exact.abandon_rate, max_half=0.01)
     check(r, "service_level", exact.service_level, max_half=0.03)

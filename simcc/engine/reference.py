@@ -72,20 +72,18 @@ BLOCKED_, CONTAINED_, IVR_ABANDONED_, ANSWERED_, ABANDONED_, CALLBACK_, CALLED_B
 
 
 def _kernel():
-    from .replication import kernel
+    from .native import kernel
     return kernel()
 
 
 def call_stream(state: int) -> np.random.Generator:
     """A call's own random stream (the kernel's SplitMix64 per-call stream, as a numpy Generator)."""
-    from .replication import kernel
-    return np.random.Generator(kernel().CallStream(state))
+    return np.random.Generator(_kernel().CallStream(state))
 
 
 def derived(gen: np.random.Generator, kind: str) -> np.random.Generator:
     """The stream of a redial, repeat call or transferred leg, from its parent's stream."""
-    from .replication import kernel
-    core = kernel()
+    core = _kernel()
     return call_stream(core.derive_stream(gen.bit_generator.stream_state, core.STREAM_SALTS[kind]))
 
 

@@ -1,27 +1,12 @@
 """One replication on one of the two engines: the compiled kernel or the SimPy reference."""
 from __future__ import annotations
 
-import os
-
 from . import streams
 from .compile import CompiledScenario
 from .contract import new_stats
+from .native import kernel
 
 ENGINES = ("kernel", "reference")
-
-
-def kernel():
-    """The compiled kernel module, or a clear error saying how to build it (never a silent fallback)."""
-    try:
-        from . import _core
-    except ImportError as exc:  # pragma: no cover - only without a build
-        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        raise RuntimeError(
-            f"the compiled kernel simcc.engine._core is not built in {here}. If that is the repository folder "
-            f"(simcc was installed without -e, or not at all), run `python -m pip install -e .` there "
-            f"(needs a C compiler), or start Python from another folder (the SimPy reference engine needs it "
-            f"too, for the calls' own random streams)") from exc
-    return _core
 
 
 def check_engine(engine) -> None:

@@ -87,8 +87,8 @@ class Stats:
                                                "answered", "abandoned", "answered_within", "abandoned_short",
                                                "held", "in_ivr_end", "in_queue_end", "redials", "repeats",
                                                "unresolved", "transferred", "callbacks", "callbacks_done",
-                                               "callbacks_within", "balked", "messages", "disconnected", "answered_within_total",
-                                               "queue_full")}
+                                               "callbacks_within", "balked", "messages", "disconnected",
+                                               "answered_within_total", "queue_full")}
         warm = self._warm_intervals()
         staffed = r["staffed_s"][warm].sum()
         busy = r["service_busy_s"][warm].sum() + r["acw_busy_s"][warm].sum()
