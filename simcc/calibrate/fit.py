@@ -10,9 +10,11 @@ docs/calibration.md; every number the scenario gets is in ``report``.
 """
 from __future__ import annotations
 
+import calendar
 import math
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -171,7 +173,7 @@ def _share(k: int, n: int) -> dict:
 
 def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario | None = None,
         agents: str | os.PathLike | None = None, name: str = "fitted", sla: dict | None = None,
-        min_samples: int = MIN_SAMPLES) -> Fit:
+        min_samples: int = MIN_SAMPLES, period: str = "day") -> Fit:
     """A scenario fitted from call records, with a report of every estimate.
 
     Parameters
@@ -184,6 +186,8 @@ def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario
     name : the fitted scenario's name.
     sla : an ``sla`` section for the scenario (without ``base``).
     min_samples : below this many observations a tier's or group's estimate falls back to the pooled one.
+    period : ``day`` (a typical day: every recorded day averaged) or ``week`` (a Monday-to-Sunday
+        scenario: each weekday's profile and headcount averaged over the recorded days of that weekday).
     """
     rec = records
     if interval_minutes is None:
@@ -193,7 +197,15 @@ def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario
     if base is not None and base.interval_minutes != interval_minutes:
         raise RecordsError([Problem("interval_minutes", f"{interval_minutes} differs from the base scenario's "
                                                         f"{base.interval_minutes}")])
-    P = base.n_intervals if base is not None else 24 * 60 // interval_minutes
+    if period not in ("day", "week"):
+        raise RecordsError([Problem("period", f"{period!r} is not 'day' or 'week'")])
+    p_day = 24 * 60 // interval_minutes
+    P = p_day * (7 if period == "week" else 1)
+    if base is not None and base.n_intervals != P and period == "week":
+        raise RecordsError([Problem("period", f"a week has {P} intervals of {interval_minutes} min; the base "
+                                              f"scenario has {base.n_intervals}")])
+    if base is not None:
+        P = base.n_intervals
     I = interval_minutes * 60.0
     report = FitReport(len(rec), list(rec.days), dict(rec.skipped))
     warn = report.warnings.append
@@ -208,6 +220,16 @@ def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario
     tiers = list(base.tiers) if base is not None else _tier_order(rec)
     tier_ix = {t: i for i, t in enumerate(rec.tiers)}
     interval = ((rec.arrival_s - rec.day * 86_400.0) // I).astype(np.int64)
+    weekday = np.array([date.fromisoformat(d).weekday() for d in rec.days], dtype=np.int64)
+    if period == "week":
+        interval = np.where(interval < p_day, weekday[rec.day] * p_day + interval, P)
+        days_of = np.bincount(weekday, minlength=7)       # recorded days per weekday
+        missing = [calendar.day_name[w] for w in range(7) if days_of[w] == 0]
+        if missing:
+            warn(f"no records on {', '.join(missing)}: no calls and no agents on those days of the week")
+        per_slot = np.maximum(np.repeat(days_of, p_day), 1).astype(np.float64)    # days behind each interval
+    else:
+        per_slot = np.full(P, float(n_days))
     in_horizon = interval < P
     if not in_horizon.all():
         warn(f"{int((~in_horizon).sum()):,} attempts arrived after the scenario's {P * I / 3600:g} h day; "
@@ -224,7 +246,7 @@ def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario
         counts = np.zeros((n_days, P))
         np.add.at(counts, (rec.day[sel], interval[sel]), 1)
         totals += counts.sum(axis=1)
-        mean = counts.mean(axis=0)
+        mean = counts.sum(axis=0) / per_slot
         daily = counts.sum(axis=1)
         dm = float(daily.mean())
         if n_days == 1:     # one day: the Poisson interval of its count
@@ -245,7 +267,15 @@ def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario
                                                    "n": n_days, "family": "mean"}
         streams.append(st)
     volume_cv = 0.0
-    if n_days >= 3:
+    if n_days >= 3 and period == "week":
+        # each day's total against its weekday's mean: Var(ratio) = 1/mean + cv^2
+        wmean = np.array([totals[weekday == w].mean() if (weekday == w).any() else 0.0 for w in range(7)])
+        ok = wmean[weekday] > 0
+        ratio = totals[ok] / wmean[weekday][ok]
+        cv2 = float(ratio.var(ddof=1) - np.mean(1.0 / wmean[weekday][ok])) if ok.sum() >= 3 else 0.0
+        volume_cv = math.sqrt(max(cv2, 0.0))
+        est["volume_cv"] = {"mean": volume_cv, "ci": (math.nan, math.nan), "n": n_days, "family": "moments"}
+    elif n_days >= 3:
         m, v = float(totals.mean()), float(totals.var(ddof=1))
         volume_cv = math.sqrt(max(v - m, 0.0)) / m if m > 0 else 0.0
         est["volume_cv"] = {"mean": volume_cv, "ci": (math.nan, math.nan), "n": n_days, "family": "moments"}
@@ -409,10 +439,10 @@ def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario
         for grp in data["groups"]:
             grp["handling"] = handling.get(grp["name"], {})
         if agents is not None:
-            _apply_headcount(data, read_headcount(agents, interval_minutes), warn)
+            _apply_headcount(data, read_headcount(agents, interval_minutes, week=period == "week"), warn)
     else:
         groups = _groups(rec, types, handling, warn)
-        heads = read_headcount(agents, interval_minutes) if agents is not None else None
+        heads = read_headcount(agents, interval_minutes, week=period == "week") if agents is not None else None
         data = {"name": name, "description": f"fitted from {len(rec):,} call records",
                 "interval_minutes": interval_minutes, "intervals": P, "tiers": tiers,
                 "volume_cv": round(volume_cv, 5), "call_types": call_types}
@@ -423,7 +453,7 @@ def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario
         if heads is not None:
             _apply_headcount(data, heads, warn)
         else:
-            _placeholder_headcount(data, rec, interval, P, I, warn)
+            _placeholder_headcount(data, rec, interval, P, I, warn, per_slot)
         trunks = _trunks(rec, h["end"])
         if trunks is not None:
             data["trunks"] = trunks
@@ -498,8 +528,9 @@ def _groups(rec: Records, types, handling, warn) -> list[dict]:
     return out
 
 
-def read_headcount(path, interval_minutes: int) -> dict[str, np.ndarray]:
-    """Headcount records (``interval_start, group, agents``): the mean per group and interval over days."""
+def read_headcount(path, interval_minutes: int, week: bool = False) -> dict[str, np.ndarray]:
+    """Headcount records (``interval_start, group, agents``): the mean per group and interval over days
+    (with ``week``, per interval of the week over the days of each weekday)."""
     import pandas as pd
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -525,10 +556,18 @@ def read_headcount(path, interval_minutes: int) -> dict[str, np.ndarray]:
     P = 24 * 60 // interval_minutes
     for gname in sorted(frame["group"].unique()):
         sel = (frame["group"] == gname).to_numpy()
-        per_day = {}
+        per_day: dict = {}
         for d, pi, n in zip(days[sel], p[sel], a[sel]):
             per_day.setdefault(d, np.zeros(P))[pi] = n
-        out[gname] = np.mean(list(per_day.values()), axis=0)
+        if not week:
+            out[gname] = np.mean(list(per_day.values()), axis=0)
+            continue
+        sums, seen = np.zeros(7 * P), np.zeros(7)
+        for d, row in per_day.items():
+            w = d.weekday()
+            sums[w * P:(w + 1) * P] += row
+            seen[w] += 1
+        out[gname] = sums / np.maximum(np.repeat(seen, P), 1)
     return out
 
 
@@ -544,14 +583,13 @@ def _apply_headcount(data, heads, warn) -> None:
             warn(f"no headcount for group {g['name']} in the headcount file")
 
 
-def _placeholder_headcount(data, rec: Records, interval, P, I, warn) -> None:
+def _placeholder_headcount(data, rec: Records, interval, P, I, warn, per_slot) -> None:
     ans = rec.outcome == ANSWERED
     work = rec.talk_s + rec.hold_s + rec.acw_s
-    n_days = len(rec.days)
     for g in data["groups"]:
         gi = rec.groups.index(g["name"])
-        sel = ans & (rec.group == gi)
-        load = np.bincount(interval[sel], weights=work[sel], minlength=P)[:P] / (I * n_days)
+        sel = ans & (rec.group == gi) & (interval < P)
+        load = np.bincount(interval[sel], weights=work[sel], minlength=P)[:P] / (I * per_slot)
         g["agents"] = [int(math.ceil(v / PLACEHOLDER_OCCUPANCY)) if v > 0 else 0 for v in load]
     warn("no headcount records (--agents): agents per interval are a placeholder, the answered load at "
          f"{PLACEHOLDER_OCCUPANCY:.0%} occupancy; give the real headcount to backtest")

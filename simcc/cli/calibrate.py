@@ -66,6 +66,8 @@ def fit(
     interval_minutes: Optional[int] = typer.Option(None, "--interval-minutes",
                                                    help="15, 30 or 60 (default: the base scenario's, else 30)."),
     name: str = typer.Option("fitted", "--name", help="Name of the fitted scenario."),
+    period: str = typer.Option("day", "--period", help="day (a typical day) or week (Monday to Sunday, each "
+                                                       "weekday's own profile and headcount)."),
     target: Optional[str] = typer.Option(None, "--target", help="SLA for the scenario, e.g. 90/15."),
     abandon_max: Optional[str] = typer.Option(None, "--abandon-max", help="SLA abandonment limit, e.g. 5%."),
     column: list[str] = typer.Option([], "--column", help=COLUMN_HELP),
@@ -98,7 +100,7 @@ def fit(
     with user_errors(debug):
         recs = _read(records, column, outcome, time_format, mapping, skip_bad)
         result = fit_fn(recs, interval_minutes=interval_minutes, base=base_scn, agents=agents, name=name,
-                        sla=sla or None)
+                        sla=sla or None, period=period)
 
     def table():
         print_table(["estimate", "value", "95% CI", "n", "family"],

@@ -197,3 +197,37 @@ def test_balking_and_max_wait_are_recovered(tmp_path):
     assert e["balking"]["ci"][0] <= 0.25 <= e["balking"]["ci"][1]
     assert ct.max_wait.action == "message" and ct.max_wait.after_s == pytest.approx(30.0)
     assert e["patience"].ci[0] <= 90 <= e["patience"].ci[1]
+
+
+def test_a_week_with_weekday_patterns(tmp_path):
+    """Two weeks of records from a weekday scenario and a weekend one: the fitted week keeps both shapes."""
+    import datetime
+    weekday = simcc.load("scenarios/textbook-erlang-a.yaml").model_dump(mode="json", exclude_none=True)
+    weekday.update(intervals=48, warmup_minutes=0)
+    weekday["arrivals"][0]["calls"] = [0] * 16 + [450] * 16 + [0] * 16
+    weekday["groups"][0]["agents"] = [0] * 16 + [50] * 16 + [0] * 16
+    weekend = dict(weekday, arrivals=[dict(weekday["arrivals"][0], calls=[0] * 16 + [150] * 16 + [0] * 16)],
+                   groups=[dict(weekday["groups"][0], agents=[0] * 16 + [20] * 16 + [0] * 16)])
+    cols = []
+    start = datetime.date(2026, 1, 5)                                   # a Monday
+    for d in range(14):
+        day = start + datetime.timedelta(days=d)
+        scn = simcc.from_dict(weekend if day.weekday() >= 5 else weekday)
+        res = simcc.simulate(scn, seed=40 + d, replications=1, call_log=True, workers=1)
+        c = records_from_logs(scn, res.call_logs, start_date=str(day))
+        c["call_id"] = np.char.add(f"w{d}-", c["call_id"].astype(str))
+        cols.append(c)
+    merged = {k: np.concatenate([c[k] for c in cols]) for k in cols[0]}
+    write_records(tmp_path / "two_weeks.csv", merged)
+    rec = read_records(tmp_path / "two_weeks.csv")
+    assert len(rec.days) == 14
+    f = fit(rec, period="week")
+    s = f.scenario
+    assert s.n_intervals == 7 * 48
+    calls = np.array(s.calls_per_interval(s.arrivals[0])).reshape(7, 48)
+    day_totals = calls.sum(axis=1)
+    assert np.all(np.abs(day_totals[:5] - 7200) < 4 * math.sqrt(7200 / 2))     # 16 x 450 a weekday
+    assert np.all(np.abs(day_totals[5:] - 2400) < 4 * math.sqrt(2400 / 2))     # 16 x 150 a weekend day
+    assert calls[:, :16].sum() == 0 and calls[:, 32:].sum() == 0
+    bt = backtest(f.scenario, rec, replications=40)
+    assert bt.verdicts["offered"]["passed"] and any("weekday" in n for n in bt.notes)

@@ -1,0 +1,35 @@
+"""Staffing speed: `simcc staff` on the shipped centers, against one 20-replication simulation of the same day.
+
+Run: python -m pytest benchmarks/test_staff.py --benchmark-columns=min,median,max
+extra_info: simulated days, agent-hours, and ratio_vs_simulate (the staffing's wall time over one
+20-replication simulate of the scenario, both measured here, so the ratio holds on a noisy machine).
+Guangzhou (1,500 seats) takes minutes; it runs with SIMCC_BENCH_LONG=1.
+"""
+import os
+import time
+
+import pytest
+
+import simcc
+from simcc.plan import staff
+
+CASES = [("quanzhou-10000", False), ("guangzhou-10000", True)]
+
+
+@pytest.mark.benchmark(group="staff")
+@pytest.mark.parametrize("name,long", CASES)
+def test_staff(benchmark, name, long):
+    if long and not os.environ.get("SIMCC_BENCH_LONG"):
+        pytest.skip("long: set SIMCC_BENCH_LONG=1")
+    s = simcc.load(f"scenarios/{name}.yaml")
+    t = time.perf_counter()
+    simcc.simulate(s, seed=1, replications=20)
+    sim_s = time.perf_counter() - t
+    plan = benchmark.pedantic(staff, args=(s,), kwargs={"replications": 20}, rounds=1, iterations=1)
+    assert plan.passed[plan.measured].all()
+    if benchmark.stats is None:
+        return
+    wall = benchmark.stats.stats.median
+    benchmark.extra_info.update(simulations=plan.evaluations, simulated_days=plan.evaluations * 20,
+                                agent_hours=round(plan.agent_hours, 1), simulate_20_s=round(sim_s, 3),
+                                ratio_vs_simulate=round(wall / sim_s, 1))
