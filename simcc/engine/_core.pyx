@@ -690,6 +690,16 @@ cdef int32_t _pick_call(State* s, int32_t g, float64_t now) noexcept nogil:
     return best
 
 
+cdef inline void _draw_service(State* s, bitgen_t* cb, int32_t kg, float64_t* talk, float64_t* hold,
+                               float64_t* acw) noexcept nogil:
+    """Talk, the HOLD flag (and HOLD time), ACW: in this order, from the call's own stream."""
+    talk[0] = _sample(s, cb, s.talk_dist[kg])
+    hold[0] = 0.0
+    if _uniform(cb) < s.hold_prob[kg]:
+        hold[0] = _sample(s, cb, s.hold_dist[kg])
+    acw[0] = _sample(s, cb, s.acw_dist[kg])
+
+
 cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
     cdef Call* call = &s.calls[c]
     cdef int32_t kg = call.k * s.G + g
@@ -699,10 +709,7 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
     cdef bitgen_t cb
     _call_bg(&cb, &call.rng)
     # the call's own stream, in this order: talk, HOLD flag (and time), ACW, transfer or resolution, quality
-    talk = _sample(s, &cb, s.talk_dist[kg])
-    if _uniform(&cb) < s.hold_prob[kg]:
-        hold = _sample(s, &cb, s.hold_dist[kg])
-    acw = _sample(s, &cb, s.acw_dist[kg])
+    _draw_service(s, &cb, kg, &talk, &hold, &acw)
     call.g = g
     call.acw_s = acw
     call.state = CS_SERVICE
@@ -827,10 +834,7 @@ cdef void _serve_callback(State* s, int32_t c, int32_t g, float64_t now) noexcep
         s.cb_tail[call.k] = -1
     cdef bitgen_t cb
     _call_bg(&cb, &call.rng)
-    talk = _sample(s, &cb, s.talk_dist[kg])
-    if _uniform(&cb) < s.hold_prob[kg]:
-        hold = _sample(s, &cb, s.hold_dist[kg])
-    acw = _sample(s, &cb, s.acw_dist[kg])
+    _draw_service(s, &cb, kg, &talk, &hold, &acw)
     if s.log_on:
         _log(s, call, OUT_CALLED_BACK, now, wait, g, talk, hold, acw)
     if call.counted:
