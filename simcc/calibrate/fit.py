@@ -300,7 +300,8 @@ def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario
         n_hang = int((fresh & (rec.outcome == IVR_ABANDONED)).sum())
         est["ivr.contained"] = _share(n_cont, n_fresh)
         est["ivr.hangup"] = _share(n_hang, n_fresh)
-        routed = fresh & (rec.call_type >= 0) & ~np.isin(rec.outcome, (CONTAINED, IVR_ABANDONED))
+        # menu shares from first attempts only: which blocked callers redial depends on their need
+        routed = fresh & (kind == FIRST) & (rec.call_type >= 0) & ~np.isin(rec.outcome, (CONTAINED, IVR_ABANDONED))
         menu = _menu(rec, routed, types, None)
         ivr_data = {"menu_time": menu_time, "contained": round(n_cont / n_fresh, 5) if n_fresh else 0.0,
                     "hangup": round(n_hang / n_fresh, 5) if n_fresh else 0.0,

@@ -21,6 +21,8 @@ SCENARIOS = {           # name: (days simulated, seed)
     "fujian-city-1000": (6, 12),
     "textbook-erlang-a": (20, 13),
     "textbook-erlang-b": (20, 14),
+    "textbook-erlang-c": (10, 15),
+    "guangzhou-10000": (2, 16),
 }
 
 
