@@ -168,6 +168,7 @@ class Group(Model):
     roster: Roster | None = None
     skills: dict[Name, Annotated[int, Field(ge=1, le=100)]]
     handling: dict[Name, HandlingOverride] = {}
+    cost_per_hour: NonNegFloat | None = None
 
 
 PolicyName = Literal[POLICY_NAMES]  # type: ignore[valid-type]

@@ -290,6 +290,33 @@ class Result:
             }
         return out
 
+    def by_group(self) -> dict[str, dict]:
+        """Per agent group, pooled over replications (measured intervals): answered calls and agents per day,
+        occupancy and its split by call type (handle time of the type's answered calls / staffed time), and
+        the day's cost when the group has ``cost_per_hour``."""
+        t, cs = self.totals, self.compiled
+        R = max(len(self.replications), 1)
+        if not t:
+            return {}
+        warm = np.arange(cs.n_intervals) * cs.interval_s >= cs.warmup_s
+        span = max(float(warm.sum()) * cs.interval_s, 1e-300)
+        staffed = t["staffed_s"][warm].sum(axis=0)
+        busy = (t["service_busy_s"] + t["acw_busy_s"])[warm].sum(axis=0)
+        work = (t["talk_s"] + t["hold_s"] + t["acw_s"]).sum(axis=(0, 2))          # [K, G]
+        out = {}
+        for g, grp in enumerate(self.scenario.groups):
+            cost = grp.cost_per_hour
+            out[grp.name] = {
+                "answered": float(t["answered"][..., g].sum()) / R,
+                "agents_mean": float(staffed[g]) / span / R,
+                "occupancy": float(_div(busy[g], staffed[g])),
+                "occupancy_by_call_type": {k: float(_div(work[i, g], staffed[g]))
+                                           for i, k in enumerate(cs.type_names) if work[i, g] > 0},
+                "agent_hours": float(staffed[g]) / 3600 / R,
+                "cost": None if cost is None else cost * float(staffed[g]) / 3600 / R,
+            }
+        return out
+
     def per_replication(self) -> dict[str, dict[str, np.ndarray]]:
         """Every replication's numbers, for your own statistics: ``{"day": {kpi: [R]}, "interval": {kpi: [R, P]},
         "call_type": {kpi: [R, K]}, "group": {kpi: [R, G]}}`` (names in ``result.compiled.type_names`` and
@@ -417,6 +444,7 @@ class Result:
                 "summary": self.summary(),
                 "sla": self.sla_report(),
                 "by_call_type": self.by_call_type(),
+                "by_group": self.by_group(),
                 "by_interval": {k: v.tolist() for k, v in iv.items()},
             }
         )

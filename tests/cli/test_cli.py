@@ -29,7 +29,7 @@ def test_run_json_is_complete_and_strict():
     r = invoke("run", QZ, "-r", 2, "--seed", 5, "--format", "json")
     assert r.exit_code == 0
     data = json.loads(r.stdout)
-    assert set(data) == {"meta", "summary", "sla", "by_call_type", "by_interval"}
+    assert set(data) == {"meta", "summary", "sla", "by_call_type", "by_group", "by_interval"}
     assert data["meta"]["seed"] == 5 and data["meta"]["replications"] == 2
     assert 0 < data["summary"]["service_level"]["mean"] <= 1
     assert len(data["by_interval"]["offered"]) == 48

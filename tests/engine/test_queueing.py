@@ -208,3 +208,18 @@ def test_per_replication_arrays_add_up_to_the_day():
     rom = r.ratio_of_means("answered_within", "queued")
     assert rom["mean"] == pytest.approx(a["day"]["answered_within"].sum() / a["day"]["queued"].sum())
     assert rom["ci_low"] < rom["mean"] < rom["ci_high"]
+
+
+def test_by_group_occupancy_split_and_cost():
+    data = simcc.load("scenarios/published/cc-bank.yaml").model_dump(mode="json", exclude_none=True)
+    data["groups"][0]["cost_per_hour"] = 12.0
+    r = simcc.simulate(simcc.from_dict(data), seed=1, replications=20)
+    g = r.by_group()
+    sav, chk = g["savings_specialists"], g["checking_specialists"]
+    assert sav["cost"] == pytest.approx(12.0 * 3 * 9) and chk["cost"] is None
+    assert sav["agent_hours"] == pytest.approx(27.0)
+    for grp in (sav, chk):
+        split = sum(grp["occupancy_by_call_type"].values())
+        assert split == pytest.approx(grp["occupancy"], rel=0.05)      # handle time of answered calls ~ busy time
+    assert chk["occupancy_by_call_type"]["checking"] > chk["occupancy_by_call_type"]["savings"]
+    assert sum(x["answered"] for x in g.values()) == pytest.approx(r.summary()["answered"]["mean"])
