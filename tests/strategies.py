@@ -88,6 +88,9 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
                               "action": draw(st.sampled_from(["message", "disconnect"]))}
         if draw(st.booleans()):
             ct["queue_capacity"] = draw(st.integers(0, 4))
+        if draw(st.booleans()):
+            ct["conference"] = {"prob": draw(st.floats(0, 1)), "with_type": draw(st.sampled_from(types)),
+                                "duration": draw(dist(1, 200))}
         call_types[k] = ct
 
     n_groups = draw(st.integers(1, 3))

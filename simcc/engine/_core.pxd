@@ -135,6 +135,8 @@ ctypedef struct Call:
     uint64_t rng            # the call's own random stream (SplitMix64 state)
     uint64_t rng_mem        # its state on first reaching the queue (replayed by redials with memory), 0 = none
     float64_t wait_prev     # waits of this caller's earlier attempts at this problem, s
+    float64_t conf_s        # conference due after talk and HOLD, s (0 = none)
+    int32_t conf_acw        # 1: a conference was held; book the agent's ACW at the call's end
     int32_t stream          # arrival stream the caller came from (call log)
     float64_t repeat_delay_s  # unresolved: calls again this long after hang-up; -1 = resolved
     int64_t patience_seq    # seq of the live patience event (lazy cancellation)

@@ -56,7 +56,8 @@ N_SOURCE_IDS = N_SOURCES
 #: The statistics arrays run() fills, by name (bound in _bind_stats).
 STAT_NAMES = (
     "offered", "blocked", "contained", "ivr_abandoned", "queued", "abandoned", "abandoned_short",
-    "balked", "messages", "disconnected", "queue_full", "in_ivr_end", "in_queue_end", "redials", "repeats", "unresolved", "transferred",
+    "balked", "messages", "disconnected", "queue_full", "conferences", "conferences_missed", "conference_s",
+    "in_ivr_end", "in_queue_end", "redials", "repeats", "unresolved", "transferred",
     "transfer_answered", "transfer_abandoned", "callbacks", "callbacks_done", "callbacks_within",
     "callbacks_end", "abandon_wait_s", "callback_wait_s", "outbound_done", "outbound_end", "wait_hist",
     "answered", "answered_within", "answered_within_total", "held", "wait_s", "wait_max_s", "talk_s", "hold_s", "acw_s",
@@ -120,6 +121,9 @@ ctypedef struct State:
     float64_t* max_wait_s           # [K] inf = none
     int32_t* max_wait_action        # [K] MaxWaitAction
     int64_t* q_cap                  # [K] most callers of the type waiting, -1 = unlimited
+    float64_t* conf_prob            # [K] probability of a conference after talk
+    int32_t* conf_with              # [K] call type whose agents join it
+    int32_t* conf_dist              # [K] its duration
     float64_t closing_s             # no arrival from this time on (inf = never)
     int32_t closing_mode            # Closing
     int32_t closed                  # 1 once the center has closed
@@ -188,6 +192,9 @@ ctypedef struct State:
     int64_t* messages               # sent to a message after max_wait
     int64_t* disconnected           # disconnected (max_wait, or the queue cleared at closing)
     int64_t* queue_full             # found their queue full
+    int64_t* conferences            # conferences held
+    int64_t* conferences_missed     # conferences skipped (no agent of the other skill free)
+    float64_t* conference_s         # conference time
     float64_t* abandon_wait_s
     int64_t* in_ivr_end             # still in the IVR at the horizon
     int64_t* in_queue_end           # still waiting at the horizon
@@ -725,6 +732,10 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
     if call.transfer_to < 0 and s.quality_share[call.k] > 0.0 and \
             _uniform(&cb) < s.quality_share[call.k]:
         call.quality = 1
+    call.conf_s = 0.0
+    call.conf_acw = 0
+    if s.conf_prob[call.k] > 0.0 and _uniform(&cb) < s.conf_prob[call.k]:
+        call.conf_s = _sample(s, &cb, s.conf_dist[call.k])
     if call.leg != LEG_FIRST:
         if call.counted:
             s.transfer_answered[(call.p * s.K + call.k) * s.L + call.l] += 1
@@ -748,7 +759,7 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
         _log(s, call, OUT_ANSWERED, now, wait, g, talk, hold, acw)
     service = talk + hold
     _add_busy(s, s.service_busy_s, g, now, now + service)
-    if acw > 0.0:
+    if acw > 0.0 and call.conf_s == 0.0:    # with a conference due, ACW is booked when the call ends
         _add_busy(s, s.acw_busy_s, g, now + service, now + service + acw)
     _push(s, now + service, EV_SERVICE_END, c)
 
@@ -812,6 +823,8 @@ cdef void _outbound_start(State* s, int32_t c, int32_t g, float64_t talk, float6
     call.transfer_to = -1
     call.repeat_delay_s = -1.0
     call.quality = 0
+    call.conf_s = 0.0
+    call.conf_acw = 0
     call.leg = LEG_OUTBOUND
     _add_busy(s, s.service_busy_s, g, now, now + talk)
     _add_busy(s, s.outbound_busy_s, g, now, now + talk)
@@ -1164,6 +1177,8 @@ cdef void _admit(State* s, int32_t c, int32_t k, int32_t l, int32_t ivr_entry, i
     call.transfer_to = -1
     call.repeat_delay_s = -1.0
     call.leg = LEG_FIRST
+    call.conf_s = 0.0
+    call.conf_acw = 0
     call.caller = caller
     call.stream = st
     call.ivr_s = 0.0
@@ -1290,11 +1305,45 @@ cdef void _patience_end(State* s, int32_t c, int64_t seq, float64_t now) noexcep
                   now)
 
 
+cdef bint _conference(State* s, int32_t c, float64_t now) noexcept nogil:
+    """Talk and HOLD are over and a conference is due: an idle agent who serves the other call type joins
+    for its duration (both busy), or, with none idle, the conference is skipped. True when it is held."""
+    cdef Call* call = &s.calls[c]
+    cdef float64_t d = call.conf_s
+    cdef int64_t ix = (call.p * s.K + call.k) * s.L + call.l
+    cdef int32_t g2
+    call.conf_s = 0.0
+    g2 = _pick_group(s, s.conf_with[call.k], call.l, True)
+    if g2 < 0:
+        if call.counted:
+            s.conferences_missed[ix] += 1
+        return False
+    _idle_pop(s, g2)
+    if call.counted:
+        s.conferences[ix] += 1
+        s.conference_s[ix] += d
+    _add_busy(s, s.service_busy_s, g2, now, now + d)
+    _add_busy(s, s.service_busy_s, call.g, now, now + d)
+    _push(s, now + d, EV_ACW_END, g2)          # the second agent is free again at the end
+    _push(s, now + d, EV_SERVICE_END, c)
+    return True
+
+
 cdef void _service_end(State* s, int32_t c, float64_t now) noexcept nogil:
     cdef Call* call = &s.calls[c]
     cdef int32_t g = call.g
     cdef float64_t acw = call.acw_s
     cdef bint quality = call.quality
+    if call.conf_s > 0.0 and call.leg != LEG_OUTBOUND:
+        if _conference(s, c, now):
+            call.conf_acw = 1       # the agent's ACW starts when the conference ends
+            return
+        if acw > 0.0:
+            _add_busy(s, s.acw_busy_s, g, now, now + acw)
+    elif call.conf_acw:
+        call.conf_acw = 0
+        if acw > 0.0:
+            _add_busy(s, s.acw_busy_s, g, now, now + acw)
     if quality:
         s.pending[0] += 1           # a quality call-back is due on this call
     if call.transfer_to >= 0:
@@ -1534,6 +1583,9 @@ cdef void _bind_scenario(State* s, cs, list keep) except *:
     s.max_wait_s = _f64(_kept(keep, cs.max_wait_s, np.float64))
     s.max_wait_action = _i32(_kept(keep, cs.max_wait_action, np.int32))
     s.q_cap = _i64(_kept(keep, cs.queue_capacity, np.int64))
+    s.conf_prob = _f64(_kept(keep, cs.conf_prob, np.float64))
+    s.conf_with = _i32(_kept(keep, cs.conf_with, np.int32))
+    s.conf_dist = _i32(_kept(keep, cs.conf_dist, np.int32))
     s.closing_s = cs.closing_s
     s.closing_mode = cs.closing_mode
     s.closed = 0
@@ -1567,6 +1619,8 @@ cdef void _bind_stats(State* s, dict stats) except *:
     s.abandoned_short = _i64(stats["abandoned_short"])
     s.balked = _i64(stats["balked"]); s.messages = _i64(stats["messages"])
     s.disconnected = _i64(stats["disconnected"]); s.queue_full = _i64(stats["queue_full"])
+    s.conferences = _i64(stats["conferences"]); s.conferences_missed = _i64(stats["conferences_missed"])
+    s.conference_s = _f64(stats["conference_s"])
     s.in_ivr_end = _i64(stats["in_ivr_end"]); s.in_queue_end = _i64(stats["in_queue_end"])
     s.redials = _i64(stats["redials"]); s.repeats = _i64(stats["repeats"])
     s.unresolved = _i64(stats["unresolved"]); s.transferred = _i64(stats["transferred"])

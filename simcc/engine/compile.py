@@ -75,6 +75,9 @@ class CompiledScenario:
     max_wait_s: np.ndarray            # [K] inf = none
     max_wait_action: np.ndarray       # [K] 0 message, 1 disconnect
     queue_capacity: np.ndarray        # [K] -1 = unlimited
+    conf_prob: np.ndarray             # [K] probability of a conference after talk
+    conf_with: np.ndarray             # [K] call type whose agents join, -1 = none
+    conf_dist: np.ndarray             # [K] conference duration
     closing_s: float                  # inf = never closes
     closing_mode: int                 # 0 none, 1 serve (drain), 2 clear
     quality_share: np.ndarray         # [K]
@@ -320,10 +323,19 @@ class _Compiler:
                 action[k] = MAX_WAIT_ACTIONS[ct.max_wait.action]
             if ct.queue_capacity is not None:
                 cap[k] = ct.queue_capacity
+        conf_prob = np.zeros(K)
+        conf_with = np.full(K, -1, dtype=np.int32)
+        conf_dist = np.zeros(K, dtype=np.int32)
+        for k, name in enumerate(self.types):
+            cf = s.call_types[name].conference
+            if cf is not None:
+                conf_prob[k], conf_with[k] = cf.prob, self.types.index(cf.with_type)
+                conf_dist[k] = self.table.add(cf.duration)
         closing_s, mode = math.inf, CLOSING_MODES["none"]
         if s.closing is not None:
             closing_s, mode = s.closing.at_minutes * 60.0, CLOSING_MODES[s.closing.queue]
         return dict(balk_prob=balk, max_wait_s=max_wait, max_wait_action=action, queue_capacity=cap,
+                    conf_prob=conf_prob, conf_with=conf_with, conf_dist=conf_dist,
                     closing_s=closing_s, closing_mode=mode)
 
     def groups_and_skills(self) -> dict:

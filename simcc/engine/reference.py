@@ -93,13 +93,14 @@ class Call:
     __slots__ = ("t_arrive", "t_queue", "p", "k", "l", "g", "ivr_outcome", "counted", "state",
                  "answered", "patience", "service_done", "acw_s", "kind", "attempts", "ivr_entry",
                  "transfer_to", "repeat_delay_s", "leg", "q", "overflow", "offer", "line", "quality",
-                 "caller", "stream", "ivr_s", "maxwait", "gen", "rng_mem", "wait_prev")
+                 "caller", "stream", "ivr_s", "maxwait", "gen", "rng_mem", "wait_prev", "conf_s",
+                 "conf_acw")
 
     def __init__(self, k, l, ivr_entry, kind=FIRST, attempts=1, caller=-1, stream=0, key=0):
         self.k, self.l = k, l
         self.caller, self.stream = caller, stream
         self.gen = call_stream(key)
-        self.rng_mem, self.wait_prev = 0, 0.0
+        self.rng_mem, self.wait_prev, self.conf_s, self.conf_acw = 0, 0.0, 0.0, 0
         self.ivr_entry = ivr_entry
         self.kind, self.attempts = kind, attempts
         self.state = RETRY
@@ -638,6 +639,9 @@ class CallCenter:
         if call.transfer_to < 0 and cs.quality_share[call.k] > 0.0 and \
                 gen.random() < cs.quality_share[call.k]:
             call.quality = 1
+        call.conf_s, call.conf_acw = 0.0, 0
+        if cs.conf_prob[call.k] > 0.0 and gen.random() < cs.conf_prob[call.k]:
+            call.conf_s = self.draw(gen, int(cs.conf_dist[call.k]))
         if call.leg != LEG_FIRST:
             if call.counted:
                 st["transfer_answered"][call.p, call.k, call.l] += 1
@@ -659,11 +663,34 @@ class CallCenter:
         self.record(call, ANSWERED_, wait, g, talk, hold, acw)
         service = talk + hold
         self.add_busy(st["service_busy_s"], g, now, now + service)
-        if acw > 0.0:
+        if acw > 0.0 and call.conf_s == 0.0:    # with a conference due, ACW is booked when the call ends
             self.add_busy(st["acw_busy_s"], g, now + service, now + service + acw)
         call.service_done = self.env.timeout(service)
         if call.answered is not None:
             call.answered.succeed(g)
+
+    def conference(self, call: Call) -> bool:
+        """Talk and HOLD are over and a conference is due: an idle agent who serves the other call type joins
+        for its duration (both busy), or, with none idle, the conference is skipped. True when it is held."""
+        cs, now, st = self.cs, self.env.now, self.stats
+        d, call.conf_s = call.conf_s, 0.0
+        other = Call(int(cs.conf_with[call.k]), call.l, False)
+        other.q = other.k
+        g2 = self.router.pick_group(other, True)
+        ix = (call.p, call.k, call.l)
+        if g2 < 0:
+            if call.counted:
+                st["conferences_missed"][ix] += 1
+            return False
+        self.idle[g2].popleft()
+        if call.counted:
+            st["conferences"][ix] += 1
+            st["conference_s"][ix] += d
+        self.add_busy(st["service_busy_s"], g2, now, now + d)
+        self.add_busy(st["service_busy_s"], call.g, now, now + d)
+        self.env.process(self.after_call_work(g2, self.env.timeout(d)))     # the second agent is free again
+        call.service_done = self.env.timeout(d)
+        return True
 
     def end_of_talk(self, call: Call) -> bool:
         """Talk and hold are over: transfer, hang up (perhaps to call again), agent to ACW.
@@ -671,6 +698,17 @@ class CallCenter:
         Returns True when the caller stays on the line (transferred).
         """
         g, acw = call.g, call.acw_s
+        now = self.env.now
+        if call.conf_s > 0.0 and call.leg != LEG_OUTBOUND:
+            if self.conference(call):
+                call.conf_acw = 1       # the agent's ACW starts when the conference ends
+                return True
+            if acw > 0.0:
+                self.add_busy(self.stats["acw_busy_s"], g, now, now + acw)
+        elif call.conf_acw:
+            call.conf_acw = 0
+            if acw > 0.0:
+                self.add_busy(self.stats["acw_busy_s"], g, now, now + acw)
         quality = call.quality
         if quality:
             self.pending[0] += 1            # a quality call-back is due on this call

@@ -108,6 +108,12 @@ class _Checker:
                         f"did you mean {close[0]!r}?" if close else None)
                 elif ct.transfer.to == k:
                     add(f"call_types.{k}.transfer.to", "a call type cannot transfer to itself")
+            if ct.conference is not None:
+                if ct.conference.with_type not in s.call_types:
+                    close = difflib.get_close_matches(ct.conference.with_type, self.types, n=1)
+                    add(f"call_types.{k}.conference.with_type", f"unknown call type {ct.conference.with_type!r}",
+                        f"did you mean {close[0]!r}?" if close else None)
+                _check_dist(ct.conference.duration, f"call_types.{k}.conference.duration", add)
             if ct.balking is not None:
                 self.known(ct.balking.by_tier, f"call_types.{k}.balking.by_tier", "tier", self.tiers)
             for i, g in enumerate(s.groups):

@@ -72,6 +72,14 @@ class MaxWait(Model):
     action: Literal["message", "disconnect"] = "message"
 
 
+class Conference(Model):
+    """After talk and HOLD, the agent brings in an agent who serves call type ``with_type`` for ``duration``."""
+
+    prob: Prob
+    with_type: Name
+    duration: Distribution
+
+
 class CallType(Model):
     patience: Distribution
     patience_by_tier: dict[Name, Distribution] = {}
@@ -87,6 +95,7 @@ class CallType(Model):
     balking: Balking | None = None
     max_wait: MaxWait | None = None
     queue_capacity: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    conference: Conference | None = None
 
 
 class IVR(Model):

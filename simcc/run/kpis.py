@@ -44,6 +44,8 @@ _ENTRIES = (
     Kpi("messages", "callers sent to a message after the maximum wait", "count"),
     Kpi("disconnected", "callers disconnected: after the maximum wait, or waiting when the queue closed", "count"),
     Kpi("queue_full", "calls that found their queue full (a busy tone after the IVR)", "count"),
+    Kpi("conferences", "answered calls that held a conference with an agent of another skill", "count"),
+    Kpi("conferences_missed", "conferences skipped because no agent of the other skill was free", "count"),
     Kpi("answered_within", "calls answered within the SLA threshold", "count"),
     Kpi("answered_within_total", "calls answered within the SLA threshold counting the caller's waits on earlier "
                                  "attempts (redials)", "count"),

@@ -88,7 +88,8 @@ class Stats:
                                                "held", "in_ivr_end", "in_queue_end", "redials", "repeats",
                                                "unresolved", "transferred", "callbacks", "callbacks_done",
                                                "callbacks_within", "balked", "messages", "disconnected",
-                                               "answered_within_total", "queue_full")}
+                                               "answered_within_total", "queue_full", "conferences",
+                                               "conferences_missed")}
         warm = self._warm_intervals()
         staffed = r["staffed_s"][warm].sum()
         busy = r["service_busy_s"][warm].sum() + r["acw_busy_s"][warm].sum()
@@ -101,6 +102,7 @@ class Stats:
             "ivr_abandoned": tot["ivr_abandoned"], "queued": tot["queued"], "answered": tot["answered"],
             "abandoned": tot["abandoned"], "balked": tot["balked"], "messages": tot["messages"],
             "disconnected": tot["disconnected"], "queue_full": tot["queue_full"],
+            "conferences": tot["conferences"], "conferences_missed": tot["conferences_missed"],
             "answered_within": tot["answered_within"], "answered_within_total": tot["answered_within_total"],
             "in_system_end": tot["in_ivr_end"] + tot["in_queue_end"],
             "redials": tot["redials"], "repeat_calls": tot["repeats"],

@@ -223,3 +223,30 @@ def test_by_group_occupancy_split_and_cost():
         assert split == pytest.approx(grp["occupancy"], rel=0.05)      # handle time of answered calls ~ busy time
     assert chk["occupancy_by_call_type"]["checking"] > chk["occupancy_by_call_type"]["savings"]
     assert sum(x["answered"] for x in g.values()) == pytest.approx(r.summary()["answered"]["mean"])
+
+
+def _conference_center(specialists):
+    return simcc.from_dict({
+        "interval_minutes": 60, "intervals": 2,
+        "call_types": {"a": {"patience": {"dist": "never"}, "talk": {"dist": "exponential", "mean_s": 100},
+                             "conference": {"prob": 1.0, "with_type": "b",
+                                            "duration": {"dist": "deterministic", "value_s": 60}}},
+                       "b": {"patience": {"dist": "never"}, "talk": {"dist": "exponential", "mean_s": 100}}},
+        "arrivals": [{"name": "a", "entry": "a", "calls": 20}],
+        "groups": [{"name": "front", "agents": 10, "skills": {"a": 1}},
+                   {"name": "experts", "agents": specialists, "skills": {"b": 1}}],
+    })
+
+
+def test_conference_holds_both_agents_or_is_skipped():
+    for engine in ("kernel", "reference"):
+        raw, _ = run_replication(compile_scenario(_conference_center(5)), root_entropy(2), 0, engine)
+        held, missed = raw["conferences"].sum(), raw["conferences_missed"].sum()
+        answered = raw["answered"].sum()
+        assert missed == 0 and answered - 5 <= held <= answered    # talk still running at the horizon: not yet
+        assert raw["conference_s"].sum() == pytest.approx(60.0 * held)
+        # the experts were busy exactly the conference time (cut at the horizon)
+        assert raw["service_busy_s"][:, 1].sum() == pytest.approx(60.0 * held, abs=60.0)
+    raw, _ = run_replication(compile_scenario(_conference_center(0)), root_entropy(2), 0)
+    answered = raw["answered"].sum()
+    assert raw["conferences"].sum() == 0 and answered - 5 <= raw["conferences_missed"].sum() <= answered
