@@ -49,7 +49,7 @@ def wait_sum(day):
 
 @pytest.fixture(scope="module")
 def mmc():
-    return days("cc-mmc", 2000)
+    return days("cc-mmc", 1000)
 
 
 def test_mmc(mmc):
@@ -63,7 +63,7 @@ def test_mmc(mmc):
 
 
 def test_mmc_with_abandonment():
-    _, a = days("cc-mmc-abandon", 2000)
+    _, a = days("cc-mmc-abandon", 1000)
     d = a["day"]
     check("abandoned", *mean_se(d["abandoned"]), 58.609, 15.295 / math.sqrt(1000), 3)
     check("in target", *mean_se(d["answered_within"]), 1906.008, 35.828 / math.sqrt(1000), 3)
@@ -72,7 +72,7 @@ def test_mmc_with_abandonment():
 
 
 def test_mmc_queue_cleared_at_closing():
-    _, a = days("cc-mmc-clear", 2000)
+    _, a = days("cc-mmc-clear", 1000)
     d = a["day"]
     check("disconnected", *mean_se(d["disconnected"]), 0.433, 1.688 / math.sqrt(1000), 3)
     check("in target", *mean_se(d["answered_within"]), 1816.112, 57.042 / math.sqrt(1000), 3)
@@ -80,7 +80,7 @@ def test_mmc_queue_cleared_at_closing():
 
 
 def test_mmc_finite_queue():
-    _, a = days("cc-mmc-capacity", 2000)
+    _, a = days("cc-mmc-capacity", 1000)
     d = a["day"]
     check("blocked (queue full)", *mean_se(d["queue_full"]), 18.655, 9.831 / math.sqrt(1000), 3)
     check("in target", *mean_se(d["answered_within"]), 1854.284, 42.176 / math.sqrt(1000), 3)
@@ -89,7 +89,7 @@ def test_mmc_finite_queue():
 
 def test_callcc_balking_and_busyness():
     """Day totals over the expected 1660 calls (90% intervals published)."""
-    _, a = days("cc-callcc", 4000)
+    _, a = days("cc-callcc", 3000)
     d = a["day"]
     q, ab, rate = d["queued"], d["abandoned"], d["abandon_rate"]
     short = (ab - rate * q) / (1 - rate)                     # abandons (and balks) within 20 s
@@ -110,7 +110,7 @@ def test_single_queue_with_balking():
 
 def test_telethon_messages():
     """Published per week of five identical days; a simulated day is a fifth of a week."""
-    _, a = days("cc-telethon", 3000)
+    _, a = days("cc-telethon", 2000)
     d = a["day"]
     for kpi, mean, sd in (("answered", 963.109, 27.984), ("abandoned", 31.820, 10.437), ("messages", 4.960, 2.973),
                           ("disconnected", 0.280, 0.718), ("answered_within", 950.265, 27.173)):
@@ -120,7 +120,7 @@ def test_telethon_messages():
 
 
 def test_bank_specialists_and_random_agents():
-    _, a = days("cc-bank", 3000)
+    _, a = days("cc-bank", 2000)
     t = a["call_type"]
     names = ["savings", "checking", "balance"]
     for k, (arrived, lo, hi) in enumerate(((99.819, 99.196, 100.442), (1000.146, 998.212, 1002.080),
@@ -136,7 +136,7 @@ def test_bank_specialists_and_random_agents():
 
 def test_bilingual_retrials_with_caller_memory():
     """Retrials are the same callers (redial.memory): same patience and service, total wait counted."""
-    _, a = days("cc-bilingual", 3000)
+    _, a = days("cc-bilingual", 2000)
     d = a["day"]
     for kpi, label, (mean, lo, hi) in (("offered", "arrived", (5110.161, 5105.009, 5115.313)),
                                        ("redials", "retrials", (107.168, 105.841, 108.495)),
