@@ -61,20 +61,6 @@ class Estimate:
                 "notes": list(self.notes)}
 
 
-def _frozen(family: str, mean: float, cv: float):
-    from scipy import stats
-    if family == "exponential":
-        return stats.expon(scale=mean)
-    if family == "lognormal":
-        s2 = math.log1p(cv * cv)
-        return stats.lognorm(math.sqrt(s2), scale=mean * math.exp(-s2 / 2))
-    if family == "gamma":
-        a = 1.0 / (cv * cv)
-        return stats.gamma(a, scale=mean / a)
-    c = weibull_shape(cv)
-    return stats.weibull_min(c, scale=mean / math.gamma(1 + 1 / c))
-
-
 def weibull_shape(cv: float) -> float:
     """The Weibull shape whose coefficient of variation is ``cv``."""
     from scipy.optimize import brentq

@@ -302,7 +302,7 @@ def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario
         est["ivr.hangup"] = _share(n_hang, n_fresh)
         # menu shares from first attempts only: which blocked callers redial depends on their need
         routed = fresh & (kind == FIRST) & (rec.call_type >= 0) & ~np.isin(rec.outcome, (CONTAINED, IVR_ABANDONED))
-        menu = _menu(rec, routed, types, None)
+        menu = _menu(rec, routed, types)
         ivr_data = {"menu_time": menu_time, "contained": round(n_cont / n_fresh, 5) if n_fresh else 0.0,
                     "hangup": round(n_hang / n_fresh, 5) if n_fresh else 0.0,
                     "menu": {k: v["share"] for k, v in menu.items()}}
@@ -315,7 +315,7 @@ def fit(records: Records, *, interval_minutes: int | None = None, base: Scenario
             if sel.sum() < min_samples:
                 warn(f"IVR menu of tier {t}: {int(sel.sum())} routed calls (< {min_samples}); pooled menu used")
                 continue
-            m_t = _menu(rec, sel, types, None)
+            m_t = _menu(rec, sel, types)
             est[f"ivr.menu_by_tier.{t}"] = m_t
             by_tier[t] = {k: v["share"] for k, v in m_t.items()}
         if len(by_tier) > 0 and len(tiers) > 1:
@@ -474,7 +474,7 @@ def _tier_order(rec: Records) -> list[str]:
     return [rec.tiers[i] for i in order]
 
 
-def _menu(rec: Records, sel, types, _unused) -> dict:
+def _menu(rec: Records, sel, types) -> dict:
     counts = np.bincount(rec.call_type[sel], minlength=len(types))
     n = int(counts.sum())
     return {t: _share(int(counts[i]), n) for i, t in enumerate(types) if counts[i] > 0}
