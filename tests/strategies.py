@@ -176,6 +176,22 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
                     "talk": draw(dist(10, 200)),
                 }
             ]
+        if draw(st.booleans()):
+            horizon = n_intervals * interval_minutes
+            start = draw(st.sampled_from([0.0, horizon / 3]))
+            outbound["dialer"] = {
+                "groups": draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True)),
+                "from_minutes": start,
+                "to_minutes": draw(st.sampled_from([None, start + (horizon - start) / 2])),
+                "ratio": draw(st.sampled_from([0.5, 1.0, 2.0])),
+                "extra": draw(st.integers(-1, 2)),
+                "min_idle_agents": draw(st.integers(0, 2)),
+                "reach_prob": draw(st.floats(0.1, 0.9)),
+                "dial_time": draw(dist(1, 30, allow_zero=True)),
+                "patience": draw(dist(1, 30, allow_zero=True, allow_never=True)),
+                "talk": draw(dist(10, 200)),
+                "acw": draw(dist(1, 60, allow_zero=True)),
+            }
         data["outbound"] = outbound
     if use_ivr:
         data["ivr"] = {

@@ -145,3 +145,28 @@ def test_bilingual_retrials_with_caller_memory():
                                        ("answered_within_total", "in target", (4896.885, 4892.789, 4900.981))):
         m, se = mean_se(d[kpi])
         check(label, 5 * m, 5 * se, mean, se_from_ci(lo, hi), 3)
+
+
+def test_blend_predictive_dialer():
+    """Inbound calls and a predictive dialer for outbound calls (published 95% CIs; sd where no CI)."""
+    _, a = days("cc-blend", 1000)
+    d, g = a["day"], a["group"]
+    check("tried outbound calls", *mean_se(d["dials"]), 1109.040, 258.167 / math.sqrt(1000), 3)
+    for kpi, label, (mean, lo, hi) in (("offered", "arrived inbound", (848.592, 838.899, 858.285)),
+                                       ("dial_contacts", "arrived outbound", (321.896, 317.279, 326.513)),
+                                       ("answered", "served inbound", (843.477, 834.193, 852.761)),
+                                       ("dial_served", "served outbound", (298.876, 294.637, 303.115)),
+                                       ("mismatches", "abandoned outbound", (23.020, 22.548, 23.492))):
+        check(label, *mean_se(d[kpi]), mean, se_from_ci(lo, hi), 3)
+    check("abandoned inbound", *mean_se(d["abandoned"] + d["queue_full"]), 5.115, se_from_ci(4.495, 5.735), 3)
+    # service level: inbound arrivals less those answered or abandoned after 20 s, over arrivals
+    q, ab, rate = d["queued"], d["abandoned"], d["abandon_rate"]
+    short = (ab - rate * q) / (1 - rate)
+    bad = d["answered"] - d["answered_within"] + ab - short
+    sl, sl_se = ratio_se(d["offered"] - bad, d["offered"])
+    check("service level, %", 100 * sl, 100 * sl_se, 95.354, 6.894 / math.sqrt(1000), 3)
+    busy, staffed = g["busy_agents_mean"], g["agents_mean"]
+    for j, (name, (mean, lo, hi)) in enumerate((("inbound-only", (81.596, 81.135, 82.058)),
+                                                ("blend", (55.665, 55.237, 56.092)))):
+        occ, se = ratio_se(busy[:, j], staffed[:, j])
+        check(f"occupancy {name}, %", 100 * occ, 100 * se, mean, se_from_ci(lo, hi), 3)

@@ -23,6 +23,9 @@ cdef enum:                  # EventKind
     EV_CALLBACK_OFFER = 8   # id = call slot; the waiting caller is offered a callback
     EV_MAX_WAIT = 9         # id = call slot; the caller has waited max_wait: message or disconnection
     EV_CLOSING = 10         # id = 0; the center closes: no more arrivals (and the queue is cleared)
+    EV_DIALER_ON = 11       # id = 0; the predictive dialer switches on and dials
+    EV_DIAL_END = 12        # id = call slot; a dial's dialling time is over: reached or not
+    EV_MISMATCH = 13        # id = call slot; a reached party's patience is over (stale unless seq matches)
 
 cdef enum:                  # DistCode
     D_DETERMINISTIC = 0     # a = value; draws nothing
@@ -53,7 +56,8 @@ cdef enum:                  # Source
     SRC_OUTBOUND = 15
     SRC_BALK = 16           # balking decision of a caller who would have to wait
     SRC_ROUTE = 17          # random choice of the agent who takes an arriving call
-    N_SOURCES = 18
+    SRC_DIALER = 18         # predictive dialer: reach, dialling time; patience, talk, ACW of reached parties
+    N_SOURCES = 19
 
 cdef enum:                  # CallState
     CS_FREE = 0
@@ -62,6 +66,8 @@ cdef enum:                  # CallState
     CS_SERVICE = 3
     CS_RETRY = 4            # waiting to call again (redial or repeat); holds no line
     CS_CALLBACK = 5         # accepted a callback: waits for an agent to call back, holds no line
+    CS_DIALING = 6          # a dial in progress (holds a line)
+    CS_DIALED = 7           # a reached party waiting for an agent (holds a line)
 
 cdef enum:                  # call kinds (why this attempt happens)
     KIND_FIRST = 0
@@ -136,6 +142,7 @@ ctypedef struct Call:
     uint64_t rng_mem        # its state on first reaching the queue (replayed by redials with memory), 0 = none
     float64_t wait_prev     # waits of this caller's earlier attempts at this problem, s
     float64_t conf_s        # conference due after talk and HOLD, s (0 = none)
+    float64_t talk_s        # dialled call: talk drawn when the party answered, s
     int32_t conf_acw        # 1: a conference was held; book the agent's ACW at the call's end
     int32_t stream          # arrival stream the caller came from (call log)
     float64_t repeat_delay_s  # unresolved: calls again this long after hang-up; -1 = resolved
@@ -158,6 +165,7 @@ ctypedef struct Call:
     int32_t transfer_to     # call type to transfer to after talk, -1 = none
     int32_t leg             # Leg
     int32_t quality         # 1 = a quality call-back is due after this call
+    int32_t reached         # dialled call: 1 if it reaches the right party
 
 ctypedef struct LogRec:
     float64_t t_arrive      # arrival time, s

@@ -32,7 +32,7 @@ SOURCE_IDS = {
     "talk": SRC_TALK, "hold_flag": SRC_HOLD_FLAG, "hold_time": SRC_HOLD_TIME,
     "acw": SRC_ACW, "volume": SRC_VOLUME, "redial": SRC_REDIAL, "repeat": SRC_REPEAT,
     "transfer": SRC_TRANSFER, "callback": SRC_CALLBACK, "outbound": SRC_OUTBOUND, "balk": SRC_BALK,
-    "route": SRC_ROUTE,
+    "route": SRC_ROUTE, "dialer": SRC_DIALER,
 }
 DIST_CODES = {
     "deterministic": D_DETERMINISTIC, "exponential": D_EXPONENTIAL,
@@ -59,7 +59,8 @@ STAT_NAMES = (
     "balked", "messages", "disconnected", "queue_full", "conferences", "conferences_missed", "conference_s",
     "in_ivr_end", "in_queue_end", "redials", "repeats", "unresolved", "transferred",
     "transfer_answered", "transfer_abandoned", "callbacks", "callbacks_done", "callbacks_within",
-    "callbacks_end", "abandon_wait_s", "callback_wait_s", "outbound_done", "outbound_end", "wait_hist",
+    "callbacks_end", "abandon_wait_s", "callback_wait_s", "outbound_done", "outbound_end",
+    "dials", "dial_contacts", "dial_served", "mismatches", "wait_hist",
     "answered", "answered_within", "answered_within_total", "held", "wait_s", "wait_max_s", "talk_s", "hold_s", "acw_s",
     "staffed_s", "service_busy_s", "acw_busy_s", "outbound_busy_s", "lines_s", "queue_s",
     "lines_peak", "queue_peak",
@@ -136,6 +137,22 @@ ctypedef struct State:
     int32_t* campaign_calls         # [P, W] tasks added at the start of each interval
     int64_t blend_max_queue         # outbound only while at most this many inbound calls wait
     int32_t blend_min_idle          # ... and at least this many other agents of the group stay idle
+    int32_t dialer                  # 1 if there is a predictive dialer
+    int32_t* dl_groups              # [G] 1 if the group's agents take dialled calls
+    float64_t dl_from_s             # the dialer is on in [dl_from_s, dl_to_s)
+    float64_t dl_to_s
+    float64_t dl_ratio              # numbers dialled per idle agent of dl_groups ...
+    int32_t dl_extra                # ... plus this many, less the dials in progress
+    int32_t dl_min_idle             # dial only while this many agents are idle in all groups together
+    float64_t* dl_reach             # [P] right-party contact probability
+    int32_t dl_time_dist
+    int32_t dl_patience_dist
+    int32_t dl_talk_dist
+    int32_t dl_acw_dist
+    int32_t dl_active               # 1 once switched on
+    int64_t dl_pending              # dials in progress
+    int32_t dl_head                 # reached parties waiting for an agent (FIFO of call slots)
+    int32_t dl_tail
     int32_t* cb_head                # [K] callback FIFO per call type
     int32_t* cb_tail                # [K]
     int64_t* pending                # [W] outbound tasks waiting
@@ -212,6 +229,10 @@ ctypedef struct State:
     int64_t* outbound_done          # [P, W] outbound tasks started
     int64_t* outbound_end           # [W] outbound tasks still pending at the horizon
     float64_t* outbound_busy_s      # [P, G] agent-seconds on outbound work (talk + ACW)
+    int64_t* dials                  # [P] numbers dialled
+    int64_t* dial_contacts          # [P] dials that reached the right party
+    int64_t* dial_served            # [P] reached parties an agent talked to
+    int64_t* mismatches             # [P] reached parties dropped: no agent free in time
     int64_t* answered               # [P, K, L, G]
     int64_t* answered_within
     int64_t* answered_within_total  # within the threshold counting the caller's earlier waits
@@ -765,16 +786,27 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
 
 
 cdef void _agent_free(State* s, int32_t g, float64_t now) noexcept nogil:
+    """An agent of group g has finished a call (and its ACW): leaves if due, else takes work; then the
+    dialer, if on, dials for the agents now idle."""
     if s.pending_leave[g] > 0:
         s.pending_leave[g] -= 1
         _staff_change(s, g, now, -1)
-        return
-    _take_work(s, g, now)
+    else:
+        _take_work(s, g, now)
+    if s.dl_active:
+        _dial(s, now)
 
 
 cdef void _take_work(State* s, int32_t g, float64_t now) noexcept nogil:
-    """An available agent of group g: a waiting call, else outbound work, else idle."""
-    cdef int32_t c = _pick_call(s, g, now)
+    """An available agent of group g: a reached party of the dialer (dialler groups), else a waiting
+    call, else outbound work, else idle."""
+    cdef int32_t c
+    if s.dl_head >= 0 and s.dl_groups[g]:
+        c = s.dl_head
+        _dl_unlink(s, c)
+        _dl_serve(s, c, g, now)
+        return
+    c = _pick_call(s, g, now)
     if c >= 0:
         _unlink(s, c)
         _queue_change(s, now, -1)
@@ -880,6 +912,136 @@ cdef void _dispatch_outbound(State* s, float64_t now) noexcept nogil:
     for g in range(s.G):
         while s.idle_n[g] > 0 and _take_outbound(s, g, now, s.idle_n[g] - 1):
             _idle_pop(s, g)
+
+
+# ----------------------------------------------------------------------------
+# Predictive dialer
+# ----------------------------------------------------------------------------
+cdef void _dial(State* s, float64_t now) noexcept nogil:
+    """Dial round(ratio x idle dialler agents) + extra numbers, less the dials in progress, while at
+    least dl_min_idle agents are idle in all groups and one in the dialler groups, and lines are free.
+
+    Each dial draws from the dialer's stream, in this order: reached or not, then the dialling time.
+    """
+    cdef int32_t g, c
+    cdef int64_t idle_all = 0, idle_dl = 0, n, i
+    cdef float64_t dt
+    if now >= s.dl_to_s or s.past_horizon:
+        s.dl_active = 0
+        return
+    for g in range(s.G):
+        idle_all += s.idle_n[g]
+        if s.dl_groups[g]:
+            idle_dl += s.idle_n[g]
+    if idle_all < s.dl_min_idle or idle_dl < 1:
+        return
+    n = <int64_t>(s.dl_ratio * idle_dl + 0.5) + s.dl_extra - s.dl_pending
+    for i in range(n):
+        if s.trunks >= 0 and s.lines >= s.trunks:
+            return
+        c = _new_call(s)
+        if c < 0:
+            return
+        _lines_change(s, now, 1)
+        s.calls[c].t_arrive = now
+        s.calls[c].t_queue = now
+        s.calls[c].p = s.p_cur
+        s.calls[c].k = 0
+        s.calls[c].l = 0
+        s.calls[c].g = -1
+        s.calls[c].leg = LEG_OUTBOUND
+        s.calls[c].counted = now >= s.warmup_s
+        s.calls[c].reached = _uniform(s.bg[SRC_DIALER]) < s.dl_reach[s.p_cur]
+        if s.calls[c].counted:
+            s.dials[s.p_cur] += 1
+        dt = _sample(s, s.bg[SRC_DIALER], s.dl_time_dist)
+        if dt > 0.0:
+            s.calls[c].state = CS_DIALING
+            s.dl_pending += 1
+            _push(s, now + dt, EV_DIAL_END, c)
+        else:
+            s.calls[c].state = CS_DIALED
+            _dial_end(s, c, now)
+
+
+cdef void _dial_end(State* s, int32_t c, float64_t now) noexcept nogil:
+    """A dial is through: no answer (the line is freed), or the right party answers. Its patience,
+    talk and ACW are drawn now (dialer stream, in this order); it takes the longest-idle agent of the
+    dialler groups (ties: the group listed first), or waits for one at most its patience."""
+    cdef Call* call = &s.calls[c]
+    cdef int32_t g, best = -1
+    cdef float64_t patience, t, best_t = INFINITY
+    if call.state == CS_DIALING:
+        s.dl_pending -= 1
+    if not call.reached:
+        _release(s, c, now)
+        return
+    if call.counted:
+        s.dial_contacts[call.p] += 1
+    patience = _sample(s, s.bg[SRC_DIALER], s.dl_patience_dist)
+    call.talk_s = _sample(s, s.bg[SRC_DIALER], s.dl_talk_dist)
+    call.acw_s = _sample(s, s.bg[SRC_DIALER], s.dl_acw_dist)
+    call.t_queue = now
+    for g in range(s.G):
+        if s.dl_groups[g] and s.idle_n[g] > 0:
+            t = _idle_since(s, g)
+            if best < 0 or t < best_t:
+                best = g
+                best_t = t
+    if best >= 0:
+        _idle_pop(s, best)
+        _dl_serve(s, c, best, now)
+        return
+    if patience <= 0.0:
+        _mismatch(s, c)
+        _release(s, c, now)
+        return
+    call.state = CS_DIALED
+    call.patience_seq = -1
+    call.next = -1
+    call.prev = s.dl_tail
+    if s.dl_tail >= 0:
+        s.calls[s.dl_tail].next = c
+    else:
+        s.dl_head = c
+    s.dl_tail = c
+    if patience < INFINITY:
+        call.patience_seq = s.seq
+        _push(s, now + patience, EV_MISMATCH, c)
+
+
+cdef inline void _mismatch(State* s, int32_t c) noexcept nogil:
+    if s.calls[c].counted:
+        s.mismatches[s.calls[c].p] += 1
+
+
+cdef void _dl_unlink(State* s, int32_t c) noexcept nogil:
+    cdef int32_t nx = s.calls[c].next, pv = s.calls[c].prev
+    if pv >= 0:
+        s.calls[pv].next = nx
+    else:
+        s.dl_head = nx
+    if nx >= 0:
+        s.calls[nx].prev = pv
+    else:
+        s.dl_tail = pv
+
+
+cdef void _dl_serve(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
+    """An agent of group g talks to a reached party (its line is already held)."""
+    if s.calls[c].counted:
+        s.dial_served[s.calls[c].p] += 1
+    _lines_change(s, now, -1)          # _outbound_start seizes the line again
+    _outbound_start(s, c, g, s.calls[c].talk_s, s.calls[c].acw_s, now)
+
+
+cdef void _dial_patience(State* s, int32_t c, int64_t seq, float64_t now) noexcept nogil:
+    """A reached party has waited its patience with no agent: the dialer drops it (a mismatch)."""
+    if s.calls[c].state != CS_DIALED or s.calls[c].patience_seq != seq:
+        return
+    _dl_unlink(s, c)
+    _mismatch(s, c)
+    _release(s, c, now)
 
 
 cdef void _callback_offer(State* s, int32_t c, int64_t seq, float64_t now) noexcept nogil:
@@ -1413,6 +1575,14 @@ cdef void _interval_start(State* s, int32_t p, float64_t now) noexcept nogil:
     _add_campaign_tasks(s, p, now)
     if p + 1 < s.P:
         _push(s, (p + 1) * s.interval_s, EV_INTERVAL, p + 1)
+    _schedule_dialer(s, p)
+
+
+cdef inline void _schedule_dialer(State* s, int32_t p) noexcept nogil:
+    """At the start of interval p: the dialer's switch-on, if it falls in this interval (so that a
+    switch-on at an interval border comes after that interval's headcount change)."""
+    if s.dialer and p * s.interval_s <= s.dl_from_s < (p + 1) * s.interval_s:
+        _push(s, s.dl_from_s, EV_DIALER_ON, 0)
 
 
 cdef void _add_campaign_tasks(State* s, int32_t p, float64_t now) noexcept nogil:
@@ -1476,6 +1646,7 @@ cdef void _loop(State* s) noexcept nogil:
         _push(s, s.interval_s, EV_INTERVAL, 1)
     if s.closing_s < INFINITY:
         _push(s, s.closing_s, EV_CLOSING, 0)
+    _schedule_dialer(s, 0)
     while s.heap_n > 0 and not s.error:
         if s.heap[0].t >= s.horizon_s and not s.past_horizon:
             if s.closing_mode != CLOSE_SERVE:
@@ -1504,6 +1675,13 @@ cdef void _loop(State* s) noexcept nogil:
             _max_wait(s, ev.id, ev.seq, ev.t)
         elif ev.kind == EV_CLOSING:
             _closing(s, ev.t)
+        elif ev.kind == EV_DIAL_END:
+            _dial_end(s, ev.id, ev.t)
+        elif ev.kind == EV_MISMATCH:
+            _dial_patience(s, ev.id, ev.seq, ev.t)
+        elif ev.kind == EV_DIALER_ON:
+            s.dl_active = 1
+            _dial(s, ev.t)
         else:
             _interval_start(s, ev.id, ev.t)
     _finish(s)
@@ -1597,6 +1775,22 @@ cdef void _bind_scenario(State* s, cs, list keep) except *:
     s.campaign_calls = _i32(_kept(keep, cs.campaign_calls, np.int32))
     s.blend_max_queue = cs.blend_max_queue
     s.blend_min_idle = cs.blend_min_idle
+    s.dialer = cs.dialer
+    s.dl_groups = _i32(_kept(keep, cs.dl_groups, np.int32))
+    s.dl_from_s = cs.dl_from_s
+    s.dl_to_s = cs.dl_to_s
+    s.dl_ratio = cs.dl_ratio
+    s.dl_extra = cs.dl_extra
+    s.dl_min_idle = cs.dl_min_idle
+    s.dl_reach = _f64(_kept(keep, cs.dl_reach, np.float64))
+    s.dl_time_dist = cs.dl_time_dist
+    s.dl_patience_dist = cs.dl_patience_dist
+    s.dl_talk_dist = cs.dl_talk_dist
+    s.dl_acw_dist = cs.dl_acw_dist
+    s.dl_active = 0
+    s.dl_pending = 0
+    s.dl_head = -1
+    s.dl_tail = -1
     s.tg_ptr = _i32(_kept(keep, cs.type_groups_ptr, np.int32))
     s.tg_group = _i32(_kept(keep, cs.type_groups, np.int32))
     s.tg_level = _i32(_kept(keep, cs.type_groups_level, np.int32))
@@ -1631,6 +1825,8 @@ cdef void _bind_stats(State* s, dict stats) except *:
     s.callback_wait_s = _f64(stats["callback_wait_s"])
     s.outbound_done = _i64(stats["outbound_done"]); s.outbound_end = _i64(stats["outbound_end"])
     s.outbound_busy_s = _f64(stats["outbound_busy_s"])
+    s.dials = _i64(stats["dials"]); s.dial_contacts = _i64(stats["dial_contacts"])
+    s.dial_served = _i64(stats["dial_served"]); s.mismatches = _i64(stats["mismatches"])
     s.wait_hist = _i64(stats["wait_hist"])
     s.abandon_wait_s = _f64(stats["abandon_wait_s"])
     s.answered = _i64(stats["answered"]); s.answered_within = _i64(stats["answered_within"])

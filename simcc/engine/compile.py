@@ -88,6 +88,18 @@ class CompiledScenario:
     campaign_calls: np.ndarray        # [P, W]
     blend_max_queue: int
     blend_min_idle: int
+    dialer: int                       # 1 if the scenario has a predictive dialer
+    dl_groups: np.ndarray             # [G] 1 if the group's agents take dialled calls
+    dl_from_s: float                  # the dialer is on in [dl_from_s, dl_to_s)
+    dl_to_s: float
+    dl_ratio: float                   # numbers dialled per idle agent of dl_groups
+    dl_extra: int                     # ... plus this many
+    dl_min_idle: int                  # dial only while this many agents are idle in all groups
+    dl_reach: np.ndarray              # [P] right-party contact probability
+    dl_time_dist: int
+    dl_patience_dist: int
+    dl_talk_dist: int
+    dl_acw_dist: int
     type_groups_ptr: np.ndarray       # [K+1]
     type_groups: np.ndarray
     type_groups_level: np.ndarray
@@ -405,7 +417,23 @@ class _Compiler:
             campaign_calls[:, w] = c.calls if isinstance(c.calls, list) else [c.calls] * self.P
         return dict(quality_share=quality_share, n_tasks=W, out_groups=out_groups, out_talk_dist=out_talk,
                     out_acw_dist=out_acw, campaign_calls=campaign_calls, blend_max_queue=o.max_queue,
-                    blend_min_idle=o.min_idle)
+                    blend_min_idle=o.min_idle, **self.dialer(o.dialer))
+
+    def dialer(self, d) -> dict:
+        add, horizon = self.table.add, self.P * self.s.interval_s
+        dl_groups = np.zeros(self.G, dtype=np.int32)
+        if d is None:
+            return dict(dialer=0, dl_groups=dl_groups, dl_from_s=0.0, dl_to_s=0.0, dl_ratio=0.0, dl_extra=0,
+                        dl_min_idle=0, dl_reach=np.zeros(self.P), dl_time_dist=0, dl_patience_dist=0,
+                        dl_talk_dist=0, dl_acw_dist=0)
+        for name in d.groups:
+            dl_groups[self.gnames.index(name)] = 1
+        reach = np.array(d.reach_prob if isinstance(d.reach_prob, list) else [d.reach_prob] * self.P,
+                         dtype=np.float64)
+        return dict(dialer=1, dl_groups=dl_groups, dl_from_s=d.from_minutes * 60.0,
+                    dl_to_s=horizon if d.to_minutes is None else d.to_minutes * 60.0, dl_ratio=float(d.ratio),
+                    dl_extra=d.extra, dl_min_idle=d.min_idle_agents, dl_reach=reach, dl_time_dist=add(d.dial_time),
+                    dl_patience_dist=add(d.patience), dl_talk_dist=add(d.talk), dl_acw_dist=add(d.acw))
 
     def distributions(self) -> dict:
         """The interned distribution table (after every section added its specs)."""

@@ -30,7 +30,7 @@ DIST_CODES = {
 SOURCES = (
     "arrival", "tier", "ivr_time", "ivr_outcome", "menu", "patience",
     "talk", "hold_flag", "hold_time", "acw", "volume",
-    "redial", "repeat", "transfer", "callback", "outbound", "balk", "route",
+    "redial", "repeat", "transfer", "callback", "outbound", "balk", "route", "dialer",
 )
 SOURCE_IDS = {name: i for i, name in enumerate(SOURCES)}
 #: Call-log outcome codes (``OUT_*``); public: ``Result.call_logs`` records use them.
@@ -116,6 +116,10 @@ STATS: tuple[StatArray, ...] = (
     StatArray("callback_wait_s", "PKL", _F, "sum", "total time from acceptance to callback, s"),
     StatArray("outbound_done", "PW", _I, "sum", "outbound tasks started"),
     StatArray("outbound_end", "W", _I, "sum", "outbound tasks still pending at the horizon"),
+    StatArray("dials", "P", _I, "sum", "numbers the predictive dialer dialled (by the interval of dialling)"),
+    StatArray("dial_contacts", "P", _I, "sum", "dials that reached the right party"),
+    StatArray("dial_served", "P", _I, "sum", "reached parties an agent talked to"),
+    StatArray("mismatches", "P", _I, "sum", "reached parties dropped because no agent became free in time"),
     StatArray("wait_hist", "KB", _I, "sum", "waits of answered calls, 1-second bins"),
     StatArray("answered", "PKLG", _I, "sum", "answered calls (first legs), by answering group"),
     StatArray("answered_within", "PKLG", _I, "sum", "answered within the SL threshold"),

@@ -61,6 +61,7 @@ EMPIRICAL = DIST_CODES["empirical"]
 
 ROUTED, CONTAINED, HANGUP, UNHEARD = 0, 1, 2, 3     # UNHEARD: a redial after a block draws its IVR outcome
 IN_IVR, WAITING, IN_SERVICE, RETRY, CALLBACK, DONE = "ivr", "waiting", "service", "retry", "callback", "done"
+DIALING, DIALED = "dialing", "dialed"       # a dial in progress; a reached party waiting for an agent
 FIRST, REDIAL, REPEAT = (CALL_KINDS.index(k) for k in ("first", "redial", "repeat"))
 LEG_FIRST, LEG_TRANSFER, LEG_OUTBOUND = (LEGS.index(k) for k in ("first", "transfer", "outbound"))
 CLOSE_SERVE, CLOSE_CLEAR = CLOSING_MODES["serve"], CLOSING_MODES["clear"]
@@ -94,7 +95,7 @@ class Call:
                  "answered", "patience", "service_done", "acw_s", "kind", "attempts", "ivr_entry",
                  "transfer_to", "repeat_delay_s", "leg", "q", "overflow", "offer", "line", "quality",
                  "caller", "stream", "ivr_s", "maxwait", "gen", "rng_mem", "wait_prev", "conf_s",
-                 "conf_acw")
+                 "conf_acw", "reached", "talk_s", "mismatch")
 
     def __init__(self, k, l, ivr_entry, kind=FIRST, attempts=1, caller=-1, stream=0, key=0):
         self.k, self.l = k, l
@@ -161,6 +162,9 @@ class CallCenter:
         self.any_balking = bool(np.any(cs.balk_prob > 0))
         self.callbacks = [{} for _ in range(K)]     # accepted callbacks per call type, oldest first
         self.pending = [0] * cs.n_tasks             # outbound tasks: quality call-backs, campaigns
+        self.dl_active = False                      # the predictive dialer is switched on
+        self.dl_pending = 0                         # dials in progress
+        self.dl_waiting: dict[Call, None] = {}      # reached parties waiting for an agent, oldest first
 
         # t = 0: headcount and campaign work of interval 0, then the arrival streams, then the interval clock
         for g in range(G):
@@ -172,6 +176,7 @@ class CallCenter:
         env.process(self.interval_clock())
         if cs.closing_s < math.inf:
             env.process(self.closing_clock())
+        self.schedule_dialer(0)
 
     # ------------------------------------------------------------------
     # random draws: one numpy Generator method per kernel draw
@@ -808,6 +813,115 @@ class CallCenter:
         self.n_events += 1
         self.end_of_talk(call)
 
+    # ------------------------------------------------------------------
+    # predictive dialer
+    # ------------------------------------------------------------------
+    def schedule_dialer(self, p: int):
+        """At the start of interval p: the dialer's switch-on, if it falls in this interval (so that a
+        switch-on at an interval border comes after that interval's headcount change)."""
+        cs = self.cs
+        if cs.dialer and p * cs.interval_s <= cs.dl_from_s < (p + 1) * cs.interval_s:
+            self.env.process(self.dialer_clock())
+
+    def dialer_clock(self):
+        yield self.env.timeout(self.cs.dl_from_s - self.env.now)
+        self.n_events += 1
+        self.dl_active = True
+        self.dial()
+
+    def dial(self):
+        """Dial round(ratio x idle dialler agents) + extra numbers, less the dials in progress, while at
+        least dl_min_idle agents are idle in all groups and one in the dialler groups, and lines are free.
+        Each dial draws from the dialer's stream: reached or not, then the dialling time."""
+        cs, now, st = self.cs, self.env.now, self.stats
+        if now >= cs.dl_to_s or self.past_horizon:
+            self.dl_active = False
+            return
+        idle_all = sum(len(q) for q in self.idle)
+        idle_dl = sum(len(q) for g, q in enumerate(self.idle) if cs.dl_groups[g])
+        if idle_all < cs.dl_min_idle or idle_dl < 1:
+            return
+        gen = self.rng["dialer"]
+        for _ in range(int(cs.dl_ratio * idle_dl + 0.5) + cs.dl_extra - self.dl_pending):
+            if self.limited and self.lines.count >= cs.trunks:
+                return
+            call = Call(0, 0, False)
+            call.line = self.seize_line()
+            call.t_arrive = call.t_queue = now
+            call.p, call.g, call.leg = self.p_cur, -1, LEG_OUTBOUND
+            call.counted = now >= cs.warmup_s
+            call.reached = gen.random() < cs.dl_reach[self.p_cur]
+            if call.counted:
+                st["dials"][self.p_cur] += 1
+            dt = self.draw(gen, cs.dl_time_dist)
+            if dt > 0.0:
+                call.state = DIALING
+                self.dl_pending += 1
+                self.env.process(self.dial_through(call, self.env.timeout(dt)))
+            else:
+                call.state = DIALED
+                self.dial_end(call)
+
+    def dial_through(self, call: Call, done):
+        yield done
+        self.n_events += 1
+        self.dial_end(call)
+
+    def dial_end(self, call: Call):
+        """No answer (the line is freed), or the right party answers: patience, talk and ACW drawn now
+        (dialer stream, in this order); the longest-idle agent of the dialler groups takes it (ties: the
+        group listed first), or it waits for one at most its patience."""
+        cs, st = self.cs, self.stats
+        if call.state == DIALING:
+            self.dl_pending -= 1
+        if not call.reached:
+            self.release(call)
+            return
+        if call.counted:
+            st["dial_contacts"][call.p] += 1
+        patience = self.sample("dialer", cs.dl_patience_dist)
+        call.talk_s = self.sample("dialer", cs.dl_talk_dist)
+        call.acw_s = self.sample("dialer", cs.dl_acw_dist)
+        call.t_queue = self.env.now
+        best, best_t = -1, math.inf
+        for g in range(cs.n_groups):
+            if cs.dl_groups[g] and self.idle[g] and (best < 0 or self.idle[g][0] < best_t):
+                best, best_t = g, self.idle[g][0]
+        if best >= 0:
+            self.idle[best].popleft()
+            self.dial_serve(call, best)
+            return
+        if patience <= 0.0:
+            if call.counted:
+                st["mismatches"][call.p] += 1
+            self.release(call)
+            return
+        call.state = DIALED
+        self.dl_waiting[call] = None
+        call.mismatch = None
+        if patience < math.inf:
+            call.mismatch = self.env.timeout(patience)
+            self.env.process(self.dial_patience(call, call.mismatch))
+
+    def dial_patience(self, call: Call, limit):
+        """A reached party has waited its patience with no agent: the dialer drops it (a mismatch)."""
+        yield limit
+        self.n_events += 1
+        if call.state != DIALED or call.mismatch is not limit:
+            return
+        del self.dl_waiting[call]
+        if call.counted:
+            self.stats["mismatches"][call.p] += 1
+        self.release(call)
+
+    def dial_serve(self, call: Call, g: int):
+        """An agent of group g talks to a reached party (its line is already held)."""
+        if call.counted:
+            self.stats["dial_served"][call.p] += 1
+        self.lines_level()
+        self.lines.release(call.line)       # outbound_start seizes the line again
+        self.outbound_start(call, g, call.talk_s, call.acw_s)
+
     def dispatch_outbound(self):
         """New outbound work: idle agents (group order, longest idle first) take what blending allows."""
         for g in range(self.cs.n_groups):
@@ -830,7 +944,13 @@ class CallCenter:
             self.agent_free(g)
 
     def take_work(self, g: int):
-        """An available agent of group g: a waiting call, else outbound work, else idle."""
+        """An available agent of group g: a reached party of the dialer (dialler groups), else a waiting
+        call, else outbound work, else idle."""
+        if self.dl_waiting and self.cs.dl_groups[g]:
+            call = next(iter(self.dl_waiting))
+            del self.dl_waiting[call]
+            self.dial_serve(call, g)
+            return
         call = self.router.pick_call(g)
         if call is not None:
             del self.queues[call.q][call.l][call]
@@ -840,11 +960,15 @@ class CallCenter:
             self.idle[g].append(self.env.now)
 
     def agent_free(self, g: int):
+        """An agent has finished a call (and its ACW): leaves if due, else takes work; then the dialer,
+        if on, dials for the agents now idle."""
         if self.pending_leave[g] > 0:
             self.pending_leave[g] -= 1
             self.staff_change(g, -1)
-            return
-        self.take_work(g)
+        else:
+            self.take_work(g)
+        if self.dl_active:
+            self.dial()
 
     def interval_start(self, p: int):
         """Close interval p - 1; move each group to the headcount of interval p."""
@@ -874,6 +998,7 @@ class CallCenter:
         if self.cs.use_overflow:
             self.offer_unguarded()
         self.add_campaign_tasks(p)
+        self.schedule_dialer(p)
 
     def offer_unguarded(self):
         """At an interval start: the waiting calls of every type with no primary agent on duty are

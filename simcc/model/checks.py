@@ -235,6 +235,26 @@ def _check_outbound(s, add, types, n):
         if isinstance(c.calls, list) and len(c.calls) != n:
             add(f"outbound.campaigns.{i}.calls",
                 f"has {len(c.calls)} values; the scenario has {n} intervals of {s.interval_minutes} min")
+    d = o.dialer
+    if d is not None:
+        check_groups(d.groups, "outbound.dialer.groups")
+        if len(set(d.groups)) != len(d.groups):
+            add("outbound.dialer.groups", "a group is listed twice")
+        for key in ("dial_time", "patience", "talk", "acw"):
+            _check_dist(getattr(d, key), f"outbound.dialer.{key}", add, never_ok=key == "patience")
+        if isinstance(d.reach_prob, list) and len(d.reach_prob) != n:
+            add("outbound.dialer.reach_prob",
+                f"has {len(d.reach_prob)} values; the scenario has {n} intervals of {s.interval_minutes} min")
+        horizon_min = n * s.interval_minutes
+        if d.from_minutes >= horizon_min:
+            add("outbound.dialer.from_minutes", f"the dialer starts at {d.from_minutes:g} min, at or after the "
+                f"horizon ({horizon_min:g} min)")
+        if d.to_minutes is not None:
+            if d.to_minutes > horizon_min:
+                add("outbound.dialer.to_minutes", f"the dialer stops at {d.to_minutes:g} min, after the horizon "
+                    f"({horizon_min:g} min)")
+            if d.to_minutes <= d.from_minutes:
+                add("outbound.dialer.to_minutes", f"must be after from_minutes ({d.from_minutes:g})")
 
 
 def _check_routing(s, add, types, tiers):

@@ -134,6 +134,31 @@ class Campaign(Model):
     acw: Distribution | None = None
 
 
+class Dialer(Model):
+    """A predictive dialer: numbers dialled for agents of ``groups`` as they become free.
+
+    Each time it is switched on and each time an agent (of any group)
+    becomes free, while at least ``min_idle_agents`` agents are idle in all
+    groups together and at least one in ``groups``, it dials
+    round(``ratio`` x idle agents of ``groups``) + ``extra`` numbers, less
+    the dials still in progress. A dial reaches the right party with
+    probability ``reach_prob`` (per interval); a reached party waits at most
+    ``patience`` for an agent, after which the dialer drops it (a mismatch).
+    """
+
+    groups: Annotated[list[Name], Field(min_length=1)]
+    from_minutes: NonNegFloat = 0.0
+    to_minutes: NonNegFloat | None = None
+    ratio: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 1.0
+    extra: Annotated[int, Field(ge=-1000, le=1000)] = 0
+    min_idle_agents: Annotated[int, Field(ge=0, le=MAX_AGENTS)] = 0
+    reach_prob: Prob | list[Prob]
+    dial_time: Distribution | None = None
+    patience: Distribution | None = None
+    talk: Distribution
+    acw: Distribution | None = None
+
+
 class Outbound(Model):
     """Outbound work done by the same agents between inbound calls, and the blending rule."""
 
@@ -141,6 +166,7 @@ class Outbound(Model):
     min_idle: Annotated[int, Field(ge=0)] = 0
     quality: QualityCallbacks | None = None
     campaigns: list[Campaign] = []
+    dialer: Dialer | None = None
 
 
 TimeOfDay = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]

@@ -283,3 +283,69 @@ def test_blocked_redials_are_the_same_on_both_engines():
         r, _ = run_replication(cs, root_entropy(9), rep, "reference")
         for name in ("offered", "blocked", "contained", "ivr_abandoned", "redials", "answered", "wait_s"):
             assert np.array_equal(k[name], r[name]), name
+
+
+# --------------------------------------------------------------------------
+# Predictive dialer
+# --------------------------------------------------------------------------
+def dialer_center(trunks=None, **dialer):
+    """Inbound calls to an inbound-only group and a blend group; the dialer calls for the blend group."""
+    d = {"groups": ["blend"], "from_minutes": 60.0, "to_minutes": 200.0, "ratio": 2.0, "min_idle_agents": 2,
+         "reach_prob": 0.3, "patience": {"dist": "deterministic", "value_s": 5.0}, "talk": EXP(300.0)}
+    d.update(dialer)
+    data = {
+        "interval_minutes": 30, "intervals": 8,
+        "call_types": {"c": {"patience": EXP(300.0), "talk": EXP(300.0)}},
+        "arrivals": [{"name": "in", "entry": "c", "calls": 150.0}],
+        "groups": [{"name": "inbound", "agents": 20, "skills": {"c": 1}},
+                   {"name": "blend", "agents": 12, "skills": {"c": 2}}],
+        "outbound": {"dialer": d},
+    }
+    if trunks is not None:
+        data["trunks"] = trunks
+    return simcc.from_dict(data)
+
+
+def test_dialer_reach_share_and_conservation():
+    raw = raw_of(dialer_center())
+    dials, contacts = int(raw["dials"].sum()), int(raw["dial_contacts"].sum())
+    assert dials > 500 and within(contacts, dials, 0.3)
+    # every reached party is talked to or dropped (the dialer stops well before the horizon)
+    assert contacts == raw["dial_served"].sum() + raw["mismatches"].sum()
+    assert raw["mismatches"].sum() > 0
+    # dials only while the dialer is on: 60 to 200 min, intervals 2 to 6
+    per = raw["dials"]
+    assert per[:2].sum() == 0 and per[7:].sum() == 0 and per[2:7].min() > 0
+    # dialled work shows as outbound time of the blend group only
+    assert raw["outbound_busy_s"][:, 0].sum() == 0 and raw["outbound_busy_s"][:, 1].sum() > 0
+
+
+def test_dialer_respects_its_thresholds_and_the_trunks():
+    assert raw_of(dialer_center(min_idle_agents=33))["dials"].sum() == 0    # never 33 idle of 32 agents
+    raw = raw_of(dialer_center(trunks=30))
+    assert raw["dials"].sum() > 0 and raw["lines_peak"].max() <= 30
+
+
+def test_dialer_mismatches_fall_with_patience_and_rise_with_the_ratio():
+    base = raw_of(dialer_center())
+    patient = raw_of(dialer_center(patience={"dist": "exponential", "mean_s": 120.0}))
+    eager = raw_of(dialer_center(ratio=4.0))
+    rate = lambda r: r["mismatches"].sum() / r["dial_contacts"].sum()  # noqa: E731
+    assert rate(patient) < rate(base) < rate(eager)
+
+
+def test_dialer_with_dialling_time_counts_pending_dials():
+    """With a dialling time the dials in progress are subtracted: fewer dials than without."""
+    instant = raw_of(dialer_center())
+    slow = raw_of(dialer_center(dial_time={"dist": "deterministic", "value_s": 20.0}))
+    assert 0 < slow["dials"].sum() < instant["dials"].sum()
+
+
+def test_dialer_is_the_same_on_both_engines():
+    s = dialer_center(trunks=40, dial_time=EXP(10.0), acw=EXP(20.0))
+    cs, e = compile_scenario(s), root_entropy(5)
+    a, _ = run_replication(cs, e, 0, "kernel")
+    b, _ = run_replication(cs, e, 0, "reference")
+    for k in ("dials", "dial_contacts", "dial_served", "mismatches", "answered", "outbound_busy_s", "lines_s"):
+        assert np.array_equal(a[k], b[k]), k
+    assert a["dials"].sum() > 0
