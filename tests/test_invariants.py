@@ -65,6 +65,7 @@ def test_conservation_and_bounds(scn, seed):
     lost = {int(c) for c in log["caller"][np.isin(log["outcome"], [OUTCOME_CODES[k] for k in (
         "blocked", "abandoned", "balked", "queue_full")])]}
     assert {int(c) for c in log["caller"][log["kind"] == 1]} <= lost
+    check_agents(cs, log)
     for k in ("wait_s", "talk_s", "hold_s", "acw_s", "staffed_s", "service_busy_s", "acw_busy_s", "lines_s", "queue_s"):
         assert np.all(raw[k] >= 0), k
     busy = raw["service_busy_s"] + raw["acw_busy_s"]
@@ -82,6 +83,27 @@ def test_conservation_and_bounds(scn, seed):
     for k in ("service_level", "abandon_rate", "occupancy", "blocking_rate"):
         v = day[k]
         assert np.isnan(v) or 0.0 <= v <= 1.0, k
+
+
+def check_agents(cs, log):
+    """Every served record names its agent (numbered in log-in order per group), no other record does,
+    and an agent serves one call at a time."""
+    served = np.isin(log["outcome"], [OUTCOME_CODES["answered"], OUTCOME_CODES["called_back"]])
+    assert np.all(log["agent"][~served] == -1) and np.all(log["agent"][served] >= 0)
+    assert np.all(log["group"][served] >= 0)
+    head = cs.headcount.astype(np.int64)
+    log_ins = head[0] + np.clip(np.diff(head, axis=0), 0, None).sum(axis=0)
+    assert np.all(log["agent"][served] < log_ins[log["group"][served]])
+    if cs.conf_prob.any():
+        return                          # a conference keeps the agent busy beyond the logged times
+    rec = log[served]
+    for g in np.unique(rec["group"]):
+        for a in np.unique(rec["agent"][rec["group"] == g]):
+            mine = rec[(rec["group"] == g) & (rec["agent"] == a)]
+            start = mine["t_end"]
+            end = start + mine["talk_s"] + mine["hold_s"] + mine["acw_s"]
+            order = np.argsort(start, kind="stable")
+            assert np.all(start[order][1:] >= end[order][:-1] - 1e-6), f"agent {a} of group {g} serves two calls"
 
 
 def test_zero_arrivals():

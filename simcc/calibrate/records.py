@@ -20,7 +20,7 @@ from ..errors import Problem, RecordsError
 
 #: Canonical columns, in file order.
 COLUMNS = ("call_id", "caller_id", "arrival", "entry", "tier", "call_type", "outcome",
-           "ivr_s", "wait_s", "talk_s", "hold_s", "acw_s", "group")
+           "ivr_s", "wait_s", "talk_s", "hold_s", "acw_s", "group", "agent")
 #: Columns every file must have.
 REQUIRED = ("call_id", "arrival", "entry", "outcome", "wait_s", "talk_s")
 #: Outcomes of an attempt: the first five are what every ACD records; ``callback`` (accepted a call back
@@ -475,6 +475,7 @@ def records_from_logs(scenario, call_logs, start_date: str = "2026-01-05") -> di
             cols[c].append(np.round(log[c], 3))
         cols["group"].append(np.where(log["group"] >= 0, np.array(group_names + [""], dtype=object)[log["group"]],
                                       ""))
+        cols["agent"].append(np.where(log["agent"] >= 0, log["agent"].astype(str), ""))
     return {c: (np.concatenate(v) if v else np.array([])) for c, v in cols.items()}
 
 

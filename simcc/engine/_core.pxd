@@ -16,7 +16,7 @@ cdef enum:                  # EventKind
     EV_IVR_END = 1          # id = call slot; caller leaves the menu
     EV_PATIENCE = 2         # id = call slot; stale unless the call still waits and seq matches
     EV_SERVICE_END = 3      # id = call slot; talk + hold done, line released
-    EV_ACW_END = 4          # id = group i; an agent of the group becomes free
+    EV_ACW_END = 4          # id = agent * G + group; the agent becomes free
     EV_INTERVAL = 5         # id = interval p that starts now
     EV_RETRY = 6            # id = call slot; a redial or repeat call arrives again
     EV_OVERFLOW = 7         # id = call slot; the call becomes eligible for secondary groups
@@ -156,6 +156,7 @@ ctypedef struct Call:
     int32_t k               # call type
     int32_t l               # customer tier (0 = highest priority)
     int32_t g               # answering group, -1 before answer
+    int32_t agent           # answering agent's number within its group (log-in order), -1 before answer
     int32_t state           # CallState
     int32_t ivr_outcome     # IvrOutcome drawn at arrival
     int32_t counted         # 1 if the call arrived after the warm-up
@@ -184,3 +185,4 @@ ctypedef struct LogRec:
     int32_t l               # tier
     int32_t outcome         # Outcome
     int32_t g               # answering group or -1
+    int32_t agent           # answering agent's number within its group, or -1

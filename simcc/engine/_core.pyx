@@ -186,6 +186,8 @@ ctypedef struct State:
     int32_t* arr_p                  # [S] interval of that time
     # agents per group
     float64_t* idle_t               # [G * idle_cap] ring buffers of idle-since times
+    int32_t* idle_id                # [G * idle_cap] ... and of the idle agents' numbers
+    int32_t* next_agent             # [G] number of the group's next agent to log in
     int32_t idle_cap
     int32_t* idle_head              # [G]
     int32_t* idle_n                 # [G]
@@ -537,6 +539,7 @@ cdef inline void _log(State* s, Call* call, int32_t outcome, float64_t now, floa
     s.log[s.log_n].l = call.l
     s.log[s.log_n].outcome = outcome
     s.log[s.log_n].g = g
+    s.log[s.log_n].agent = call.agent if g >= 0 else -1
     s.log_n += 1
 
 
@@ -569,15 +572,30 @@ cdef inline void _unlink(State* s, int32_t c) noexcept nogil:
 # ----------------------------------------------------------------------------
 # Agents
 # ----------------------------------------------------------------------------
-cdef inline void _idle_push(State* s, int32_t g, float64_t now) noexcept nogil:
+cdef inline void _idle_push(State* s, int32_t g, int32_t a, float64_t now) noexcept nogil:
+    """Agent a of group g becomes idle (at the back of the group's longest-idle order)."""
     cdef int32_t i = (s.idle_head[g] + s.idle_n[g]) % s.idle_cap
     s.idle_t[g * s.idle_cap + i] = now
+    s.idle_id[g * s.idle_cap + i] = a
     s.idle_n[g] += 1
 
 
-cdef inline void _idle_pop(State* s, int32_t g) noexcept nogil:
+cdef inline int32_t _idle_pop(State* s, int32_t g) noexcept nogil:
+    """The longest-idle agent of group g leaves the idle ring; returns its number."""
+    cdef int32_t a = s.idle_id[g * s.idle_cap + s.idle_head[g]]
     s.idle_head[g] = (s.idle_head[g] + 1) % s.idle_cap
     s.idle_n[g] -= 1
+    return a
+
+
+cdef inline int32_t _idle_head_agent(State* s, int32_t g) noexcept nogil:
+    return s.idle_id[g * s.idle_cap + s.idle_head[g]]
+
+
+cdef inline int32_t _log_in(State* s, int32_t g) noexcept nogil:
+    """A new agent of group g logs in: its number (in log-in order over the day, per group)."""
+    s.next_agent[g] += 1
+    return s.next_agent[g] - 1
 
 
 cdef inline float64_t _idle_since(State* s, int32_t g) noexcept nogil:
@@ -611,7 +629,7 @@ cdef void _offer_unguarded(State* s, float64_t now) noexcept nogil:
     """At an interval start: the waiting calls of every type with no primary agent on duty are
     offered to its secondary groups at once (tier by tier, oldest first), as if their threshold
     had passed."""
-    cdef int32_t k, l, c, nx, g
+    cdef int32_t k, l, c, nx, g, a
     for k in range(s.K):
         if s.overflow_after_s[k] == INFINITY or _overflow_holds(s, k):
             continue
@@ -622,10 +640,10 @@ cdef void _offer_unguarded(State* s, float64_t now) noexcept nogil:
                 g = _pick_group(s, k, l, True)
                 if g < 0:
                     break
-                _idle_pop(s, g)
+                a = _idle_pop(s, g)
                 _unlink(s, c)
                 _queue_change(s, now, -1)
-                _answer(s, c, g, now)
+                _answer(s, c, g, a, now)
                 c = nx
 
 
@@ -728,7 +746,8 @@ cdef inline void _draw_service(State* s, bitgen_t* cb, int32_t kg, float64_t* ta
     acw[0] = _sample(s, cb, s.acw_dist[kg])
 
 
-cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
+cdef void _answer(State* s, int32_t c, int32_t g, int32_t a, float64_t now) noexcept nogil:
+    """Agent a of group g answers call c."""
     cdef Call* call = &s.calls[c]
     cdef int32_t kg = call.k * s.G + g
     cdef int64_t ix
@@ -739,6 +758,7 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
     # the call's own stream, in this order: talk, HOLD flag (and time), ACW, transfer or resolution, quality
     _draw_service(s, &cb, kg, &talk, &hold, &acw)
     call.g = g
+    call.agent = a
     call.acw_s = acw
     call.state = CS_SERVICE
     call.transfer_to = -1
@@ -785,38 +805,38 @@ cdef void _answer(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
     _push(s, now + service, EV_SERVICE_END, c)
 
 
-cdef void _agent_free(State* s, int32_t g, float64_t now) noexcept nogil:
-    """An agent of group g has finished a call (and its ACW): leaves if due, else takes work; then the
+cdef void _agent_free(State* s, int32_t g, int32_t a, float64_t now) noexcept nogil:
+    """Agent a of group g has finished a call (and its ACW): leaves if due, else takes work; then the
     dialer, if on, dials for the agents now idle."""
     if s.pending_leave[g] > 0:
         s.pending_leave[g] -= 1
         _staff_change(s, g, now, -1)
     else:
-        _take_work(s, g, now)
+        _take_work(s, g, a, now)
     if s.dl_active:
         _dial(s, now)
 
 
-cdef void _take_work(State* s, int32_t g, float64_t now) noexcept nogil:
-    """An available agent of group g: a reached party of the dialer (dialler groups), else a waiting
+cdef void _take_work(State* s, int32_t g, int32_t a, float64_t now) noexcept nogil:
+    """Available agent a of group g: a reached party of the dialer (dialler groups), else a waiting
     call, else outbound work, else idle."""
     cdef int32_t c
     if s.dl_head >= 0 and s.dl_groups[g]:
         c = s.dl_head
         _dl_unlink(s, c)
-        _dl_serve(s, c, g, now)
+        _dl_serve(s, c, g, a, now)
         return
     c = _pick_call(s, g, now)
     if c >= 0:
         _unlink(s, c)
         _queue_change(s, now, -1)
-        _answer(s, c, g, now)
-    elif not _take_outbound(s, g, now, s.idle_n[g]):
-        _idle_push(s, g, now)
+        _answer(s, c, g, a, now)
+    elif not _take_outbound(s, g, a, now, s.idle_n[g]):
+        _idle_push(s, g, a, now)
 
 
-cdef bint _take_outbound(State* s, int32_t g, float64_t now, int32_t idle_left) noexcept nogil:
-    """Blending: an agent of group g with no inbound call to take starts outbound work.
+cdef bint _take_outbound(State* s, int32_t g, int32_t a, float64_t now, int32_t idle_left) noexcept nogil:
+    """Blending: agent a of group g, with no inbound call to take, starts outbound work.
 
     Only while at most blend_max_queue inbound calls wait, at least
     blend_min_idle other agents of the group stay idle, and a trunk line
@@ -836,20 +856,21 @@ cdef bint _take_outbound(State* s, int32_t g, float64_t now, int32_t idle_left) 
             best = c
             best_t = s.calls[c].t_queue
     if best >= 0:
-        _serve_callback(s, best, g, now)
+        _serve_callback(s, best, g, a, now)
         return True
     for w in range(s.W):
         if s.pending[w] > 0 and s.out_groups[w * s.G + g]:
-            _serve_task(s, w, g, now)
+            _serve_task(s, w, g, a, now)
             return True
     return False
 
 
-cdef void _outbound_start(State* s, int32_t c, int32_t g, float64_t talk, float64_t acw,
+cdef void _outbound_start(State* s, int32_t c, int32_t g, int32_t a, float64_t talk, float64_t acw,
                           float64_t now) noexcept nogil:
     cdef Call* call = &s.calls[c]
     _lines_change(s, now, 1)
     call.g = g
+    call.agent = a
     call.acw_s = acw
     call.state = CS_SERVICE
     call.transfer_to = -1
@@ -866,7 +887,7 @@ cdef void _outbound_start(State* s, int32_t c, int32_t g, float64_t talk, float6
     _push(s, now + talk, EV_SERVICE_END, c)
 
 
-cdef void _serve_callback(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
+cdef void _serve_callback(State* s, int32_t c, int32_t g, int32_t a, float64_t now) noexcept nogil:
     cdef Call* call = &s.calls[c]
     cdef int32_t kg = call.k * s.G + g
     cdef int64_t ix = (call.p * s.K + call.k) * s.L + call.l
@@ -880,6 +901,7 @@ cdef void _serve_callback(State* s, int32_t c, int32_t g, float64_t now) noexcep
     cdef bitgen_t cb
     _call_bg(&cb, &call.rng)
     _draw_service(s, &cb, kg, &talk, &hold, &acw)
+    call.agent = a
     if s.log_on:
         _log(s, call, OUT_CALLED_BACK, now, wait, g, talk, hold, acw)
     if call.counted:
@@ -887,10 +909,10 @@ cdef void _serve_callback(State* s, int32_t c, int32_t g, float64_t now) noexcep
         s.callback_wait_s[ix] += wait
         if wait <= s.cb_within_s[call.k]:
             s.callbacks_within[ix] += 1
-    _outbound_start(s, c, g, talk + hold, acw, now)
+    _outbound_start(s, c, g, a, talk + hold, acw, now)
 
 
-cdef void _serve_task(State* s, int32_t w, int32_t g, float64_t now) noexcept nogil:
+cdef void _serve_task(State* s, int32_t w, int32_t g, int32_t a, float64_t now) noexcept nogil:
     cdef int32_t c
     cdef float64_t talk, acw
     s.pending[w] -= 1
@@ -903,14 +925,14 @@ cdef void _serve_task(State* s, int32_t w, int32_t g, float64_t now) noexcept no
     s.calls[c].k = 0
     s.calls[c].l = 0
     s.calls[c].counted = 0
-    _outbound_start(s, c, g, talk, acw, now)
+    _outbound_start(s, c, g, a, talk, acw, now)
 
 
 cdef void _dispatch_outbound(State* s, float64_t now) noexcept nogil:
     """New outbound work: idle agents (group order, longest idle first) take what blending allows."""
     cdef int32_t g
     for g in range(s.G):
-        while s.idle_n[g] > 0 and _take_outbound(s, g, now, s.idle_n[g] - 1):
+        while s.idle_n[g] > 0 and _take_outbound(s, g, _idle_head_agent(s, g), now, s.idle_n[g] - 1):
             _idle_pop(s, g)
 
 
@@ -989,8 +1011,7 @@ cdef void _dial_end(State* s, int32_t c, float64_t now) noexcept nogil:
                 best = g
                 best_t = t
     if best >= 0:
-        _idle_pop(s, best)
-        _dl_serve(s, c, best, now)
+        _dl_serve(s, c, best, _idle_pop(s, best), now)
         return
     if patience <= 0.0:
         _mismatch(s, c)
@@ -1027,12 +1048,12 @@ cdef void _dl_unlink(State* s, int32_t c) noexcept nogil:
         s.dl_tail = pv
 
 
-cdef void _dl_serve(State* s, int32_t c, int32_t g, float64_t now) noexcept nogil:
-    """An agent of group g talks to a reached party (its line is already held)."""
+cdef void _dl_serve(State* s, int32_t c, int32_t g, int32_t a, float64_t now) noexcept nogil:
+    """Agent a of group g talks to a reached party (its line is already held)."""
     if s.calls[c].counted:
         s.dial_served[s.calls[c].p] += 1
     _lines_change(s, now, -1)          # _outbound_start seizes the line again
-    _outbound_start(s, c, g, s.calls[c].talk_s, s.calls[c].acw_s, now)
+    _outbound_start(s, c, g, a, s.calls[c].talk_s, s.calls[c].acw_s, now)
 
 
 cdef void _dial_patience(State* s, int32_t c, int64_t seq, float64_t now) noexcept nogil:
@@ -1133,8 +1154,7 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
     if call.counted and first:
         s.queued[ix] += 1
     if g >= 0:
-        _idle_pop(s, g)
-        _answer(s, c, g, now)
+        _answer(s, c, g, _idle_pop(s, g), now)
         return
     call.state = CS_WAITING
     call.patience_seq = -1          # an earlier leg's timer may still be pending
@@ -1207,15 +1227,15 @@ cdef void _closing(State* s, float64_t now) noexcept nogil:
 cdef void _overflow(State* s, int32_t c, int64_t seq, float64_t now) noexcept nogil:
     """The call has waited its threshold: secondary groups may now take it."""
     cdef Call* call = &s.calls[c]
-    cdef int32_t g
+    cdef int32_t g, a
     if call.state != CS_WAITING or call.overflow_seq != seq:
         return
     g = _pick_group(s, call.k, call.l, True)
     if g >= 0:
-        _idle_pop(s, g)
+        a = _idle_pop(s, g)
         _unlink(s, c)
         _queue_change(s, now, -1)
-        _answer(s, c, g, now)
+        _answer(s, c, g, a, now)
 
 
 cdef void _release(State* s, int32_t c, float64_t now) noexcept nogil:
@@ -1473,27 +1493,27 @@ cdef bint _conference(State* s, int32_t c, float64_t now) noexcept nogil:
     cdef Call* call = &s.calls[c]
     cdef float64_t d = call.conf_s
     cdef int64_t ix = (call.p * s.K + call.k) * s.L + call.l
-    cdef int32_t g2
+    cdef int32_t g2, a2
     call.conf_s = 0.0
     g2 = _pick_group(s, s.conf_with[call.k], call.l, True)
     if g2 < 0:
         if call.counted:
             s.conferences_missed[ix] += 1
         return False
-    _idle_pop(s, g2)
+    a2 = _idle_pop(s, g2)
     if call.counted:
         s.conferences[ix] += 1
         s.conference_s[ix] += d
     _add_busy(s, s.service_busy_s, g2, now, now + d)
     _add_busy(s, s.service_busy_s, call.g, now, now + d)
-    _push(s, now + d, EV_ACW_END, g2)          # the second agent is free again at the end
+    _push(s, now + d, EV_ACW_END, a2 * s.G + g2)   # the second agent is free again at the end
     _push(s, now + d, EV_SERVICE_END, c)
     return True
 
 
 cdef void _service_end(State* s, int32_t c, float64_t now) noexcept nogil:
     cdef Call* call = &s.calls[c]
-    cdef int32_t g = call.g
+    cdef int32_t g = call.g, a = call.agent
     cdef float64_t acw = call.acw_s
     cdef bint quality = call.quality
     if call.conf_s > 0.0 and call.leg != LEG_OUTBOUND:
@@ -1530,9 +1550,9 @@ cdef void _service_end(State* s, int32_t c, float64_t now) noexcept nogil:
     else:
         _release(s, c, now)
     if acw > 0.0:
-        _push(s, now + acw, EV_ACW_END, g)
+        _push(s, now + acw, EV_ACW_END, a * s.G + g)
     else:
-        _agent_free(s, g, now)
+        _agent_free(s, g, a, now)
     if quality:
         _dispatch_outbound(s, now)
 
@@ -1569,7 +1589,7 @@ cdef void _interval_start(State* s, int32_t p, float64_t now) noexcept nogil:
             while diff > 0:
                 _staff_change(s, g, now, 1)
                 diff -= 1
-                _take_work(s, g, now)
+                _take_work(s, g, _log_in(s, g), now)
     if s.use_overflow:
         _offer_unguarded(s, now)
     _add_campaign_tasks(s, p, now)
@@ -1638,7 +1658,7 @@ cdef void _loop(State* s) noexcept nogil:
     for g in range(s.G):
         s.present[g] = s.headcount[g]
         for st in range(s.headcount[g]):
-            _idle_push(s, g, 0.0)
+            _idle_push(s, g, _log_in(s, g), 0.0)
     _add_campaign_tasks(s, 0, 0.0)
     for st in range(s.S):
         _schedule_arrival(s, st, 0.0)
@@ -1662,7 +1682,7 @@ cdef void _loop(State* s) noexcept nogil:
         elif ev.kind == EV_PATIENCE:
             _patience_end(s, ev.id, ev.seq, ev.t)
         elif ev.kind == EV_ACW_END:
-            _agent_free(s, ev.id, ev.t)
+            _agent_free(s, ev.id % s.G, ev.id // s.G, ev.t)
         elif ev.kind == EV_IVR_END:
             _ivr_end(s, ev.id, ev.t)
         elif ev.kind == EV_RETRY:
@@ -1860,6 +1880,8 @@ cdef void _alloc_state(State* s, cs, int32_t n_dists, bint call_log) except *:
     s.arr_p = <int32_t*>malloc(max(S, 1) * sizeof(int32_t))
     s.idle_cap = max(1, int(np.max(cs.headcount)) + 1 if cs.headcount.size else 1)
     s.idle_t = <float64_t*>malloc(G * s.idle_cap * sizeof(float64_t))
+    s.idle_id = <int32_t*>malloc(G * s.idle_cap * sizeof(int32_t))
+    s.next_agent = <int32_t*>malloc(G * sizeof(int32_t))
     s.idle_head = <int32_t*>malloc(G * sizeof(int32_t))
     s.idle_n = <int32_t*>malloc(G * sizeof(int32_t))
     s.present = <int32_t*>malloc(G * sizeof(int32_t))
@@ -1870,7 +1892,8 @@ cdef void _alloc_state(State* s, cs, int32_t n_dists, bint call_log) except *:
     s.log = <LogRec*>malloc(s.log_cap * sizeof(LogRec))
     if (s.bg_arrival == NULL or s.bg == NULL or s.dists == NULL or s.heap == NULL
             or s.calls == NULL or s.q_head == NULL or s.q_tail == NULL
-            or s.arr_t == NULL or s.arr_p == NULL or s.idle_t == NULL
+            or s.arr_t == NULL or s.arr_p == NULL or s.idle_t == NULL or s.idle_id == NULL
+            or s.next_agent == NULL
             or s.idle_head == NULL or s.idle_n == NULL or s.present == NULL
             or s.pending_leave == NULL or s.staff_t == NULL or s.log == NULL
             or s.cb_head == NULL or s.cb_tail == NULL or s.pending == NULL or s.k_waiting == NULL):
@@ -1895,6 +1918,7 @@ cdef void _alloc_state(State* s, cs, int32_t n_dists, bint call_log) except *:
     for g in range(G):
         s.idle_head[g] = 0
         s.idle_n[g] = 0
+        s.next_agent[g] = 0
         s.present[g] = 0
         s.pending_leave[g] = 0
         s.staff_t[g] = 0.0
@@ -1903,7 +1927,7 @@ cdef void _alloc_state(State* s, cs, int32_t n_dists, bint call_log) except *:
 cdef void _free_state(State* s) noexcept:
     free(s.bg_arrival); free(s.bg); free(s.dists); free(s.heap); free(s.calls)
     free(s.q_head); free(s.q_tail); free(s.arr_t); free(s.arr_p)
-    free(s.idle_t); free(s.idle_head); free(s.idle_n); free(s.present)
+    free(s.idle_t); free(s.idle_id); free(s.next_agent); free(s.idle_head); free(s.idle_n); free(s.present)
     free(s.pending_leave); free(s.staff_t); free(s.log); free(s.k_waiting)
     free(s.cb_head); free(s.cb_tail); free(s.pending)
 
@@ -1915,7 +1939,7 @@ cdef object _call_log(State* s):
         log[i] = (s.log[i].t_arrive, s.log[i].t_end, s.log[i].wait_s, s.log[i].ivr_s,
                   s.log[i].talk_s, s.log[i].hold_s, s.log[i].acw_s, s.log[i].caller,
                   s.log[i].attempt, s.log[i].kind, s.log[i].stream, s.log[i].leg,
-                  s.log[i].k, s.log[i].l, s.log[i].outcome, s.log[i].g)
+                  s.log[i].k, s.log[i].l, s.log[i].outcome, s.log[i].g, s.log[i].agent)
     return log
 
 

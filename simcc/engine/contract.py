@@ -69,7 +69,7 @@ LOG_DTYPE = np.dtype([
     ("ivr_s", np.float64), ("talk_s", np.float64), ("hold_s", np.float64), ("acw_s", np.float64),
     ("caller", np.int64), ("attempt", np.int32), ("kind", np.int32), ("stream", np.int32),
     ("leg", np.int32), ("call_type", np.int32), ("tier", np.int32), ("outcome", np.int32),
-    ("group", np.int32),
+    ("group", np.int32), ("agent", np.int32),
 ])
 
 

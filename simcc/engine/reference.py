@@ -95,13 +95,14 @@ class Call:
                  "answered", "patience", "service_done", "acw_s", "kind", "attempts", "ivr_entry",
                  "transfer_to", "repeat_delay_s", "leg", "q", "overflow", "offer", "line", "quality",
                  "caller", "stream", "ivr_s", "maxwait", "gen", "rng_mem", "wait_prev", "conf_s",
-                 "conf_acw", "reached", "talk_s", "mismatch")
+                 "conf_acw", "reached", "talk_s", "mismatch", "agent")
 
     def __init__(self, k, l, ivr_entry, kind=FIRST, attempts=1, caller=-1, stream=0, key=0):
         self.k, self.l = k, l
         self.caller, self.stream = caller, stream
         self.gen = call_stream(key)
         self.rng_mem, self.wait_prev, self.conf_s, self.conf_acw = 0, 0.0, 0.0, 0
+        self.agent = -1
         self.ivr_entry = ivr_entry
         self.kind, self.attempts = kind, attempts
         self.state = RETRY
@@ -144,6 +145,8 @@ class CallCenter:
         self.p_cur = 0
         # agents: per group, the idle-since times of idle agents (longest idle first)
         self.idle = [deque() for _ in range(G)]
+        self.idle_ids = [deque() for _ in range(G)]  # ... and their numbers (log-in order within the group)
+        self.next_agent = [0] * G
         self.present = [0] * G
         self.pending_leave = [0] * G
         self.staff_t = [0.0] * G
@@ -169,7 +172,8 @@ class CallCenter:
         # t = 0: headcount and campaign work of interval 0, then the arrival streams, then the interval clock
         for g in range(G):
             self.present[g] = int(cs.headcount[0, g])
-            self.idle[g].extend([0.0] * self.present[g])
+            for _ in range(self.present[g]):
+                self.idle_push(g, self.log_in(g))
         self.add_campaign_tasks(0)
         for s in range(cs.n_streams):
             env.process(self.arrivals(s))
@@ -275,7 +279,25 @@ class CallCenter:
                talk: float = 0.0, hold: float = 0.0, acw: float = 0.0):
         if self.log is not None:
             self.log.append((call.t_arrive, self.env.now, wait, call.ivr_s, talk, hold, acw, call.caller,
-                             call.attempts, call.kind, call.stream, call.leg, call.k, call.l, outcome, g))
+                             call.attempts, call.kind, call.stream, call.leg, call.k, call.l, outcome, g,
+                             call.agent if g >= 0 else -1))
+
+    # ------------------------------------------------------------------
+    # agents: per group, the idle ones in longest-idle order (idle-since times and numbers)
+    # ------------------------------------------------------------------
+    def log_in(self, g: int) -> int:
+        """A new agent of group g logs in: its number (in log-in order over the day, per group)."""
+        self.next_agent[g] += 1
+        return self.next_agent[g] - 1
+
+    def idle_push(self, g: int, a: int):
+        self.idle[g].append(self.env.now)
+        self.idle_ids[g].append(a)
+
+    def idle_pop(self, g: int) -> int:
+        """The longest-idle agent of group g stops being idle; its number."""
+        self.idle[g].popleft()
+        return self.idle_ids[g].popleft()
 
     # ------------------------------------------------------------------
     # processes
@@ -357,7 +379,7 @@ class CallCenter:
                 st["blocked"][ix] += 1
             if self.log is not None:
                 self.log.append((now, now, 0.0, 0.0, 0.0, 0.0, 0.0, call.caller, call.attempts, call.kind,
-                                 call.stream, LEG_FIRST, call.k, call.l, BLOCKED_, -1))
+                                 call.stream, LEG_FIRST, call.k, call.l, BLOCKED_, -1, -1))
             self.maybe_redial(call, blocked=True)
             return
         if outcome == UNHEARD:          # a redial after a block: the IVR's draws, as for a first attempt
@@ -436,10 +458,10 @@ class CallCenter:
             self.n_events += 1
             self.interval_start(p)
 
-    def after_call_work(self, g: int, done):
+    def after_call_work(self, g: int, a: int, done):
         yield done
         self.n_events += 1
-        self.agent_free(g)
+        self.agent_free(g, a)
 
     # ------------------------------------------------------------------
     # what happens at each event
@@ -503,8 +525,7 @@ class CallCenter:
         if call.counted and first:
             st["queued"][ix] += 1
         if g >= 0:
-            self.idle[g].popleft()
-            self.answer(call, g)
+            self.answer(call, g, self.idle_pop(g))
             return
         call.state = WAITING
         call.answered = self.env.event()
@@ -595,10 +616,10 @@ class CallCenter:
             return
         g = self.router.pick_group(call, True)
         if g >= 0:
-            self.idle[g].popleft()
+            a = self.idle_pop(g)
             del self.queues[call.q][call.l][call]
             self.queue_change(-1)
-            self.answer(call, g)
+            self.answer(call, g, a)
 
     def abandon(self, call: Call):
         wait = self.env.now - call.t_queue
@@ -621,7 +642,8 @@ class CallCenter:
         self.release(call)
         self.maybe_redial(call)
 
-    def answer(self, call: Call, g: int):
+    def answer(self, call: Call, g: int, a: int):
+        """Agent a of group g answers the call."""
         cs, now, st = self.cs, self.env.now, self.stats
         wait = now - call.t_queue
         gen = call.gen          # the call's own stream: talk, HOLD, ACW, transfer or resolution, quality
@@ -630,7 +652,7 @@ class CallCenter:
         if gen.random() < cs.hold_prob[call.k, g]:
             hold = self.draw(gen, int(cs.hold_dist[call.k, g]))
         acw = self.draw(gen, int(cs.acw_dist[call.k, g]))
-        call.g = g
+        call.g, call.agent = g, a
         call.acw_s = acw
         call.state = IN_SERVICE
         call.transfer_to, call.repeat_delay_s = -1, -1.0
@@ -687,13 +709,13 @@ class CallCenter:
             if call.counted:
                 st["conferences_missed"][ix] += 1
             return False
-        self.idle[g2].popleft()
+        a2 = self.idle_pop(g2)
         if call.counted:
             st["conferences"][ix] += 1
             st["conference_s"][ix] += d
         self.add_busy(st["service_busy_s"], g2, now, now + d)
         self.add_busy(st["service_busy_s"], call.g, now, now + d)
-        self.env.process(self.after_call_work(g2, self.env.timeout(d)))     # the second agent is free again
+        self.env.process(self.after_call_work(g2, a2, self.env.timeout(d)))     # the second agent is free again
         call.service_done = self.env.timeout(d)
         return True
 
@@ -702,7 +724,7 @@ class CallCenter:
 
         Returns True when the caller stays on the line (transferred).
         """
-        g, acw = call.g, call.acw_s
+        g, a, acw = call.g, call.agent, call.acw_s
         now = self.env.now
         if call.conf_s > 0.0 and call.leg != LEG_OUTBOUND:
             if self.conference(call):
@@ -732,7 +754,7 @@ class CallCenter:
             self.env.process(self.call_again(call, self.env.timeout(call.repeat_delay_s)))
         else:
             self.release(call)
-        self.agent_done(g, acw)
+        self.agent_done(g, a, acw)
         if quality:
             self.dispatch_outbound()
         return stays
@@ -740,8 +762,8 @@ class CallCenter:
     # ------------------------------------------------------------------
     # outbound work, blended with inbound
     # ------------------------------------------------------------------
-    def take_outbound(self, g: int, idle_left: int) -> bool:
-        """An agent with no inbound call to take starts outbound work, if blending allows.
+    def take_outbound(self, g: int, a: int, idle_left: int) -> bool:
+        """Agent a of group g, with no inbound call to take, starts outbound work if blending allows.
 
         Only while at most blend_max_queue inbound calls wait, at least
         blend_min_idle other agents of the group stay idle and a line is
@@ -760,15 +782,15 @@ class CallCenter:
                 if head.t_queue < best_t:
                     best, best_t = head, head.t_queue
         if best is not None:
-            self.serve_callback(best, g)
+            self.serve_callback(best, g, a)
             return True
         for w in range(cs.n_tasks):
             if self.pending[w] > 0 and cs.out_groups[w, g]:
-                self.serve_task(w, g)
+                self.serve_task(w, g, a)
                 return True
         return False
 
-    def serve_callback(self, call: Call, g: int):
+    def serve_callback(self, call: Call, g: int, a: int):
         cs, now, st = self.cs, self.env.now, self.stats
         del self.callbacks[call.k][call]
         wait = now - call.t_queue
@@ -777,6 +799,7 @@ class CallCenter:
         if call.gen.random() < cs.hold_prob[call.k, g]:
             hold = self.draw(call.gen, int(cs.hold_dist[call.k, g]))
         acw = self.draw(call.gen, int(cs.acw_dist[call.k, g]))
+        call.agent = a
         self.record(call, CALLED_BACK_, wait, g, talk, hold, acw)
         if call.counted:
             ix = (call.p, call.k, call.l)
@@ -784,9 +807,9 @@ class CallCenter:
             st["callback_wait_s"][ix] += wait
             if wait <= cs.cb_within_s[call.k]:
                 st["callbacks_within"][ix] += 1
-        self.outbound_start(call, g, talk + hold, acw)
+        self.outbound_start(call, g, a, talk + hold, acw)
 
-    def serve_task(self, w: int, g: int):
+    def serve_task(self, w: int, g: int, a: int):
         cs = self.cs
         self.pending[w] -= 1
         task = Call(0, 0, False)
@@ -794,12 +817,12 @@ class CallCenter:
         talk = self.sample("outbound", int(cs.out_talk_dist[w]))
         acw = self.sample("outbound", int(cs.out_acw_dist[w]))
         self.stats["outbound_done"][self.p_cur, w] += 1
-        self.outbound_start(task, g, talk, acw)
+        self.outbound_start(task, g, a, talk, acw)
 
-    def outbound_start(self, call: Call, g: int, talk: float, acw: float):
+    def outbound_start(self, call: Call, g: int, a: int, talk: float, acw: float):
         now, st = self.env.now, self.stats
         call.line = self.seize_line()
-        call.g, call.acw_s, call.state = g, acw, IN_SERVICE
+        call.g, call.agent, call.acw_s, call.state = g, a, acw, IN_SERVICE
         call.transfer_to, call.repeat_delay_s, call.quality, call.leg = -1, -1.0, 0, LEG_OUTBOUND
         self.add_busy(st["service_busy_s"], g, now, now + talk)
         self.add_busy(st["outbound_busy_s"], g, now, now + talk)
@@ -888,8 +911,7 @@ class CallCenter:
             if cs.dl_groups[g] and self.idle[g] and (best < 0 or self.idle[g][0] < best_t):
                 best, best_t = g, self.idle[g][0]
         if best >= 0:
-            self.idle[best].popleft()
-            self.dial_serve(call, best)
+            self.dial_serve(call, best, self.idle_pop(best))
             return
         if patience <= 0.0:
             if call.counted:
@@ -914,19 +936,19 @@ class CallCenter:
             self.stats["mismatches"][call.p] += 1
         self.release(call)
 
-    def dial_serve(self, call: Call, g: int):
-        """An agent of group g talks to a reached party (its line is already held)."""
+    def dial_serve(self, call: Call, g: int, a: int):
+        """Agent a of group g talks to a reached party (its line is already held)."""
         if call.counted:
             self.stats["dial_served"][call.p] += 1
         self.lines_level()
         self.lines.release(call.line)       # outbound_start seizes the line again
-        self.outbound_start(call, g, call.talk_s, call.acw_s)
+        self.outbound_start(call, g, a, call.talk_s, call.acw_s)
 
     def dispatch_outbound(self):
         """New outbound work: idle agents (group order, longest idle first) take what blending allows."""
         for g in range(self.cs.n_groups):
-            while self.idle[g] and self.take_outbound(g, len(self.idle[g]) - 1):
-                self.idle[g].popleft()
+            while self.idle[g] and self.take_outbound(g, self.idle_ids[g][0], len(self.idle[g]) - 1):
+                self.idle_pop(g)
 
     def add_campaign_tasks(self, p: int):
         added = False
@@ -937,36 +959,36 @@ class CallCenter:
         if added:
             self.dispatch_outbound()
 
-    def agent_done(self, g: int, acw: float):
+    def agent_done(self, g: int, a: int, acw: float):
         if acw > 0.0:
-            self.env.process(self.after_call_work(g, self.env.timeout(acw)))
+            self.env.process(self.after_call_work(g, a, self.env.timeout(acw)))
         else:
-            self.agent_free(g)
+            self.agent_free(g, a)
 
-    def take_work(self, g: int):
-        """An available agent of group g: a reached party of the dialer (dialler groups), else a waiting
+    def take_work(self, g: int, a: int):
+        """Available agent a of group g: a reached party of the dialer (dialler groups), else a waiting
         call, else outbound work, else idle."""
         if self.dl_waiting and self.cs.dl_groups[g]:
             call = next(iter(self.dl_waiting))
             del self.dl_waiting[call]
-            self.dial_serve(call, g)
+            self.dial_serve(call, g, a)
             return
         call = self.router.pick_call(g)
         if call is not None:
             del self.queues[call.q][call.l][call]
             self.queue_change(-1)
-            self.answer(call, g)
-        elif not self.take_outbound(g, len(self.idle[g])):
-            self.idle[g].append(self.env.now)
+            self.answer(call, g, a)
+        elif not self.take_outbound(g, a, len(self.idle[g])):
+            self.idle_push(g, a)
 
-    def agent_free(self, g: int):
-        """An agent has finished a call (and its ACW): leaves if due, else takes work; then the dialer,
-        if on, dials for the agents now idle."""
+    def agent_free(self, g: int, a: int):
+        """Agent a of group g has finished a call (and its ACW): leaves if due, else takes work; then the
+        dialer, if on, dials for the agents now idle."""
         if self.pending_leave[g] > 0:
             self.pending_leave[g] -= 1
             self.staff_change(g, -1)
         else:
-            self.take_work(g)
+            self.take_work(g, a)
         if self.dl_active:
             self.dial()
 
@@ -985,7 +1007,7 @@ class CallCenter:
             if diff < 0:
                 d = -diff
                 while d > 0 and self.idle[g]:
-                    self.idle[g].popleft()
+                    self.idle_pop(g)
                     self.staff_change(g, -1)
                     d -= 1
                 self.pending_leave[g] += d
@@ -994,7 +1016,7 @@ class CallCenter:
                 self.pending_leave[g] -= d
                 for _ in range(diff - d):
                     self.staff_change(g, +1)
-                    self.take_work(g)
+                    self.take_work(g, self.log_in(g))
         if self.cs.use_overflow:
             self.offer_unguarded()
         self.add_campaign_tasks(p)
@@ -1011,10 +1033,10 @@ class CallCenter:
                     g = self.router.pick_group(call, True)
                     if g < 0:
                         break
-                    self.idle[g].popleft()
+                    a = self.idle_pop(g)
                     del self.queues[call.q][call.l][call]
                     self.queue_change(-1)
-                    self.answer(call, g)
+                    self.answer(call, g, a)
 
     def close_books(self):
         """Close the time-weighted levels (lines, queue, agents) of the last interval at the horizon."""
