@@ -85,7 +85,7 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
                 ct["balking"]["by_tier"] = {"vip": draw(st.floats(0, 0.3))}
         if draw(st.booleans()):
             ct["max_wait"] = {"after_s": draw(st.floats(0, 200)),
-                              "action": draw(st.sampled_from(["message", "disconnect"]))}
+                              "action": draw(st.sampled_from(["message", "callback", "disconnect"]))}
         if draw(st.booleans()):
             ct["queue_capacity"] = draw(st.integers(0, 4))
         if draw(st.booleans()):

@@ -6,7 +6,7 @@ from strategies import scenarios
 
 import simcc
 from simcc.engine.compile import compile_scenario
-from simcc.engine.contract import OUTCOME_CODES
+from simcc.engine.contract import MAX_WAIT_ACTIONS, OUTCOME_CODES
 from simcc.engine.replication import run_replication
 from simcc.engine.streams import root_entropy
 from simcc.run.results import Stats
@@ -35,8 +35,9 @@ def test_conservation_and_bounds(scn, seed):
     assert np.array_equal(raw["offered"], raw["blocked"] + raw["contained"] + raw["ivr_abandoned"] + per
                           + raw["abandoned"] + raw["callbacks"] + raw["messages"] + raw["disconnected"]
                           + raw["queue_full"] + raw["in_ivr_end"] + raw["in_queue_end"])
-    # an accepted callback is made or still pending at the horizon
-    assert tot["callbacks_done"] + tot["callbacks_end"] == tot["callbacks"]
+    # an accepted callback (or a message to be returned) is made or still pending at the horizon
+    returned = int(raw["messages"][:, cs.max_wait_action == MAX_WAIT_ACTIONS["callback"]].sum())
+    assert tot["callbacks_done"] + tot["callbacks_end"] == tot["callbacks"] + returned
     assert tot["redials"] + tot["repeats"] <= tot["offered"]
     assert tot["transfer_answered"] + tot["transfer_abandoned"] <= tot["transferred"]
     assert raw["outbound_done"].min(initial=0) >= 0 and raw["outbound_end"].min(initial=0) >= 0

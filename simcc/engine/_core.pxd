@@ -111,6 +111,7 @@ cdef enum:                  # AgentRule: which idle agent takes an arriving call
 cdef enum:                  # MaxWaitAction
     MW_MESSAGE = 0
     MW_DISCONNECT = 1
+    MW_CALLBACK = 2         # a message, and the caller is called back (callback list)
 
 cdef enum:                  # Policy: how a freed agent chooses among waiting calls
     POL_PRIORITY = 0        # best skill level first, then longest waiting (higher tier first)

@@ -47,7 +47,7 @@ OUTCOMES = {
 }
 CALL_KINDS = {"first": KIND_FIRST, "redial": KIND_REDIAL, "repeat": KIND_REPEAT}
 CLOSING_MODES = {"none": CLOSE_NONE, "serve": CLOSE_SERVE, "clear": CLOSE_CLEAR}
-MAX_WAIT_ACTIONS = {"message": MW_MESSAGE, "disconnect": MW_DISCONNECT}
+MAX_WAIT_ACTIONS = {"message": MW_MESSAGE, "disconnect": MW_DISCONNECT, "callback": MW_CALLBACK}
 AGENT_RULES = {"longest_idle": AGENT_LONGEST_IDLE, "random": AGENT_RANDOM, "group_order": AGENT_GROUP_ORDER}
 LEGS = {"first": LEG_FIRST, "transfer": LEG_TRANSFER, "outbound": LEG_OUTBOUND}
 CHOICE_CODES = {"priority": POL_PRIORITY, "weighted_wait": POL_WEIGHTED_WAIT}
@@ -1082,8 +1082,15 @@ cdef void _callback_offer(State* s, int32_t c, int64_t seq, float64_t now) noexc
         s.callbacks[(call.p * s.K + k) * s.L + call.l] += 1
     if s.log_on:
         _log(s, call, OUT_CALLBACK, now, now - call.t_queue, -1, 0.0, 0.0, 0.0)
+    _await_callback(s, c, now)
+
+
+cdef void _await_callback(State* s, int32_t c, float64_t now) noexcept nogil:
+    """The caller (off the line now) joins its call type's callback list; idle agents may call back."""
+    cdef Call* call = &s.calls[c]
+    cdef int32_t k = call.k
     call.state = CS_CALLBACK
-    call.t_queue = now              # the callback clock starts at acceptance
+    call.t_queue = now              # the callback clock starts now
     call.next = -1
     call.prev = s.cb_tail[k]
     if s.cb_tail[k] >= 0:
@@ -1178,7 +1185,8 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
 
 
 cdef void _max_wait(State* s, int32_t c, int64_t seq, float64_t now) noexcept nogil:
-    """The caller has waited max_wait: sent to a message, or disconnected."""
+    """The caller has waited max_wait: sent to a message (and, with ``callback``, called back later),
+    or disconnected."""
     cdef Call* call = &s.calls[c]
     cdef int64_t ix
     cdef bint message
@@ -1187,7 +1195,7 @@ cdef void _max_wait(State* s, int32_t c, int64_t seq, float64_t now) noexcept no
     _unlink(s, c)
     _queue_change(s, now, -1)
     ix = (call.p * s.K + call.k) * s.L + call.l
-    message = s.max_wait_action[call.k] == MW_MESSAGE
+    message = s.max_wait_action[call.k] != MW_DISCONNECT
     if call.counted:
         if message:
             s.messages[ix] += 1
@@ -1195,6 +1203,10 @@ cdef void _max_wait(State* s, int32_t c, int64_t seq, float64_t now) noexcept no
             s.disconnected[ix] += 1
     if s.log_on:
         _log(s, call, OUT_MESSAGE if message else OUT_DISCONNECTED, now, now - call.t_queue, -1, 0.0, 0.0, 0.0)
+    if s.max_wait_action[call.k] == MW_CALLBACK:
+        _lines_change(s, now, -1)
+        _await_callback(s, c, now)
+        return
     _release(s, c, now)
 
 

@@ -52,7 +52,7 @@ CLOSING_MODES = {"none": 0, "serve": 1, "clear": 2}
 #: Which idle agent takes an arriving call among the groups at the best skill level (``AGENT_*``).
 AGENT_RULES = {"longest_idle": 0, "random": 1, "group_order": 2}
 #: What max_wait does to a caller (``MW_*``).
-MAX_WAIT_ACTIONS = {"message": 0, "disconnect": 1}
+MAX_WAIT_ACTIONS = {"message": 0, "disconnect": 1, "callback": 2}
 #: Entry of an arrival stream that dials into the IVR (otherwise the call type index).
 IVR_ENTRY = -1
 #: Answered-wait histogram bins: [0] no wait, [b] b-1 < wait <= b s, [WAIT_BINS - 1] over WAIT_BINS - 2 s.

@@ -548,17 +548,24 @@ class CallCenter:
         return sum(1 for q in self.queues for tier in q for c in tier if c.k == k)
 
     def max_wait(self, call: Call, limit):
-        """The caller has waited max_wait: sent to a message, or disconnected."""
+        """The caller has waited max_wait: sent to a message (and, with ``callback``, called back later),
+        or disconnected."""
         yield limit
         self.n_events += 1
         if call.state != WAITING or call.maxwait is not limit:
             return
         del self.queues[call.q][call.l][call]
         self.queue_change(-1)
-        message = int(self.cs.max_wait_action[call.k]) == MAX_WAIT_ACTIONS["message"]
+        action = int(self.cs.max_wait_action[call.k])
+        message = action != MAX_WAIT_ACTIONS["disconnect"]
         if call.counted:
             self.stats["messages" if message else "disconnected"][call.p, call.k, call.l] += 1
         self.record(call, MESSAGE_ if message else DISCONNECTED_, self.env.now - call.t_queue)
+        if action == MAX_WAIT_ACTIONS["callback"]:
+            self.lines_level()
+            self.lines.release(call.line)
+            self.await_callback(call)
+            return
         self.release(call)
 
     def closing_clock(self):
@@ -603,8 +610,12 @@ class CallCenter:
         if call.counted:
             self.stats["callbacks"][call.p, call.k, call.l] += 1
         self.record(call, CALLBACK_, now - call.t_queue)
+        self.await_callback(call)
+
+    def await_callback(self, call: Call):
+        """The caller (off the line now) joins its call type's callback list; idle agents may call back."""
         call.state = CALLBACK
-        call.t_queue = now
+        call.t_queue = self.env.now     # the callback clock starts now
         self.callbacks[call.k][call] = None
         self.dispatch_outbound()
 

@@ -66,10 +66,11 @@ class Balking(Model):
 
 
 class MaxWait(Model):
-    """Callers still waiting after ``after_s`` are sent to a message (voicemail) or disconnected."""
+    """Callers still waiting after ``after_s`` are sent to a message (voicemail), sent to a message that
+    an agent returns (``callback``: the caller joins the call type's callback list), or disconnected."""
 
     after_s: NonNegFloat
-    action: Literal["message", "disconnect"] = "message"
+    action: Literal["message", "callback", "disconnect"] = "message"
 
 
 class Conference(Model):

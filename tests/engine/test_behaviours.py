@@ -349,3 +349,20 @@ def test_dialer_is_the_same_on_both_engines():
     for k in ("dials", "dial_contacts", "dial_served", "mismatches", "answered", "outbound_busy_s", "lines_s"):
         assert np.array_equal(a[k], b[k]), k
     assert a["dials"].sum() > 0
+
+
+def test_messages_returned_as_callbacks():
+    """max_wait action callback: the caller leaves a message, frees the line, and is called back."""
+    ct = {"c": {"patience": {"dist": "never"}, "talk": EXP(180.0),
+                "max_wait": {"after_s": 30.0, "action": "callback"}}}
+    s = center(call_types=ct, arrivals=[{"name": "in", "entry": "c", "calls": 330.0}], trunks=40)
+    raw = raw_of(s)
+    messages, done, end = (int(raw[k].sum()) for k in ("messages", "callbacks_done", "callbacks_end"))
+    assert messages > 100 and done > 0
+    assert done + end == messages and raw["callbacks"].sum() == 0
+    day = simcc.simulate(s, seed=1, replications=2).summary()
+    assert 0 < day["callback_sl"]["mean"] <= 1 and day["messages"]["mean"] > 0
+    # the same with plain messages: nobody is called back, and the agents have more time for the queue
+    plain = raw_of(center(call_types={"c": {**ct["c"], "max_wait": {"after_s": 30.0, "action": "message"}}},
+                          arrivals=[{"name": "in", "entry": "c", "calls": 330.0}], trunks=40))
+    assert plain["callbacks_done"].sum() == 0 and plain["answered"].sum() > raw["answered"].sum()
