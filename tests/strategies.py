@@ -127,6 +127,7 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
         "overflow_after_s": draw(st.floats(0, 120)),
         "weights": {k: draw(st.floats(0.5, 5)) for k in types if draw(st.booleans())},
         "agent_selection": draw(st.sampled_from(["longest_idle", "random", "group_order"])),
+        "unstaffed": draw(st.sampled_from(["wait", "wait", "disconnect"])),
     }
     if "reserve" in extra:
         g = draw(st.sampled_from(groups))

@@ -84,6 +84,7 @@ ctypedef struct State:
     int32_t use_overflow            # secondary groups only after overflow_after_s
     int32_t use_reserve             # groups keep reserve_n idle agents for protected calls
     int32_t agent_rule              # AgentRule
+    int32_t unstaffed_disconnect    # 1: callers of a call type no agent on duty serves are disconnected
     # compiled scenario (borrowed pointers into numpy arrays)
     float64_t* stream_rate          # [S, P] calls per second
     int32_t* stream_entry           # [S] call type, or -1 = IVR
@@ -1125,7 +1126,7 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
     patience = _sample(s, &cb, s.patience_dist[call.k * s.L + call.l])
     g = _pick_group(s, call.k, call.l, False)
     if g < 0 and first:
-        if s.closed and s.closing_mode == CLOSE_CLEAR:
+        if (s.closed and s.closing_mode == CLOSE_CLEAR) or (s.unstaffed_disconnect and not _on_duty_for(s, call.k)):
             if call.counted:
                 s.queued[ix] += 1
                 s.disconnected[ix] += 1
@@ -1213,27 +1214,45 @@ cdef void _max_wait(State* s, int32_t c, int64_t seq, float64_t now) noexcept no
 cdef void _closing(State* s, float64_t now) noexcept nogil:
     """The center closes: no more arrivals; with ``clear``, every waiting caller is disconnected
     (call type by call type, tier by tier, oldest first)."""
-    cdef int32_t q, c
-    cdef int64_t ix
-    cdef Call* call
+    cdef int32_t q
     s.closed = 1
     if s.closing_mode != CLOSE_CLEAR:
         return
     for q in range(s.K * s.L):
-        while s.q_head[q] >= 0:
-            c = s.q_head[q]
-            call = &s.calls[c]
-            _unlink(s, c)
-            _queue_change(s, now, -1)
-            ix = (call.p * s.K + call.k) * s.L + call.l
-            if call.leg == LEG_FIRST:
-                if call.counted:
-                    s.disconnected[ix] += 1
-                if s.log_on:
-                    _log(s, call, OUT_DISCONNECTED, now, now - call.t_queue, -1, 0.0, 0.0, 0.0)
-            elif call.counted:
-                s.transfer_abandoned[ix] += 1
-            _release(s, c, now)
+        _disconnect_queue(s, q, now)
+
+
+cdef void _disconnect_queue(State* s, int32_t q, float64_t now) noexcept nogil:
+    """Every caller waiting in queue q (call type x tier) is disconnected, oldest first (a
+    transferred leg counts as a transfer abandoned)."""
+    cdef int32_t c
+    cdef int64_t ix
+    cdef Call* call
+    while s.q_head[q] >= 0:
+        c = s.q_head[q]
+        call = &s.calls[c]
+        _unlink(s, c)
+        _queue_change(s, now, -1)
+        ix = (call.p * s.K + call.k) * s.L + call.l
+        if call.leg == LEG_FIRST:
+            if call.counted:
+                s.disconnected[ix] += 1
+            if s.log_on:
+                _log(s, call, OUT_DISCONNECTED, now, now - call.t_queue, -1, 0.0, 0.0, 0.0)
+        elif call.counted:
+            s.transfer_abandoned[ix] += 1
+        _release(s, c, now)
+
+
+cdef bint _on_duty_for(State* s, int32_t k) noexcept nogil:
+    """Whether some agent of a group serving call type k is on duty (agents on their way out at a
+    headcount drop do not count)."""
+    cdef int32_t j, g
+    for j in range(s.tg_ptr[k], s.tg_ptr[k + 1]):
+        g = s.tg_group[j]
+        if s.present[g] - s.pending_leave[g] > 0:
+            return True
+    return False
 
 
 cdef void _overflow(State* s, int32_t c, int64_t seq, float64_t now) noexcept nogil:
@@ -1576,7 +1595,7 @@ cdef void _interval_start(State* s, int32_t p, float64_t now) noexcept nogil:
     rest leave when they finish the call in hand. Rising headcount first
     cancels pending departures, then adds idle agents who take waiting calls.
     """
-    cdef int32_t g, target, diff, d
+    cdef int32_t g, target, diff, d, k, l
     _lines_change(s, now, 0)
     _queue_change(s, now, 0)
     for g in range(s.G):
@@ -1604,6 +1623,11 @@ cdef void _interval_start(State* s, int32_t p, float64_t now) noexcept nogil:
                 _take_work(s, g, _log_in(s, g), now)
     if s.use_overflow:
         _offer_unguarded(s, now)
+    if s.unstaffed_disconnect:
+        for k in range(s.K):
+            if not _on_duty_for(s, k):
+                for l in range(s.L):
+                    _disconnect_queue(s, k * s.L + l, now)
     _add_campaign_tasks(s, p, now)
     if p + 1 < s.P:
         _push(s, (p + 1) * s.interval_s, EV_INTERVAL, p + 1)
@@ -1755,6 +1779,7 @@ cdef void _bind_scenario(State* s, cs, list keep) except *:
     s.use_overflow = cs.use_overflow
     s.use_reserve = cs.use_reserve
     s.agent_rule = cs.agent_rule
+    s.unstaffed_disconnect = cs.unstaffed_disconnect
     s.ivr_cut_contained = cs.ivr_cut_contained
     s.ivr_cut_hangup = cs.ivr_cut_hangup
     s.ivr_time_dist = cs.ivr_time_dist

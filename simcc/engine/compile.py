@@ -39,6 +39,7 @@ class CompiledScenario:
     use_overflow: int
     use_reserve: int
     agent_rule: int                   # contract.AGENT_RULES: which idle agent takes an arriving call
+    unstaffed_disconnect: int         # 1: callers of a call type no agent on duty serves are disconnected
     volume_cv: float
     stream_rate: np.ndarray           # [S, P] calls per second
     stream_entry: np.ndarray          # [S] call type or -1 = IVR
@@ -390,7 +391,7 @@ class _Compiler:
         weight = np.array([[r.weights.get(k, 1.0) * r.tier_weights.get(t, 1.0) for t in tiers] for k in types])
         flags = {flag: int(name in names) for name, flag in FILTER_FLAGS.items()}
         return dict(policy=CHOICE_CODES[choice], tier_priority=int(r.tier_priority), **flags,
-                    agent_rule=AGENT_RULES[r.agent_selection],
+                    agent_rule=AGENT_RULES[r.agent_selection], unstaffed_disconnect=int(r.unstaffed == "disconnect"),
                     overflow_after_s=overflow_after, primary_level=primary, reserve_n=reserve_n,
                     reserve_tier=reserve_tier, reserve_type=reserve_type, weight=weight)
 

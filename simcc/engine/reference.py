@@ -495,7 +495,8 @@ class CallCenter:
         call.q = self.router.queue_for(call)
         g = self.router.pick_group(call, False)
         if g < 0 and first:
-            if self.closed and cs.closing_mode == CLOSE_CLEAR:
+            if (self.closed and cs.closing_mode == CLOSE_CLEAR) or (cs.unstaffed_disconnect
+                                                                    and not self.on_duty_for(call.k)):
                 if call.counted:
                     st["queued"][ix] += 1
                     st["disconnected"][ix] += 1
@@ -579,19 +580,31 @@ class CallCenter:
 
     def clear_at_closing(self):
         self.closed = True
-        now = self.env.now
         for k in range(self.cs.n_types):
             for l in range(self.cs.n_tiers):
-                for call in list(self.queues[k][l]):
-                    del self.queues[k][l][call]
-                    self.queue_change(-1)
-                    if call.leg == LEG_FIRST:
-                        if call.counted:
-                            self.stats["disconnected"][call.p, call.k, call.l] += 1
-                        self.record(call, DISCONNECTED_, now - call.t_queue)
-                    elif call.counted:
-                        self.stats["transfer_abandoned"][call.p, call.k, call.l] += 1
-                    self.release(call)
+                self.disconnect_queue(k, l)
+
+    def disconnect_queue(self, q: int, l: int):
+        """Every caller waiting in queue (q, l) is disconnected, oldest first (a transferred leg counts
+        as a transfer abandoned)."""
+        now = self.env.now
+        for call in list(self.queues[q][l]):
+            del self.queues[q][l][call]
+            self.queue_change(-1)
+            if call.leg == LEG_FIRST:
+                if call.counted:
+                    self.stats["disconnected"][call.p, call.k, call.l] += 1
+                self.record(call, DISCONNECTED_, now - call.t_queue)
+            elif call.counted:
+                self.stats["transfer_abandoned"][call.p, call.k, call.l] += 1
+            self.release(call)
+
+    def on_duty_for(self, k: int) -> bool:
+        """Whether some agent of a group serving call type k is on duty (agents on their way out at a
+        headcount drop do not count)."""
+        cs = self.cs
+        return any(self.present[g] - self.pending_leave[g] > 0
+                   for g in cs.type_groups[cs.type_groups_ptr[k]:cs.type_groups_ptr[k + 1]])
 
     def offer_callback(self, call: Call, offer):
         """Virtual hold: after a wait the caller may accept a callback, hang up and be called back."""
@@ -1030,6 +1043,11 @@ class CallCenter:
                     self.take_work(g, self.log_in(g))
         if self.cs.use_overflow:
             self.offer_unguarded()
+        if self.cs.unstaffed_disconnect:
+            for k in range(self.cs.n_types):
+                if not self.on_duty_for(k):
+                    for l in range(self.cs.n_tiers):
+                        self.disconnect_queue(k, l)
         self.add_campaign_tasks(p)
         self.schedule_dialer(p)
 

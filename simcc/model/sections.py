@@ -227,6 +227,7 @@ class Routing(Model):
     weights: dict[Name, PosFloat] = {}
     tier_weights: dict[Name, PosFloat] = {}
     agent_selection: Literal["longest_idle", "random", "group_order"] = "longest_idle"
+    unstaffed: Literal["wait", "disconnect"] = "wait"
 
     @property
     def policies(self) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ import pytest
 import simcc
 from simcc import compare
 from simcc.engine.compile import compile_scenario
+from simcc.engine.contract import OUTCOME_CODES
 from simcc.engine.replication import run_replication
 from simcc.engine.streams import root_entropy
 from simcc.model.edits import policy_variant
@@ -366,3 +367,22 @@ def test_messages_returned_as_callbacks():
     plain = raw_of(center(call_types={"c": {**ct["c"], "max_wait": {"after_s": 30.0, "action": "message"}}},
                           arrivals=[{"name": "in", "entry": "c", "calls": 330.0}], trunks=40))
     assert plain["callbacks_done"].sum() == 0 and plain["answered"].sum() > raw["answered"].sum()
+
+
+def test_unstaffed_call_types_disconnect_their_callers():
+    """routing.unstaffed: disconnect: with no agent of its skills on duty, a caller is disconnected
+    (waiting ones when the last agent logs off, new ones on reaching the queue)."""
+    groups = [{"name": "g", "agents": [20, 20, 0, 0, 20, 20, 20, 20], "skills": {"c": 1}}]
+    cut = center(groups=groups, routing={"unstaffed": "disconnect"})
+    raw, _ = run_replication(compile_scenario(cut), root_entropy(3), 0, call_log=True)
+    log = raw["call_log"]
+    gone = log[log["outcome"] == OUTCOME_CODES["disconnected"]]
+    assert len(gone) == raw["disconnected"].sum() > 50
+    at_border = np.isclose(gone["t_end"], 3600.0)                 # waiting when the agents logged off
+    assert at_border.sum() > 0
+    rest = gone[~at_border]                                       # reached the queue while nobody was on
+    assert np.all((rest["t_end"] >= 3600.0) & (rest["t_end"] < 7200.0)) and np.all(rest["wait_s"] == 0)
+    assert raw["answered"][2:4].sum() == 0 and raw["abandoned"][2:4].sum() == 0
+    # the default waits: the same callers wait (and most hang up) instead
+    wait, _ = run_replication(compile_scenario(center(groups=groups)), root_entropy(3), 0)
+    assert wait["disconnected"].sum() == 0 and wait["abandoned"][2:4].sum() > 50
