@@ -57,6 +57,9 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
             ct["acw"] = draw(dist(1, 120, allow_zero=True))
         if n_tiers > 1 and draw(st.booleans()):
             ct["patience_by_tier"] = {"vip": draw(dist(5, 400, allow_never=True))}
+        for key in ("talk_scale", "patience_scale"):
+            if draw(st.integers(0, 3)) == 0:
+                ct[key] = draw(st.lists(st.floats(0.2, 3.0), min_size=n_intervals, max_size=n_intervals))
         if draw(st.booleans()):
             ct["redial"] = {
                 "prob": draw(st.floats(0, 1)),

@@ -94,6 +94,8 @@ ctypedef struct State:
     int32_t ivr_time_dist
     float64_t* menu_cum             # [L, K] cumulative menu shares
     int32_t* patience_dist          # [K, L]
+    float64_t* patience_scale       # [P, K] factor on the patience of calls arriving in interval p
+    float64_t* talk_scale           # [P, K] factor on the talk of calls arriving in interval p
     int32_t* talk_dist              # [K, G]
     float64_t* hold_prob            # [K, G]
     int32_t* hold_dist              # [K, G]
@@ -758,6 +760,7 @@ cdef void _answer(State* s, int32_t c, int32_t g, int32_t a, float64_t now) noex
     _call_bg(&cb, &call.rng)
     # the call's own stream, in this order: talk, HOLD flag (and time), ACW, transfer or resolution, quality
     _draw_service(s, &cb, kg, &talk, &hold, &acw)
+    talk *= s.talk_scale[call.p * s.K + call.k]
     call.g = g
     call.agent = a
     call.acw_s = acw
@@ -902,6 +905,7 @@ cdef void _serve_callback(State* s, int32_t c, int32_t g, int32_t a, float64_t n
     cdef bitgen_t cb
     _call_bg(&cb, &call.rng)
     _draw_service(s, &cb, kg, &talk, &hold, &acw)
+    talk *= s.talk_scale[call.p * s.K + call.k]
     call.agent = a
     if s.log_on:
         _log(s, call, OUT_CALLED_BACK, now, wait, g, talk, hold, acw)
@@ -1123,7 +1127,7 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
             call.rng_mem = call.rng
     cdef bitgen_t cb
     _call_bg(&cb, &call.rng)
-    patience = _sample(s, &cb, s.patience_dist[call.k * s.L + call.l])
+    patience = _sample(s, &cb, s.patience_dist[call.k * s.L + call.l]) * s.patience_scale[call.p * s.K + call.k]
     g = _pick_group(s, call.k, call.l, False)
     if g < 0 and first:
         if (s.closed and s.closing_mode == CLOSE_CLEAR) or (s.unstaffed_disconnect and not _on_duty_for(s, call.k)):
@@ -1788,6 +1792,8 @@ cdef void _bind_scenario(State* s, cs, list keep) except *:
     s.stream_tier_cum = _f64(_kept(keep, cs.stream_tier_cum, np.float64))
     s.menu_cum = _f64(_kept(keep, cs.menu_cum, np.float64))
     s.patience_dist = _i32(_kept(keep, cs.patience_dist, np.int32))
+    s.patience_scale = _f64(_kept(keep, cs.patience_scale, np.float64))
+    s.talk_scale = _f64(_kept(keep, cs.talk_scale, np.float64))
     s.talk_dist = _i32(_kept(keep, cs.talk_dist, np.int32))
     s.hold_prob = _f64(_kept(keep, cs.hold_prob, np.float64))
     s.hold_dist = _i32(_kept(keep, cs.hold_dist, np.int32))

@@ -49,6 +49,8 @@ class CompiledScenario:
     ivr_cut_hangup: float
     menu_cum: np.ndarray              # [L, K]
     patience_dist: np.ndarray         # [K, L] distribution ids
+    patience_scale: np.ndarray        # [P, K] factor on the patience of calls arriving in interval p
+    talk_scale: np.ndarray            # [P, K] factor on the talk of calls arriving in interval p
     talk_dist: np.ndarray             # [K, G]
     hold_prob: np.ndarray             # [K, G]
     hold_dist: np.ndarray             # [K, G]
@@ -267,8 +269,14 @@ class _Compiler:
                 hold_spec = _spec(s, name, grp, "hold")
                 hold_mean = dist_mean(hold_spec) if hold_spec is not None else 0.0
                 service_mean[k, g] = max(talk_mean + hold_prob[k, g] * hold_mean, 1e-9)
+        scales = {key: np.ones((self.P, K)) for key in ("patience_scale", "talk_scale")}
+        for k, name in enumerate(self.types):
+            for key, a in scales.items():
+                value = getattr(s.call_types[name], key)
+                if value is not None:
+                    a[:, k] = value
         return dict(patience_dist=patience, talk_dist=talk, hold_prob=hold_prob, hold_dist=hold, acw_dist=acw,
-                    service_mean_s=service_mean)
+                    service_mean_s=service_mean, **scales)
 
     def callers(self) -> dict:
         """Redials, repeat calls (first-call resolution), transfers and callback offers."""

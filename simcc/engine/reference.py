@@ -491,7 +491,7 @@ class CallCenter:
                 call.gen = call_stream(call.rng_mem)   # the same caller: the same patience and service draws
             else:
                 call.rng_mem = call.gen.bit_generator.stream_state
-        patience = self.draw(call.gen, int(cs.patience_dist[call.k, call.l]))
+        patience = self.draw(call.gen, int(cs.patience_dist[call.k, call.l])) * cs.patience_scale[call.p, call.k]
         call.q = self.router.queue_for(call)
         g = self.router.pick_group(call, False)
         if g < 0 and first:
@@ -671,7 +671,7 @@ class CallCenter:
         cs, now, st = self.cs, self.env.now, self.stats
         wait = now - call.t_queue
         gen = call.gen          # the call's own stream: talk, HOLD, ACW, transfer or resolution, quality
-        talk = self.draw(gen, int(cs.talk_dist[call.k, g]))
+        talk = self.draw(gen, int(cs.talk_dist[call.k, g])) * cs.talk_scale[call.p, call.k]
         hold = 0.0
         if gen.random() < cs.hold_prob[call.k, g]:
             hold = self.draw(gen, int(cs.hold_dist[call.k, g]))
@@ -818,7 +818,7 @@ class CallCenter:
         cs, now, st = self.cs, self.env.now, self.stats
         del self.callbacks[call.k][call]
         wait = now - call.t_queue
-        talk = self.draw(call.gen, int(cs.talk_dist[call.k, g]))
+        talk = self.draw(call.gen, int(cs.talk_dist[call.k, g])) * cs.talk_scale[call.p, call.k]
         hold = 0.0
         if call.gen.random() < cs.hold_prob[call.k, g]:
             hold = self.draw(call.gen, int(cs.hold_dist[call.k, g]))

@@ -116,6 +116,8 @@ class _Checker:
                 _check_dist(ct.conference.duration, f"call_types.{k}.conference.duration", add)
             if ct.balking is not None:
                 self.known(ct.balking.by_tier, f"call_types.{k}.balking.by_tier", "tier", self.tiers)
+            for key in ("talk_scale", "patience_scale"):
+                self.length(getattr(ct, key), f"call_types.{k}.{key}")
             for i, g in enumerate(s.groups):
                 h = g.handling.get(k)
                 if h is not None and h.transfer_prob is not None and ct.transfer is None:
@@ -351,8 +353,8 @@ def warnings(s: Scenario) -> list[str]:
         )
     finite_patience = all(not isinstance(ct.patience, Never) for ct in s.call_types.values())
     if not finite_patience and s.trunks is None:
-        work = agent_work_per_call(s)
         for p in range(n):
+            work = agent_work_per_call(s, p)
             staffed = sum(a[p] for a in agents)
             load = sum(c[p] * w for c, w in zip((s.calls_per_interval(a) for a in s.arrivals), work)) / s.interval_s
             if load >= staffed and load > 0:
@@ -364,19 +366,28 @@ def warnings(s: Scenario) -> list[str]:
     return out
 
 
-def handle_time(ct) -> float:
-    """Mean agent time of one answered call of a type: talk, HOLD (when held) and after-call work."""
+def interval_scale(value, p: int) -> float:
+    """A call type's ``talk_scale`` / ``patience_scale`` for calls arriving in interval p (1 when unset)."""
+    if value is None:
+        return 1.0
+    return float(value[p]) if isinstance(value, list) else float(value)
+
+
+def handle_time(ct, p: int = 0) -> float:
+    """Mean agent time of one answered call of a type arriving in interval p: talk (times its
+    ``talk_scale``), HOLD (when held) and after-call work."""
     hold = ct.hold_prob * dist_mean(ct.hold) if ct.hold is not None else 0.0
-    return dist_mean(ct.talk) + hold + (dist_mean(ct.acw) if ct.acw is not None else 0.0)
+    return dist_mean(ct.talk) * interval_scale(ct.talk_scale, p) + hold + (dist_mean(ct.acw) if ct.acw is not None
+                                                                          else 0.0)
 
 
-def agent_work_per_call(s: Scenario) -> list[float]:
+def agent_work_per_call(s: Scenario, p: int = 0) -> list[float]:
     """Mean agent seconds one arrival of each stream brings: IVR containment and menu hang-ups take
     none, the menu (per tier, by the stream's tier mix) splits the rest over the call types."""
     out = []
     for a in s.arrivals:
         if a.entry != "ivr":
-            out.append(handle_time(s.call_types[a.entry]))
+            out.append(handle_time(s.call_types[a.entry], p))
             continue
         ivr = s.ivr
         reach = 1.0 - ivr.contained - ivr.hangup
@@ -386,6 +397,6 @@ def agent_work_per_call(s: Scenario) -> list[float]:
         for tier, share in tiers.items():
             menu = ivr.menu_by_tier.get(tier, ivr.menu)
             msum = sum(menu.values()) or 1.0
-            work += share / total * sum(v / msum * handle_time(s.call_types[k]) for k, v in menu.items())
+            work += share / total * sum(v / msum * handle_time(s.call_types[k], p) for k, v in menu.items())
         out.append(reach * work)
     return out

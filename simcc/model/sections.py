@@ -81,10 +81,15 @@ class Conference(Model):
     duration: Distribution
 
 
+Scale = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
+
+
 class CallType(Model):
     patience: Distribution
     patience_by_tier: dict[Name, Distribution] = {}
+    patience_scale: Scale | list[Scale] | None = None
     talk: Distribution
+    talk_scale: Scale | list[Scale] | None = None
     hold_prob: Prob = 0.0
     hold: Distribution | None = None
     acw: Distribution | None = None

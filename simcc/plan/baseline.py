@@ -58,19 +58,23 @@ def agent_load(scenario: Scenario) -> AgentLoad:
                     calls[:, types.index(k), l] += c * share * reach * m
             else:
                 calls[:, types.index(a.entry), l] += c * share
-    aht = np.zeros(K)
-    patience = np.zeros((K, L))
+    P = calls.shape[0]
+    aht = np.zeros((P, K))
+    patience = np.zeros((P, K, L))
     for k, name in enumerate(types):
         ct = scenario.call_types[name]
         hold = dist_mean(ct.hold) if ct.hold is not None else 0.0
         acw = dist_mean(ct.acw) if ct.acw is not None else 0.0
-        aht[k] = dist_mean(ct.talk) + ct.hold_prob * hold + acw
+        talk_scale = np.broadcast_to(np.asarray(1.0 if ct.talk_scale is None else ct.talk_scale, float), (P,))
+        patience_scale = np.broadcast_to(np.asarray(1.0 if ct.patience_scale is None else ct.patience_scale,
+                                                    float), (P,))
+        aht[:, k] = dist_mean(ct.talk) * talk_scale + ct.hold_prob * hold + acw
         for l, tier in enumerate(tiers):
-            patience[k, l] = dist_mean(ct.patience_by_tier.get(tier, ct.patience))
+            patience[:, k, l] = dist_mean(ct.patience_by_tier.get(tier, ct.patience)) * patience_scale
     total = calls.sum(axis=(1, 2))
     by_type = calls.sum(axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        aht_p = np.where(total > 0, (by_type * aht).sum(axis=1) / np.where(total > 0, total, 1), aht.mean())
+        aht_p = np.where(total > 0, (by_type * aht).sum(axis=1) / np.where(total > 0, total, 1), aht.mean(axis=1))
         finite = np.isfinite(patience)
         fin_calls = (calls * finite).sum(axis=(1, 2))
         pat_p = np.where(

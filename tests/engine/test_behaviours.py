@@ -386,3 +386,23 @@ def test_unstaffed_call_types_disconnect_their_callers():
     # the default waits: the same callers wait (and most hang up) instead
     wait, _ = run_replication(compile_scenario(center(groups=groups)), root_entropy(3), 0)
     assert wait["disconnected"].sum() == 0 and wait["abandoned"][2:4].sum() > 50
+
+
+def test_talk_and_patience_follow_the_arrival_interval():
+    """talk_scale / patience_scale multiply the times of calls arriving in each interval."""
+    scale = [1.0, 1.0, 2.0, 2.0, 0.5, 0.5, 1.0, 1.0]
+    ct = {"c": {"patience": EXP(60.0), "talk": EXP(100.0), "talk_scale": scale, "patience_scale": scale}}
+    raw, _ = run_replication(compile_scenario(center(call_types=ct)), root_entropy(4), 0, call_log=True)
+    log = raw["call_log"]
+    p = (log["t_arrive"] // 1800).astype(int)
+    for lo, hi, f in ((0, 2, 1.0), (2, 4, 2.0), (4, 6, 0.5)):    # exponential talk: within 3.3 standard errors
+        x = log["talk_s"][(log["outcome"] == OUTCOME_CODES["answered"]) & (p >= lo) & (p < hi)]
+        assert abs(x.mean() - 100.0 * f) <= 3.3 * 100.0 * f / math.sqrt(len(x)), (lo, x.mean())
+    # with no agents every caller waits its patience (exponential, mean 60 s times the factor)
+    no_agents = center(call_types=ct, groups=[{"name": "g", "agents": 0, "skills": {"c": 1}}])
+    raw, _ = run_replication(compile_scenario(no_agents), root_entropy(4), 0, call_log=True)
+    log = raw["call_log"]
+    p = (log["t_arrive"] // 1800).astype(int)
+    for lo, hi, f in ((0, 2, 1.0), (2, 4, 2.0), (4, 6, 0.5)):
+        x = log["wait_s"][(log["outcome"] == OUTCOME_CODES["abandoned"]) & (p >= lo) & (p < hi)]
+        assert abs(x.mean() - 60.0 * f) <= 3.3 * 60.0 * f / math.sqrt(len(x)), (lo, x.mean())
