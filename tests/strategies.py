@@ -21,6 +21,10 @@ def dist(min_mean=1.0, max_mean=300.0, allow_never=False, allow_zero=False):
         st.builds(
             lambda v: {"dist": "empirical", "values_s": v}, st.lists(st.floats(0.5, 300), min_size=1, max_size=5)
         ),
+        st.builds(
+            lambda lo, a, b: {"dist": "triangular", "low_s": lo, "mode_s": lo + a, "high_s": lo + a + b},
+            st.floats(0, 50), st.floats(0, 200), st.floats(1, 200)
+        ),
     ]
     if allow_never:
         options.append(st.just({"dist": "never"}))

@@ -36,6 +36,7 @@ cdef enum:                  # DistCode
     D_WEIBULL = 5           # a = shape, b = scale
     D_EMPIRICAL = 6         # values[offset : offset + n], each equally likely
     D_NEVER = 7             # +inf (patience of a caller who never hangs up); draws nothing
+    D_TRIANGULAR = 8        # values[offset : offset + 3] = low, mode, high; one uniform, inverse CDF
 
 cdef enum:                  # Source
     SRC_ARRIVAL = 0         # one stream per arrival stream s: spawn_key (rep, 0, s)

@@ -14,7 +14,7 @@ from .contract import LOG_DTYPE
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memset
-from libc.math cimport INFINITY, ceil
+from libc.math cimport INFINITY, ceil, sqrt
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from cpython.pycapsule cimport PyCapsule_New
 from numpy.random.bit_generator cimport BitGenerator
@@ -37,7 +37,7 @@ SOURCE_IDS = {
 DIST_CODES = {
     "deterministic": D_DETERMINISTIC, "exponential": D_EXPONENTIAL,
     "uniform": D_UNIFORM, "lognormal": D_LOGNORMAL, "gamma": D_GAMMA,
-    "weibull": D_WEIBULL, "empirical": D_EMPIRICAL, "never": D_NEVER,
+    "weibull": D_WEIBULL, "empirical": D_EMPIRICAL, "never": D_NEVER, "triangular": D_TRIANGULAR,
 }
 OUTCOMES = {
     "blocked": OUT_BLOCKED, "contained": OUT_CONTAINED,
@@ -364,7 +364,17 @@ cdef inline float64_t _sample(State* s, bitgen_t* bg, int32_t d) noexcept nogil:
         if j >= D.n:
             j = D.n - 1
         return s.dist_values[D.offset + j]
+    if code == D_TRIANGULAR:
+        return _triangular(bg.next_double(bg.state), s.dist_values[D.offset], s.dist_values[D.offset + 1],
+                           s.dist_values[D.offset + 2])
     return INFINITY                 # D_NEVER
+
+
+cdef inline float64_t _triangular(float64_t u, float64_t lo, float64_t mode, float64_t hi) noexcept nogil:
+    """Inverse CDF of the triangular distribution (lo < hi, lo <= mode <= hi)."""
+    if u * (hi - lo) < mode - lo:
+        return lo + sqrt(u * (hi - lo) * (mode - lo))
+    return hi - sqrt((1.0 - u) * (hi - lo) * (hi - mode))
 
 
 cdef inline int32_t _categorical(bitgen_t* bg, float64_t* cum, int32_t n) noexcept nogil:

@@ -186,6 +186,10 @@ def _dist_row(d, values: list[float]) -> tuple:
         offset = len(values)
         values.extend(d.values_s)
         return (code, len(d.values_s), offset, 0.0, 0.0)
+    if kind == "triangular":
+        offset = len(values)
+        values.extend([d.low_s, d.mode_s, d.high_s])
+        return (code, 3, offset, d.low_s, d.high_s)
     return (DIST_CODES["never"], 0, 0, 0.0, 0.0)
 
 

@@ -23,7 +23,7 @@ from ..model.policies import CHOICE_RULES, FILTERS
 #: Distribution codes (``D_*`` in _core.pxd). ``never`` is +inf (patience of a caller who never hangs up).
 DIST_CODES = {
     "deterministic": 0, "exponential": 1, "uniform": 2, "lognormal": 3,
-    "gamma": 4, "weibull": 5, "empirical": 6, "never": 7,
+    "gamma": 4, "weibull": 5, "empirical": 6, "never": 7, "triangular": 8,
 }
 #: Random sources, in stream-key order (``SRC_*``). Append only: a source's index is its spawn key,
 #: so inserting one would change every later stream.

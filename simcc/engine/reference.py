@@ -58,6 +58,7 @@ LOGNORMAL = DIST_CODES["lognormal"]
 GAMMA = DIST_CODES["gamma"]
 WEIBULL = DIST_CODES["weibull"]
 EMPIRICAL = DIST_CODES["empirical"]
+TRIANGULAR = DIST_CODES["triangular"]
 
 ROUTED, CONTAINED, HANGUP, UNHEARD = 0, 1, 2, 3     # UNHEARD: a redial after a block draws its IVR outcome
 IN_IVR, WAITING, IN_SERVICE, RETRY, CALLBACK, DONE = "ivr", "waiting", "service", "retry", "callback", "done"
@@ -208,6 +209,13 @@ class CallCenter:
             n = int(cs.dist_n[d])
             j = min(int(gen.random() * n), n - 1)
             return float(cs.dist_values[int(cs.dist_offset[d]) + j])
+        if code == TRIANGULAR:
+            u = gen.random()
+            o = int(cs.dist_offset[d])
+            lo, mode, hi = (float(v) for v in cs.dist_values[o:o + 3])
+            if u * (hi - lo) < mode - lo:
+                return lo + math.sqrt(u * (hi - lo) * (mode - lo))
+            return hi - math.sqrt((1.0 - u) * (hi - lo) * (hi - mode))
         return math.inf  # never
 
     @staticmethod

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import Problem
 from .base import MAX_AGENTS, MAX_CALLS_PER_DAY, MAX_INTERVALS, SHARE_TOLERANCE
-from .dists import Never, Uniform, dist_mean
+from .dists import Never, Triangular, Uniform, dist_mean
 from .policies import CHOICE_RULES
 from .roster import roster_headcount
 
@@ -314,6 +314,12 @@ def _check_dist(d, path, add, never_ok=False):
         add(f"{path}.dist", "'never' is only allowed for patience")
     if isinstance(d, Uniform) and d.high_s < d.low_s:
         add(f"{path}.high_s", f"high_s ({d.high_s:g}) is below low_s ({d.low_s:g})")
+    if isinstance(d, Triangular):
+        if not d.low_s <= d.mode_s <= d.high_s:
+            add(f"{path}.mode_s", f"mode_s ({d.mode_s:g}) must lie between low_s ({d.low_s:g}) and high_s "
+                                  f"({d.high_s:g})")
+        elif d.high_s == d.low_s:
+            add(f"{path}.high_s", f"high_s equals low_s ({d.low_s:g}): use a deterministic time instead")
 
 
 #: A mean time above this (a day) is allowed but almost always a unit mistake.

@@ -31,6 +31,15 @@ class Uniform(Model):
     high_s: NonNegFloat
 
 
+class Triangular(Model):
+    """From ``low_s`` to ``high_s``, most likely at ``mode_s`` (a planner's minimum / typical / maximum)."""
+
+    dist: Literal["triangular"]
+    low_s: NonNegFloat
+    mode_s: NonNegFloat
+    high_s: NonNegFloat
+
+
 class Lognormal(Model):
     dist: Literal["lognormal"]
     mean_s: PosFloat
@@ -67,7 +76,7 @@ class Never(Model):
 
 
 Distribution = Annotated[
-    Union[Exponential, Deterministic, Uniform, Lognormal, Gamma, Erlang, Weibull, Empirical, Never],
+    Union[Exponential, Deterministic, Uniform, Triangular, Lognormal, Gamma, Erlang, Weibull, Empirical, Never],
     Field(discriminator="dist"),
 ]
 
@@ -78,6 +87,8 @@ def dist_mean(d) -> float:
         return d.value_s
     if isinstance(d, Uniform):
         return (d.low_s + d.high_s) / 2
+    if isinstance(d, Triangular):
+        return (d.low_s + d.mode_s + d.high_s) / 3
     if isinstance(d, Empirical):
         return sum(d.values_s) / len(d.values_s)
     if isinstance(d, Never):

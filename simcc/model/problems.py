@@ -8,7 +8,7 @@ import re
 from pydantic import ValidationError
 
 from ..errors import Problem
-from .dists import Deterministic, Empirical, Erlang, Exponential, Gamma, Lognormal, Uniform, Weibull
+from .dists import Deterministic, Empirical, Erlang, Exponential, Gamma, Lognormal, Triangular, Uniform, Weibull
 from .sections import (
     IVR,
     SLA,
@@ -17,6 +17,7 @@ from .sections import (
     Callback,
     CallType,
     Campaign,
+    Dialer,
     Group,
     HandlingOverride,
     Outbound,
@@ -33,7 +34,7 @@ from .sections import (
 
 _SECTIONS = (CallType, IVR, Arrivals, Group, Routing, SLA, ServiceLevelTarget, HandlingOverride, Redial,
              Transfer, Reserve, Callback, QualityCallbacks, Campaign, Outbound, Roster, Shift, Break, SubgroupRules,
-             Exponential, Deterministic, Uniform, Lognormal, Gamma, Erlang, Weibull, Empirical)
+             Dialer, Exponential, Deterministic, Uniform, Triangular, Lognormal, Gamma, Erlang, Weibull, Empirical)
 
 
 @functools.lru_cache(maxsize=8)
@@ -45,7 +46,7 @@ _WHERE = {"Scenario": "the top level", "CallType": "a call type", "IVR": "ivr", 
           "Group": "a group", "Routing": "routing", "SLA": "sla", "Outbound": "outbound", "Roster": "a roster",
           "Shift": "a shift", "HandlingOverride": "a group's handling", "Redial": "redial", "Transfer": "transfer",
           "Reserve": "a routing reserve", "Callback": "callback", "QualityCallbacks": "outbound.quality",
-          "Campaign": "a campaign"}
+          "Campaign": "a campaign", "Dialer": "outbound.dialer"}
 
 
 def _owners(key: str, top) -> str:

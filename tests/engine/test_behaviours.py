@@ -406,3 +406,17 @@ def test_talk_and_patience_follow_the_arrival_interval():
     for lo, hi, f in ((0, 2, 1.0), (2, 4, 2.0), (4, 6, 0.5)):
         x = log["wait_s"][(log["outcome"] == OUTCOME_CODES["abandoned"]) & (p >= lo) & (p < hi)]
         assert abs(x.mean() - 60.0 * f) <= 3.3 * 60.0 * f / math.sqrt(len(x)), (lo, x.mean())
+
+
+def test_triangular_times_have_their_mean_and_range():
+    tri = {"dist": "triangular", "low_s": 30.0, "mode_s": 60.0, "high_s": 300.0}
+    raw, _ = run_replication(compile_scenario(center(call_types={"c": {"patience": EXP(60.0), "talk": tri}})),
+                             root_entropy(2), 0, call_log=True)
+    talk = raw["call_log"]["talk_s"][raw["call_log"]["outcome"] == OUTCOME_CODES["answered"]]
+    mean = (30 + 60 + 300) / 3
+    sd = math.sqrt((30 ** 2 + 60 ** 2 + 300 ** 2 - 30 * 60 - 30 * 300 - 60 * 300) / 18)
+    assert talk.min() >= 30 and talk.max() <= 300 and len(talk) > 1000
+    assert abs(talk.mean() - mean) <= 3.3 * sd / math.sqrt(len(talk))
+    # the mode: the most populated 30-second bin is the one holding 60 s
+    counts, edges = np.histogram(talk, bins=np.arange(30, 301, 30))
+    assert edges[np.argmax(counts)] <= 60 < edges[np.argmax(counts) + 1]
