@@ -81,9 +81,10 @@ def scenarios(draw, max_agents=6, max_intervals=4, max_rate_per_min=3.0):
                 "within_s": draw(st.floats(60, 1800)),
             }
         if n_types > 1 and draw(st.booleans()):
+            others = [t for t in types if t != k]
             ct["transfer"] = {
                 "prob": draw(st.floats(0, 0.5)),
-                "to": draw(st.sampled_from([t for t in types if t != k])),
+                "to": draw(st.sampled_from(others)) if len(others) == 1 or draw(st.booleans()) else shares(others),
             }
         if draw(st.booleans()):
             ct["balking"] = {"prob": draw(st.one_of(st.floats(0, 1), st.lists(st.floats(0, 1), min_size=1,

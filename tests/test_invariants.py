@@ -21,7 +21,7 @@ def test_conservation_and_bounds(scn, seed):
     tot = {k: int(raw[k].sum()) for k in ("offered", "blocked", "contained", "ivr_abandoned", "answered",
                                           "abandoned", "in_ivr_end", "in_queue_end", "queued", "answered_within",
                                           "callbacks", "callbacks_done", "callbacks_end", "redials", "repeats",
-                                          "transferred", "transfer_answered", "transfer_abandoned", "balked",
+                                          "transferred", "transfer_answered", "transfer_abandoned", "balked", "transfer_disconnected",
                                           "messages", "disconnected", "queue_full")}
     # every counted attempt ends in exactly one place
     gone = tot["messages"] + tot["disconnected"]
@@ -39,7 +39,7 @@ def test_conservation_and_bounds(scn, seed):
     returned = int(raw["messages"][:, cs.max_wait_action == MAX_WAIT_ACTIONS["callback"]].sum())
     assert tot["callbacks_done"] + tot["callbacks_end"] == tot["callbacks"] + returned
     assert tot["redials"] + tot["repeats"] <= tot["offered"]
-    assert tot["transfer_answered"] + tot["transfer_abandoned"] <= tot["transferred"]
+    assert tot["transfer_answered"] + tot["transfer_abandoned"] + tot["transfer_disconnected"] <= tot["transferred"]
     assert raw["outbound_done"].min(initial=0) >= 0 and raw["outbound_end"].min(initial=0) >= 0
     assert tot["answered_within"] <= tot["answered"]
     assert raw["abandoned_short"].sum() <= tot["abandoned"]

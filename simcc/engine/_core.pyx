@@ -58,7 +58,8 @@ STAT_NAMES = (
     "offered", "blocked", "contained", "ivr_abandoned", "queued", "abandoned", "abandoned_short",
     "balked", "messages", "disconnected", "queue_full", "conferences", "conferences_missed", "conference_s",
     "in_ivr_end", "in_queue_end", "redials", "repeats", "unresolved", "transferred",
-    "transfer_answered", "transfer_abandoned", "callbacks", "callbacks_done", "callbacks_within",
+    "transfer_answered", "transfer_abandoned", "transfer_disconnected", "callbacks", "callbacks_done",
+    "callbacks_within",
     "callbacks_end", "abandon_wait_s", "callback_wait_s", "outbound_done", "outbound_end",
     "dials", "dial_contacts", "dial_served", "mismatches", "wait_hist",
     "answered", "answered_within", "answered_within_total", "held", "wait_s", "wait_max_s", "talk_s", "hold_s", "acw_s",
@@ -109,6 +110,8 @@ ctypedef struct State:
     int32_t* repeat_dist            # [K] delay before an unresolved caller calls back
     float64_t* transfer_prob        # [K, G] share transferred after talk
     int32_t* transfer_to            # [K] call type transfers go to
+    int32_t* transfer_multi         # [K] 1: split over several call types ...
+    float64_t* transfer_cum         # [K, K] ... by these cumulative shares
     float64_t* overflow_after_s     # [K] wait before secondary groups may take the call
     int32_t* primary_level          # [K] best skill level among the groups serving k
     int32_t* reserve_n              # [G] idle agents kept for protected calls
@@ -226,6 +229,7 @@ ctypedef struct State:
     int64_t* transferred            # calls transferred to another call type (by the source type)
     int64_t* transfer_answered      # transferred legs answered (by the target type)
     int64_t* transfer_abandoned     # transferred legs abandoned (by the target type)
+    int64_t* transfer_disconnected  # transferred legs disconnected: queue full, closed, nobody on duty
     int64_t* callbacks              # waiting callers who accepted a callback
     int64_t* callbacks_done         # callbacks made (agent reached the caller)
     int64_t* callbacks_within       # callbacks made within cb_within_s of acceptance
@@ -778,7 +782,10 @@ cdef void _answer(State* s, int32_t c, int32_t g, int32_t a, float64_t now) noex
     call.transfer_to = -1
     call.repeat_delay_s = -1.0
     if s.transfer_prob[kg] > 0.0 and _uniform(&cb) < s.transfer_prob[kg]:
-        call.transfer_to = s.transfer_to[call.k]
+        if s.transfer_multi[call.k]:
+            call.transfer_to = _categorical(&cb, &s.transfer_cum[call.k * s.K], s.K)
+        else:
+            call.transfer_to = s.transfer_to[call.k]
     elif s.fcr[kg] < 1.0 and _uniform(&cb) >= s.fcr[kg]:
         call.repeat_delay_s = _sample(s, &cb, s.repeat_dist[call.k])
         if call.counted:
@@ -1139,6 +1146,15 @@ cdef void _enter_queue(State* s, int32_t c, float64_t now) noexcept nogil:
     _call_bg(&cb, &call.rng)
     patience = _sample(s, &cb, s.patience_dist[call.k * s.L + call.l]) * s.patience_scale[call.p * s.K + call.k]
     g = _pick_group(s, call.k, call.l, False)
+    if g < 0 and not first and ((s.closed and s.closing_mode == CLOSE_CLEAR) or (
+            s.unstaffed_disconnect and not _on_duty_for(s, call.k)) or (
+            s.q_cap[call.k] >= 0 and s.k_waiting[call.k] >= s.q_cap[call.k])):
+        if call.counted:
+            s.transfer_disconnected[ix] += 1
+        if s.log_on:
+            _log(s, call, OUT_DISCONNECTED, now, 0.0, -1, 0.0, 0.0, 0.0)
+        _release(s, c, now)
+        return
     if g < 0 and first:
         if (s.closed and s.closing_mode == CLOSE_CLEAR) or (s.unstaffed_disconnect and not _on_duty_for(s, call.k)):
             if call.counted:
@@ -1254,7 +1270,7 @@ cdef void _disconnect_queue(State* s, int32_t q, float64_t now) noexcept nogil:
             if s.log_on:
                 _log(s, call, OUT_DISCONNECTED, now, now - call.t_queue, -1, 0.0, 0.0, 0.0)
         elif call.counted:
-            s.transfer_abandoned[ix] += 1
+            s.transfer_disconnected[ix] += 1
         _release(s, c, now)
 
 
@@ -1817,6 +1833,8 @@ cdef void _bind_scenario(State* s, cs, list keep) except *:
     s.repeat_dist = _i32(_kept(keep, cs.repeat_dist, np.int32))
     s.transfer_prob = _f64(_kept(keep, cs.transfer_prob, np.float64))
     s.transfer_to = _i32(_kept(keep, cs.transfer_to, np.int32))
+    s.transfer_multi = _i32(_kept(keep, cs.transfer_multi, np.int32))
+    s.transfer_cum = _f64(_kept(keep, cs.transfer_cum, np.float64))
     s.overflow_after_s = _f64(_kept(keep, cs.overflow_after_s, np.float64))
     s.primary_level = _i32(_kept(keep, cs.primary_level, np.int32))
     s.reserve_n = _i32(_kept(keep, cs.reserve_n, np.int32))
@@ -1893,6 +1911,7 @@ cdef void _bind_stats(State* s, dict stats) except *:
     s.unresolved = _i64(stats["unresolved"]); s.transferred = _i64(stats["transferred"])
     s.transfer_answered = _i64(stats["transfer_answered"])
     s.transfer_abandoned = _i64(stats["transfer_abandoned"])
+    s.transfer_disconnected = _i64(stats["transfer_disconnected"])
     s.callbacks = _i64(stats["callbacks"]); s.callbacks_done = _i64(stats["callbacks_done"])
     s.callbacks_within = _i64(stats["callbacks_within"]); s.callbacks_end = _i64(stats["callbacks_end"])
     s.callback_wait_s = _f64(stats["callback_wait_s"])

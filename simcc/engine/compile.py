@@ -63,7 +63,9 @@ class CompiledScenario:
     fcr: np.ndarray                   # [K, G] first-call resolution probability
     repeat_dist: np.ndarray           # [K] delay before a repeat call
     transfer_prob: np.ndarray         # [K, G]
-    transfer_to: np.ndarray           # [K] target call type, -1 = none
+    transfer_to: np.ndarray           # [K] target call type, -1 = none (the first, with several)
+    transfer_multi: np.ndarray        # [K] 1 if transfers are split over several call types ...
+    transfer_cum: np.ndarray          # [K, K] ... by these cumulative shares
     overflow_after_s: np.ndarray      # [K] inf when the type has no secondary groups
     primary_level: np.ndarray         # [K]
     reserve_n: np.ndarray             # [G]
@@ -293,6 +295,8 @@ class _Compiler:
         repeat_dist = np.zeros(K, dtype=np.int32)
         transfer_prob = np.zeros((K, G))
         transfer_to = np.full(K, -1, dtype=np.int32)
+        transfer_multi = np.zeros(K, dtype=np.int32)
+        transfer_cum = np.ones((K, K))
         cb_offer = np.full(K, np.inf)
         cb_accept = np.zeros(K)
         cb_within = np.full(K, np.inf)
@@ -306,7 +310,11 @@ class _Compiler:
             if ct.repeat_delay is not None:
                 repeat_dist[k] = add(ct.repeat_delay)
             if ct.transfer is not None:
-                transfer_to[k] = self.types.index(ct.transfer.to)
+                targets = ct.transfer.targets
+                transfer_to[k] = self.types.index(next(iter(targets)))
+                if isinstance(ct.transfer.to, dict):
+                    transfer_multi[k] = 1
+                    transfer_cum[k] = _cum([targets.get(t, 0.0) for t in self.types])
             for g, grp in enumerate(self.groups):
                 fcr[k, g] = _spec(s, name, grp, "fcr")
                 if ct.transfer is not None:
@@ -319,6 +327,7 @@ class _Compiler:
         return dict(redial_prob=redial_prob, redial_dist=redial_dist, redial_max=redial_max,
                     redial_memory=redial_memory, fcr=fcr,
                     repeat_dist=repeat_dist, transfer_prob=transfer_prob, transfer_to=transfer_to,
+                    transfer_multi=transfer_multi, transfer_cum=transfer_cum,
                     cb_offer_after_s=cb_offer, cb_accept=cb_accept, cb_within_s=cb_within)
 
     def queueing(self) -> dict:

@@ -108,6 +108,8 @@ STATS: tuple[StatArray, ...] = (
     StatArray("transferred", "PKL", _I, "sum", "calls transferred to another call type (by the source type)"),
     StatArray("transfer_answered", "PKL", _I, "sum", "transferred legs answered (by the target type)"),
     StatArray("transfer_abandoned", "PKL", _I, "sum", "transferred legs abandoned (by the target type)"),
+    StatArray("transfer_disconnected", "PKL", _I, "sum",
+              "transferred legs disconnected: target queue full, closed or with no agent on duty (by the target type)"),
     StatArray("callbacks", "PKL", _I, "sum", "waiting callers who accepted a callback"),
     StatArray("callbacks_done", "PKL", _I, "sum", "callbacks made"),
     StatArray("callbacks_within", "PKL", _I, "sum", "callbacks made within cb_within_s of acceptance"),

@@ -502,6 +502,14 @@ class CallCenter:
         patience = self.draw(call.gen, int(cs.patience_dist[call.k, call.l])) * cs.patience_scale[call.p, call.k]
         call.q = self.router.queue_for(call)
         g = self.router.pick_group(call, False)
+        if g < 0 and not first and ((self.closed and cs.closing_mode == CLOSE_CLEAR) or (
+                cs.unstaffed_disconnect and not self.on_duty_for(call.k)) or (
+                cs.queue_capacity[call.k] >= 0 and self.waiting_of(call.k) >= cs.queue_capacity[call.k])):
+            if call.counted:
+                st["transfer_disconnected"][ix] += 1
+            self.record(call, DISCONNECTED_)
+            self.release(call)
+            return
         if g < 0 and first:
             if (self.closed and cs.closing_mode == CLOSE_CLEAR) or (cs.unstaffed_disconnect
                                                                     and not self.on_duty_for(call.k)):
@@ -604,7 +612,7 @@ class CallCenter:
                     self.stats["disconnected"][call.p, call.k, call.l] += 1
                 self.record(call, DISCONNECTED_, now - call.t_queue)
             elif call.counted:
-                self.stats["transfer_abandoned"][call.p, call.k, call.l] += 1
+                self.stats["transfer_disconnected"][call.p, call.k, call.l] += 1
             self.release(call)
 
     def on_duty_for(self, k: int) -> bool:
@@ -689,7 +697,8 @@ class CallCenter:
         call.state = IN_SERVICE
         call.transfer_to, call.repeat_delay_s = -1, -1.0
         if cs.transfer_prob[call.k, g] > 0.0 and gen.random() < cs.transfer_prob[call.k, g]:
-            call.transfer_to = int(cs.transfer_to[call.k])
+            call.transfer_to = (self.categorical(gen, cs.transfer_cum[call.k]) if cs.transfer_multi[call.k]
+                                else int(cs.transfer_to[call.k]))
         elif cs.fcr[call.k, g] < 1.0 and gen.random() >= cs.fcr[call.k, g]:
             call.repeat_delay_s = self.draw(gen, int(cs.repeat_dist[call.k]))
             if call.counted:

@@ -102,12 +102,16 @@ class _Checker:
             if ct.repeat_delay is not None:
                 _check_dist(ct.repeat_delay, f"call_types.{k}.repeat_delay", add)
             if ct.transfer is not None:
-                if ct.transfer.to not in s.call_types:
-                    close = difflib.get_close_matches(ct.transfer.to, self.types, n=1)
-                    add(f"call_types.{k}.transfer.to", f"unknown call type {ct.transfer.to!r}",
-                        f"did you mean {close[0]!r}?" if close else None)
-                elif ct.transfer.to == k:
-                    add(f"call_types.{k}.transfer.to", "a call type cannot transfer to itself")
+                if isinstance(ct.transfer.to, dict):
+                    self.shares(ct.transfer.to, f"call_types.{k}.transfer.to", self.types, "call type")
+                for to in ct.transfer.targets:
+                    path = f"call_types.{k}.transfer.to" + ("" if isinstance(ct.transfer.to, str) else f".{to}")
+                    if to not in s.call_types:
+                        if isinstance(ct.transfer.to, str):
+                            close = difflib.get_close_matches(to, self.types, n=1)
+                            add(path, f"unknown call type {to!r}", f"did you mean {close[0]!r}?" if close else None)
+                    elif to == k:
+                        add(path, "a call type cannot transfer to itself")
             if ct.conference is not None:
                 if ct.conference.with_type not in s.call_types:
                     close = difflib.get_close_matches(ct.conference.with_type, self.types, n=1)
@@ -204,7 +208,8 @@ class _Checker:
             reach.update(k for k, p in s.ivr.menu.items() if p > 0)
             for menu in s.ivr.menu_by_tier.values():
                 reach.update(k for k, p in menu.items() if p > 0)
-        reach.update(ct.transfer.to for k, ct in s.call_types.items() if ct.transfer is not None and k in reach)
+        reach.update(to for k, ct in s.call_types.items() if ct.transfer is not None and k in reach
+                     for to, share in ct.transfer.targets.items() if share > 0)
         for k in self.types:
             if k in reach and k not in self.served:
                 self.add(f"call_types.{k}", f"no group has the skill {k!r}, so its calls could never be answered",

@@ -47,10 +47,16 @@ class Callback(Model):
 
 
 class Transfer(Model):
-    """A share of answered calls handed to another call type's queue after talk."""
+    """A share of answered calls handed to another call type's queue after talk: to one call type, or
+    split over several (``to: {techsup: 0.95, manager: 0.05}``)."""
 
     prob: Prob
-    to: Name
+    to: Name | dict[Name, Prob]
+
+    @property
+    def targets(self) -> dict[str, float]:
+        """Target call type -> share of the transferred calls."""
+        return {self.to: 1.0} if isinstance(self.to, str) else dict(self.to)
 
 
 class Balking(Model):

@@ -54,6 +54,11 @@ _ENTRIES = (
     Kpi("repeat_calls", "attempts that were repeat calls about an unsolved problem", "count"),
     Kpi("unique_callers", "attempts that were not redials (offered - redials)", "count"),
     Kpi("transferred", "answered calls transferred to another call type", "count"),
+    Kpi("transfer_answered", "transferred calls answered at the call type they were transferred to", "count"),
+    Kpi("transfer_abandoned", "transferred calls that hung up waiting at the call type they were transferred to",
+        "count"),
+    Kpi("transfer_disconnected", "transferred calls disconnected: the target queue was full or closed, or had no "
+                                 "agent on duty", "count"),
     Kpi("fcr", "first-call resolution: answered calls that did not cause a repeat call / answered", "share"),
     Kpi("callbacks", "waiting callers who accepted a callback (virtual hold)", "count"),
     Kpi("callback_sl", "callbacks made within the callback threshold / callbacks made", "share"),

@@ -89,7 +89,8 @@ class Stats:
                                                "unresolved", "transferred", "callbacks", "callbacks_done",
                                                "callbacks_within", "balked", "messages", "disconnected",
                                                "answered_within_total", "queue_full", "conferences",
-                                               "conferences_missed")}
+                                               "conferences_missed", "transfer_answered", "transfer_abandoned",
+                                               "transfer_disconnected")}
         warm = self._warm_intervals()
         staffed = r["staffed_s"][warm].sum()
         busy = r["service_busy_s"][warm].sum() + r["acw_busy_s"][warm].sum()
@@ -107,6 +108,8 @@ class Stats:
             "in_system_end": tot["in_ivr_end"] + tot["in_queue_end"],
             "redials": tot["redials"], "repeat_calls": tot["repeats"],
             "unique_callers": tot["offered"] - tot["redials"], "transferred": tot["transferred"],
+            "transfer_answered": tot["transfer_answered"], "transfer_abandoned": tot["transfer_abandoned"],
+            "transfer_disconnected": tot["transfer_disconnected"],
             "fcr": 1.0 - _div(tot["unresolved"], tot["answered"]),
             "callbacks": tot["callbacks"],
             "callback_sl": _div(tot["callbacks_within"], tot["callbacks_done"]),

@@ -420,3 +420,28 @@ def test_triangular_times_have_their_mean_and_range():
     # the mode: the most populated 30-second bin is the one holding 60 s
     counts, edges = np.histogram(talk, bins=np.arange(30, 301, 30))
     assert edges[np.argmax(counts)] <= 60 < edges[np.argmax(counts) + 1]
+
+
+def test_transfers_split_over_several_desks_and_fail_without_a_free_agent():
+    """transfer.to as shares: each target gets its share; a desk with queue_capacity 0 takes a transfer
+    only when an agent is free, else the caller is disconnected (transfer_disconnected)."""
+    ct = {"c": {"patience": EXP(60.0), "talk": EXP(120.0), "transfer": {"prob": 1.0, "to": {"a": 0.7, "b": 0.3}}},
+          "a": {"patience": EXP(120.0), "talk": EXP(300.0), "queue_capacity": 0},
+          "b": {"patience": EXP(120.0), "talk": EXP(100.0)}}
+    groups = [{"name": "front", "agents": 30, "skills": {"c": 1}},
+              {"name": "desk-a", "agents": 12, "skills": {"a": 1}},
+              {"name": "desk-b", "agents": 5, "skills": {"b": 1}}]
+    raw = raw_of(center(call_types=ct, groups=groups))
+    transferred = int(raw["transferred"].sum())
+    to_a = int(raw["transfer_answered"][:, 1].sum() + raw["transfer_disconnected"][:, 1].sum()
+               + raw["transfer_abandoned"][:, 1].sum())
+    assert transferred > 1000 and within(to_a, transferred, 0.7)
+    # desk a never queues: its transfers are answered at once or disconnected
+    assert raw["transfer_abandoned"][:, 1].sum() == 0 and raw["transfer_disconnected"][:, 1].sum() > 50
+    assert raw["transfer_disconnected"][:, 2].sum() == 0 and raw["transfer_abandoned"][:, 2].sum() > 0
+    # the same calls on both engines
+    cs, e = compile_scenario(center(call_types=ct, groups=groups)), root_entropy(1)
+    a, _ = run_replication(cs, e, 0, "kernel")
+    b, _ = run_replication(cs, e, 0, "reference")
+    for k in ("transfer_answered", "transfer_abandoned", "transfer_disconnected", "answered"):
+        assert np.array_equal(a[k], b[k]), k
