@@ -21,8 +21,8 @@ def test_conservation_and_bounds(scn, seed):
     tot = {k: int(raw[k].sum()) for k in ("offered", "blocked", "contained", "ivr_abandoned", "answered",
                                           "abandoned", "in_ivr_end", "in_queue_end", "queued", "answered_within",
                                           "callbacks", "callbacks_done", "callbacks_end", "redials", "repeats",
-                                          "transferred", "transfer_answered", "transfer_abandoned", "balked", "transfer_disconnected",
-                                          "messages", "disconnected", "queue_full")}
+                                          "transferred", "transfer_answered", "transfer_abandoned", "balked",
+                                          "transfer_disconnected", "messages", "disconnected", "queue_full")}
     # every counted attempt ends in exactly one place
     gone = tot["messages"] + tot["disconnected"]
     assert tot["offered"] == (tot["blocked"] + tot["contained"] + tot["ivr_abandoned"] + tot["answered"]
