@@ -192,3 +192,27 @@ def test_simple_msk_rates_by_arrival_period():
         for period, (mean, lo, hi) in enumerate(rows):
             se = se_from_ci(lo, hi)
             check(f"type {k} period {period} in target", within[2 * period:2 * period + 2, k].sum(), se, mean, se, 3)
+
+
+def test_teamwork_conferences_and_transfers():
+    """Reception, conferences, transfers to two desks (one with no queue); published per week of seven
+    identical days, a simulated day is a seventh of a week."""
+    r, a = days("cc-teamwork", 2000)
+    d, g = a["day"], a["group"]
+    for label, x, (mean, lo, hi) in (
+            ("arrived", d["offered"], (7003.654, 6998.267, 7009.041)),
+            ("served", d["transfer_answered"], (866.968, 866.148, 867.788)),
+            ("disconnected", d["disconnected"] + d["transfer_disconnected"], (1339.118, 1337.646, 1340.590)),
+            ("abandoned", d["abandoned"] + d["transfer_abandoned"], (4797.542, 4792.064, 4803.020))):
+        m, se = mean_se(x)
+        check(label, 7 * m, 7 * se, mean, se_from_ci(lo, hi), 3)
+    # occupancy over the 9 open hours: busy time (the 10-hour day, calls finished after 17:00 included)
+    agents = (2, 1, 5, 1, 1)
+    for j, (name, (mean, lo, hi)) in enumerate((("reception", (98.258, 98.243, 98.273)),
+                                                ("accounting", (10.995, 10.963, 11.027)),
+                                                ("techsup", (94.657, 94.631, 94.682)),
+                                                ("development", (5.663, 5.632, 5.693)),
+                                                ("manager", (27.244, 27.092, 27.397)))):
+        assert r.compiled.group_names[j] == name
+        m, se = mean_se(100 * g["busy_agents_mean"][:, j] * 10 / 9 / agents[j])
+        check(f"occupancy {name}, %", m, se, mean, se_from_ci(lo, hi), 3)
