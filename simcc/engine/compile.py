@@ -56,6 +56,7 @@ class CompiledScenario:
     hold_dist: np.ndarray             # [K, G]
     acw_dist: np.ndarray              # [K, G]
     headcount: np.ndarray             # [P, G]
+    absence: np.ndarray               # [G] share of the group's agents absent, drawn per day
     redial_prob: np.ndarray           # [K]
     redial_dist: np.ndarray           # [K]
     redial_max: np.ndarray            # [K] most attempts per caller
@@ -382,7 +383,7 @@ class _Compiler:
                    for name in types]
         gt = [sorted((lvl, types.index(name)) for name, lvl in grp.skills.items()) for grp in groups]
         return dict(
-            headcount=headcount,
+            headcount=headcount, absence=np.array([grp.absence for grp in groups], dtype=np.float64),
             type_groups_ptr=np.cumsum([0] + [len(x) for x in self.tg]).astype(np.int32),
             type_groups=np.array([g for x in self.tg for _, g in x], dtype=np.int32),
             type_groups_level=np.array([lv for x in self.tg for lv, _ in x], dtype=np.int32),

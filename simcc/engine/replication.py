@@ -1,6 +1,8 @@
 """One replication on one of the two engines: the compiled kernel or the SimPy reference."""
 from __future__ import annotations
 
+import dataclasses
+
 from . import streams
 from .compile import CompiledScenario
 from .contract import new_stats
@@ -26,6 +28,9 @@ def run_replication(cs: CompiledScenario, entropy: int, rep: int, engine: str = 
         raise ValueError("a Python router runs on the reference engine only: pass engine='reference'")
     arrivals, sources = streams.bit_generators(entropy, rep, cs.n_streams)
     volume = streams.volume_factor(cs, entropy, rep)
+    headcount = streams.day_headcount(cs, entropy, rep)
+    if headcount is not cs.headcount:       # agents absent today: this day's headcount
+        cs = dataclasses.replace(cs, headcount=headcount)
     stats = new_stats(cs)
     if engine == "kernel":
         extra = kernel().run(cs, arrivals, sources, stats, volume, call_log)

@@ -32,6 +32,23 @@ def bit_generators(entropy: int, rep: int, n_streams: int):
     return arrivals, sources
 
 
+def day_headcount(cs: CompiledScenario, entropy: int, rep: int) -> np.ndarray:
+    """The headcount of one replication's day after absence: each group with ``absence`` p loses a
+    Binomial(n, p) of its n agents (n = its largest headcount of the day), and every interval the same
+    share of its headcount, rounded to whole agents. Drawn group by group from a stream of its own
+    (beside the volume factor's), so absence changes no other draw."""
+    if not np.any(cs.absence > 0):
+        return cs.headcount
+    gen = np.random.Generator(np.random.PCG64(source_seq(entropy, rep, "volume", 1)))
+    out = cs.headcount.copy()
+    for g in range(cs.n_groups):
+        n = int(cs.headcount[:, g].max(initial=0))
+        if cs.absence[g] > 0 and n > 0:
+            share = gen.binomial(n, cs.absence[g]) / n
+            out[:, g] -= np.floor(cs.headcount[:, g] * share + 0.5).astype(out.dtype)
+    return out
+
+
 def volume_factor(cs: CompiledScenario, entropy: int, rep: int) -> float:
     """Day-level volume factor: Gamma with mean 1 and cv ``volume_cv`` (1.0 when cv is 0)."""
     if cs.volume_cv <= 0:

@@ -216,6 +216,7 @@ class Group(Model):
     skills: dict[Name, Annotated[int, Field(ge=1, le=100)]]
     handling: dict[Name, HandlingOverride] = {}
     cost_per_hour: NonNegFloat | None = None
+    absence: Prob = 0.0
 
 
 PolicyName = Literal[POLICY_NAMES]  # type: ignore[valid-type]

@@ -445,3 +445,24 @@ def test_transfers_split_over_several_desks_and_fail_without_a_free_agent():
     b, _ = run_replication(cs, e, 0, "reference")
     for k in ("transfer_answered", "transfer_abandoned", "transfer_disconnected", "answered"):
         assert np.array_equal(a[k], b[k]), k
+
+
+def test_absent_agents_are_drawn_per_day():
+    """group absence p: each day a Binomial(n, p) of the n agents stay home, every interval alike."""
+    groups = [{"name": "g", "agents": [40, 40, 20, 20, 40, 40, 40, 40], "skills": {"c": 1}, "absence": 0.1}]
+    s = center(groups=groups)
+    cs, e = compile_scenario(s), root_entropy(8)
+    present = []
+    for rep in range(200):
+        raw, _ = run_replication(cs, e, rep)
+        present.append(raw["staffed_s"][0, 0] / 1800)        # the first interval: nobody leaving yet
+    present = np.array(present)
+    # absent agents in the first interval: Binomial(40, 0.1), mean 4, sd 1.9
+    assert abs((40 - present).mean() - 4.0) <= 3.3 * math.sqrt(40 * 0.1 * 0.9 / 200)
+    assert present.std() > 1.0 and present.max() <= 40
+    # the same day on both engines (the headcount is drawn before either runs), and none absent without it
+    a, _ = run_replication(cs, e, 3, "kernel")
+    b, _ = run_replication(cs, e, 3, "reference")
+    assert np.array_equal(a["staffed_s"], b["staffed_s"]) and np.array_equal(a["answered"], b["answered"])
+    full, _ = run_replication(compile_scenario(center(groups=[{**groups[0], "absence": 0.0}])), e, 3)
+    assert full["staffed_s"][0, 0] == 40 * 1800
