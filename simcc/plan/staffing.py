@@ -724,9 +724,9 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
 def _search_workers(base: Scenario, replications: int, engine: str, verify) -> int | None:
     """Workers for a search whose candidates are each too small for :func:`simcc.simulate` to start worker
     processes (about 2 million calls) but add up to far more: the processes start once and serve every
-    candidate. Quanzhou (about 830,000 calls a candidate in 20 replications, 185 candidates) runs 1.4-1.8 times faster on two
-    cores than in this process. None (each simulate decides) for tiny candidates, where the hand-over
-    costs more than it saves, and on one core."""
+    candidate. Quanzhou (about 830,000 calls a candidate in 20 replications, 185 candidates) runs 1.4-1.8
+    times faster on two cores than in this process. None (each simulate decides) for tiny candidates, where
+    the hand-over costs more than it saves, and on one core."""
     scale = 1.0 if engine == "kernel" else 0.01
     per_candidate = base.expected_calls() * replications
     measured = sum(1 for p in range(base.n_intervals) if p * base.interval_s >= base.warmup_minutes * 60.0)
