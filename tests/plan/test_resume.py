@@ -167,3 +167,15 @@ def test_progress_line():
     assert any(s.eta_s is not None for s in seen)
     line = search_line(last)
     assert "descend" in line and "simulated days" in line and f"interval {last.done}/6" in line
+
+
+def test_resumed_on_two_workers_is_the_plan_found_on_one(tmp_path, monkeypatch, uninterrupted):
+    """Where the replications run is not part of the search: a search interrupted on this process and
+    resumed on two workers gives the plan found on one."""
+    with monkeypatch.context() as m:
+        interrupt_after(m, 3)
+        with pytest.raises(KeyboardInterrupt):
+            staff(textbook(), **KW, out_dir=tmp_path, workers=1)
+    plan = staff(textbook(), **KW, out_dir=tmp_path, resume=True, workers=2)
+    same_plan(plan, uninterrupted)
+    assert plan.run_options["workers"] == 2 and plan.resumed == 3
