@@ -60,18 +60,20 @@ def _clock(seconds: float) -> str:
 
 
 def search_line(state) -> str:
-    """One line for a staffing search's progress: phase, evaluations, simulated days, the descent and an ETA."""
-    parts = [f"staffing: {state.phase}", f"{state.evaluations:,} simulations",
-             f"{state.simulated_days:,} simulated days"]
-    if state.resumed:
-        parts.append(f"{state.resumed:,} kept from --out")
-    if state.failing and state.phase == "repair":
-        parts.append(f"{state.failing} intervals failing")
+    """One short line for a staffing search's progress: the step, the descent's interval and ETA first (what
+    fits an 80-column terminal), then simulations, simulated days and the time so far."""
+    parts = [f"staffing: {state.phase}"]
     if state.total:
         parts.append(f"interval {state.done}/{state.total}")
-    parts.append(f"elapsed {_clock(state.elapsed_s)}")
     if state.eta_s is not None:
         parts.append(f"ETA {_clock(state.eta_s)}")
+    if state.failing and state.phase == "repair":
+        parts.append(f"{state.failing} intervals failing")
+    parts.append(f"{state.evaluations:,} simulations")
+    if state.resumed:
+        parts.append(f"{state.resumed:,} from --out")
+    parts.append(f"{state.simulated_days:,} simulated days")
+    parts.append(f"elapsed {_clock(state.elapsed_s)}")
     return ", ".join(parts)
 
 
@@ -81,15 +83,13 @@ def _search_progress():
     if not err.is_terminal:
         yield None
         return
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
-    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=20), console=err,
-                   transient=True)
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True)
     with bar:
         task = bar.add_task("staffing: start", total=None)
 
         def tick(state) -> None:
-            bar.update(task, description=search_line(state).replace("[", "\\["), total=state.total or None,
-                       completed=state.done or 0)
+            bar.update(task, description=search_line(state).replace("[", "\\["))
         yield tick
 
 
