@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import contextlib
+import shlex
+import sys
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 import typer
-import yaml
 
 from ..atomic import atomic_write
 from ..model.targets import parse_share, parse_target
@@ -18,9 +19,20 @@ from ..plan import study as study_fn
 from ..plan import trunks as trunks_fn
 from ..run.kpis import format_value
 from ..run.simulation import DEFAULT_SEED
-from .app import DEBUG_HELP, FORMAT_HELP, Engine, Format, app, emit, fail, load_scenario, user_errors
-from .console import Cell, err, note, print_table, say, warning
-from .scale import SCHEDULER_HELP, WORKERS_HELP
+from .app import (
+    DEBUG_HELP,
+    EXIT_INTERRUPTED,
+    FORMAT_HELP,
+    Engine,
+    Format,
+    app,
+    emit,
+    fail,
+    load_scenario,
+    user_errors,
+)
+from .console import Cell, err, error, note, print_table, say, warning
+from .scale import SCHEDULER_HELP, WORKERS_HELP, check_out_dir
 
 
 def _p2(x) -> str:
@@ -39,6 +51,46 @@ def _share(text: Optional[str], name: str) -> Optional[float]:
         return parse_share(text, name)
     except ValueError as exc:
         fail(str(exc))
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+def search_line(state) -> str:
+    """One short line for a staffing search's progress: the step, the descent's interval and ETA first (what
+    fits an 80-column terminal), then simulations, simulated days and the time so far."""
+    parts = [f"staffing: {state.phase}"]
+    if state.total:
+        parts.append(f"interval {state.done}/{state.total}")
+    if state.eta_s is not None:
+        parts.append(f"ETA {_clock(state.eta_s)}")
+    if state.failing and state.phase == "repair":
+        parts.append(f"{state.failing} intervals failing")
+    parts.append(f"{state.evaluations:,} simulations")
+    if state.resumed:
+        parts.append(f"{state.resumed:,} from --out")
+    parts.append(f"{state.simulated_days:,} simulated days")
+    parts.append(f"elapsed {_clock(state.elapsed_s)}")
+    return ", ".join(parts)
+
+
+@contextlib.contextmanager
+def _search_progress():
+    """A live progress line for a staffing search on a terminal (stderr); silent otherwise."""
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True)
+    with bar:
+        task = bar.add_task("staffing: start", total=None)
+
+        def tick(state) -> None:
+            bar.update(task, description=search_line(state).replace("[", "\\["))
+        yield tick
 
 
 @contextlib.contextmanager
@@ -100,6 +152,22 @@ def _confidence(confidence: float) -> Optional[float]:
     return confidence / 100
 
 
+OUT_HELP = ("Keep the search in this folder: every simulated candidate as it ends, then plan.json, plan.csv, "
+            "staffed.yaml and meta.json (for --resume after Ctrl-C).")
+
+
+def _interrupted(exc, out_dir: Optional[Path]):
+    """Ctrl-C: say what was kept and how to continue; exit 130."""
+    n = getattr(exc, "staff_evaluations", None)
+    done = f" after {n} simulations" if n is not None else ""
+    if out_dir is None:
+        error(f"interrupted{done}; nothing was kept (give --out DIR to keep the search and resume it)")
+    else:
+        again = " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
+        error(f"interrupted{done}; they are kept in {out_dir}. Continue with: simcc {again} --resume")
+    raise typer.Exit(EXIT_INTERRUPTED)
+
+
 @app.command()
 def staff(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
@@ -122,23 +190,34 @@ def staff(
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     shrinkage: Optional[str] = typer.Option(None, "--shrinkage", help=SHRINKAGE_HELP),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help=OUT_HELP),
+    resume: bool = typer.Option(False, "--resume", help="Continue the search kept in --out: candidates already "
+                                                        "simulated there are read back; the plan is the same as "
+                                                        "an uninterrupted search's."),
     debug: bool = typer.Option(False, help=DEBUG_HELP),
 ):
     """The fewest agents per interval (and group) that meet every SLA line, found by simulation."""
     scn = load_scenario(scenario, debug)
     if save_scenario is not None and save_scenario.is_dir():
         fail(f"--save-scenario {save_scenario} is a folder; give a file name")
+    if resume and out_dir is None:
+        fail("--resume needs --out (the folder of the search to continue)")
+    check_out_dir(out_dir)
     kw = _staff_args(scn, target, abandon_max, occupancy_max)
-    with user_errors(debug), _status("staffing") as tick:
-        plan = staff_fn(scn, seed=seed, replications=replications, confidence=_confidence(confidence),
-                        joint=not per_interval, verify=verify, engine=engine.value, progress=tick,
-                        workers=workers, scheduler=scheduler, shrinkage=_shrinkage(shrinkage, scn), **kw)
+    with user_errors(debug), _search_progress() as tick:
+        try:
+            plan = staff_fn(scn, seed=seed, replications=replications, confidence=_confidence(confidence),
+                            joint=not per_interval, verify=verify, engine=engine.value, progress=tick,
+                            workers=workers, scheduler=scheduler, shrinkage=_shrinkage(shrinkage, scn),
+                            out_dir=out_dir, resume=resume, **kw)
+        except KeyboardInterrupt as exc:
+            _interrupted(exc, out_dir)
     emit(plan, fmt, lambda: _print_plan(plan))
     if save_scenario is not None:
-        data = plan.scenario.model_dump(mode="json", exclude_none=True)
-        atomic_write(save_scenario, "# written by simcc staff\n" + yaml.safe_dump(data, sort_keys=False,
-                                                                                    allow_unicode=True))
+        atomic_write(save_scenario, plan.scenario_yaml())
         note(f"wrote {save_scenario}")
+    if out_dir is not None:
+        note(f"wrote {out_dir}/plan.json, plan.csv and staffed.yaml")
     if not plan.passed[plan.measured].all():
         warning("the search stopped before every interval met the rule (see 'rule met')")
 
@@ -175,7 +254,10 @@ def _print_plan(plan) -> None:
         ["Erlang A (center as one queue)", _num(s["erlang_a_agent_hours"])],
         ["Erlang C (center as one queue)", _num(s["erlang_c_agent_hours"])]], title="Agent-hours")
     say(f"Rule: {plan.rule}.")
-    say(f"Service level = {s['sl_definition']}. {plan.evaluations} simulations.")
+    wall = "" if s["wall_s"] is None else f", {s['wall_s']:,.1f} s wall time"
+    kept = f", {s['resumed_evaluations']:,} of them read back from --out" if s["resumed_evaluations"] else ""
+    say(f"Service level = {s['sl_definition']}. {plan.evaluations:,} simulations ({s['simulated_days']:,} "
+        f"simulated days{kept}){wall}.")
 
 
 @app.command()
@@ -252,7 +334,7 @@ def shifts(
             names = [g.name for g in scn.groups]
             req = np.array([scn.agents_per_interval(g) for g in scn.groups]).T
         else:
-            with _status("staffing") as tick:
+            with _search_progress() as tick:
                 plan = staff_fn(scn, seed=seed, replications=replications, verify=verify, progress=tick,
                                 workers=workers, scheduler=scheduler, **kw)
             names, req = list(plan.group_names), plan.agents

@@ -4,15 +4,16 @@
 ``trunking`` (:func:`trunks`: the fewest trunk lines), ``shifts`` (shift
 rosters that cover a staffing curve), ``baseline`` (the pooled Erlang
 answers), ``rule`` (the confidence rule and targets), ``studies`` (every
-answer for the HTML report).
+answer for the HTML report), ``evalstore`` (a staffing search kept in a
+folder, for ``resume``).
 """
 from ..model.targets import parse_share, parse_target
 from .baseline import AgentLoad, ErlangBaseline, agent_load, erlang_baseline
 from .rule import SCENARIO
-from .staffing import StaffingPlan, Verification, staff
+from .staffing import SearchProgress, StaffingPlan, Verification, staff
 from .studies import Study, study
 from .trunking import E1_CHANNELS, TrunkPlan, trunks
 
-__all__ = ["AgentLoad", "E1_CHANNELS", "ErlangBaseline", "SCENARIO", "StaffingPlan", "Study", "TrunkPlan",
-           "Verification", "agent_load", "erlang_baseline", "parse_share", "parse_target", "staff", "study",
-           "trunks"]
+__all__ = ["AgentLoad", "E1_CHANNELS", "ErlangBaseline", "SCENARIO", "SearchProgress", "StaffingPlan", "Study",
+           "TrunkPlan", "Verification", "agent_load", "erlang_baseline", "parse_share", "parse_target", "staff",
+           "study", "trunks"]

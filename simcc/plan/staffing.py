@@ -43,30 +43,38 @@ distant, marginal interval.
 """
 from __future__ import annotations
 
+import json
 import math
+import os
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 
 from .. import htmlrepr
+from ..errors import NotARunFolder
 from ..jsonsafe import jsonable
 from ..model.scenario import Scenario
 from ..run import arguments
-from ..run.export import csv_cell
+from ..run.executors import default_workers
+from ..run.export import csv_cell, render
+from ..run.jobs import AUTO_MIN_CALLS, AUTO_MIN_REPLICATIONS
+from ..run.outdir import MARKER, claim, is_simcc_meta
 from ..run.simulation import simulate
 from ..stats import mean_ci
 from .baseline import ErlangCurves, erlang_baseline
+from .evalstore import EvalStore, candidate_key, search_fingerprint
 from .rule import _K, SCENARIO, failing, hhmm, interval_bounds, resolve, rule_text, share_arg
 from .shrinkage import per_group, scheduled_for
 
-__all__ = ["SCENARIO", "StaffingPlan", "Verification", "staff"]
+__all__ = ["SCENARIO", "SearchProgress", "StaffingPlan", "Verification", "staff"]
 
 
 @dataclass
 class _Eval:
     agents: np.ndarray          # [P, G]
-    result: object              # simcc.Result
+    result: object              # simcc.Result; None when read back from a search folder
     sl: tuple                   # (mean, low, high) per interval
     ab: tuple
     occ: tuple
@@ -74,14 +82,41 @@ class _Eval:
     reason: list                # [P] str
     type_deficit: np.ndarray    # [P, K] calls short of the targets, pooled over replications
     group_occ: np.ndarray       # [P, G]
+    intervals: np.ndarray | None = None   # [R, P, KPI] per-replication interval KPIs (what the rule reads)
+
+
+@dataclass(frozen=True)
+class SearchProgress:
+    """Where a staffing search is, as given to ``staff(progress=...)`` after every evaluation.
+
+    ``phase`` is "start", "repair" or "descend"; ``evaluations`` counts the
+    candidates evaluated (``resumed`` of them read back from ``out_dir``),
+    ``simulated_days`` is evaluations x replications. In the descent ``done``
+    of ``total`` intervals are checked and ``eta_s`` estimates the seconds
+    left (None when it cannot be estimated yet, and outside the descent).
+    """
+
+    phase: str
+    evaluations: int
+    simulated_days: int
+    resumed: int
+    elapsed_s: float
+    done: int | None = None
+    total: int | None = None
+    eta_s: float | None = None
+    failing: int | None = None
 
 
 class _Evaluator:
-    """Simulates a staffing matrix with a fixed seed (CRN) and checks the rule per interval."""
+    """Simulates a staffing matrix with a fixed seed (CRN) and checks the rule per interval.
+
+    Every distinct matrix is evaluated once: kept in memory, and in ``store`` (a search folder) when
+    given, from which a resumed search reads it back instead of simulating it again.
+    """
 
     def __init__(self, base: Scenario, seed, replications: int, engine: str, confidence, target_sl,
                  abandon_max, occupancy_max, measured: np.ndarray, progress=None, max_events=None,
-                 run_options: dict | None = None):
+                 run_options: dict | None = None, store=None):
         self.base = base
         self.seed = seed
         self.replications = replications
@@ -94,8 +129,11 @@ class _Evaluator:
         self.progress = progress
         self.max_events = max_events
         self.run_options = dict(run_options or {})      # workers, scheduler: where the replications run
+        self.store = store
         self.cache: dict[bytes, _Eval] = {}
-        self.count = 0
+        self.count = 0              # distinct candidates evaluated (read back from the store or simulated)
+        self.simulated = 0          # of them simulated in this process
+        self.sim_time_s = 0.0       # wall time of those simulations
         self.skills = [dict(g.skills) for g in base.groups]
         self.types = list(base.call_types)
 
@@ -109,20 +147,49 @@ class _Evaluator:
             groups.append(d)
         return self.base.with_changes(groups=groups)
 
+    def simulate(self, agents: np.ndarray):
+        """One candidate's simulation (the same seed and replications for every candidate)."""
+        kw = dict(seed=self.seed, replications=self.replications, engine=self.engine)
+        if self.max_events is not None:
+            kw["max_events"] = self.max_events
+        t = time.perf_counter()
+        res = simulate(self.scenario(agents), **kw, **self.run_options)
+        self.sim_time_s += time.perf_counter() - t
+        self.simulated += 1
+        return res
+
     def __call__(self, agents: np.ndarray) -> _Eval:
         agents = np.asarray(agents, dtype=np.int64)
         key = agents.tobytes()
         if key in self.cache:
             return self.cache[key]
-        scn = self.scenario(agents)
-        kw = dict(seed=self.seed, replications=self.replications, engine=self.engine)
-        if self.max_events is not None:
-            kw["max_events"] = self.max_events
-        res = simulate(scn, **kw, **self.run_options)
+        stored = None
+        if self.store is not None:
+            skey = candidate_key(self.scenario(agents), self.seed, self.replications, self.engine, self.max_events)
+            stored = self.store.get(skey)
+        if stored is not None:
+            ev = self._judge(agents, None, stored["intervals"], stored["type_deficit"], stored["group_occ"])
+        else:
+            res = self.simulate(agents)
+            P = agents.shape[0]
+            ev = self._judge(agents, res, res.intervals, *self._diagnostics(res, P, agents.shape[1]))
+            if self.store is not None:
+                self.store.put(skey, {"agents": agents, "intervals": ev.intervals,
+                                      "type_deficit": ev.type_deficit, "group_occ": ev.group_occ})
         self.count += 1
+        self.cache[key] = ev
         if self.progress is not None:
             self.progress(self.count)
-        iv = res.intervals                                    # [R, P, KPI]
+        return ev
+
+    def result(self, ev: _Eval):
+        """The full Result of an evaluation (simulated again, bit for bit, when it was read back from disk)."""
+        if ev.result is None:
+            ev.result = self.simulate(ev.agents)
+        return ev.result
+
+    def _judge(self, agents, res, iv, deficit, gocc) -> _Eval:
+        """The rule, interval by interval, on per-replication interval KPIs [R, P, KPI]."""
         sl, ab, occ = interval_bounds(iv, self.confidence)
         P = agents.shape[0]
         fail = np.zeros(P, dtype=bool)
@@ -139,9 +206,7 @@ class _Evaluator:
                 why.append("occupancy")
             fail[p] = bool(why)
             reason[p] = ", ".join(why)
-        ev = _Eval(agents, res, sl, ab, occ, fail, reason, *self._diagnostics(res, P, agents.shape[1]))
-        self.cache[key] = ev
-        return ev
+        return _Eval(agents, res, sl, ab, occ, fail, reason, deficit, gocc, iv)
 
     def _diagnostics(self, res, P, G):
         """Per call type: calls short of the SL / abandonment targets; per group: occupancy (pooled)."""
@@ -268,6 +333,13 @@ class StaffingPlan:
     n_checks: int = 1
     run_options: dict = field(default_factory=dict)   # workers, scheduler (never change a number)
     shrinkage: np.ndarray | None = None               # [G] share of paid time off the phones, or None
+    wall_s: float | None = None                       # wall time of the search, s (this process)
+    resumed: int = 0                                  # evaluations read back from out_dir
+
+    @property
+    def simulated_days(self) -> int:
+        """Days the search simulated: evaluations x replications (those read back from out_dir included)."""
+        return int(self.evaluations) * int(self.replications)
 
     @property
     def rostered(self) -> np.ndarray:
@@ -391,6 +463,9 @@ class StaffingPlan:
             "confidence": self.confidence,
             "check_level": self.check_level,
             "evaluations": self.evaluations,
+            "simulated_days": self.simulated_days,
+            "resumed_evaluations": self.resumed,
+            "wall_s": None if self.wall_s is None else round(self.wall_s, 3),
             "agent_hours": self.agent_hours,
             "shrinkage": None if self.shrinkage is None else dict(zip(self.group_names, self.shrinkage.tolist())),
             "rostered_agent_hours": self.rostered_agent_hours,
@@ -405,6 +480,12 @@ class StaffingPlan:
 
     def to_dict(self) -> dict:
         return jsonable({"summary": self.summary(), "intervals": self.table()})
+
+    def scenario_yaml(self) -> str:
+        """The scenario with the plan's headcount as YAML (what ``simcc staff --save-scenario`` writes)."""
+        import yaml
+        data = self.scenario.model_dump(mode="json", exclude_none=True)
+        return "# written by simcc staff\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
     def verify(self, seed: int, replications: int | None = None, engine: str | None = None) -> Verification:
         """Run the plan again with a different seed (fresh random numbers) and check every interval.
@@ -461,8 +542,9 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
           abandon_max: float | None | str = SCENARIO, occupancy_max: float | None = None, *,
           seed: int = 1, replications: int = 20, confidence: float | None = 0.95, joint: bool = True,
           engine: str = "kernel", verify: bool | Sequence[int] = True, max_evaluations: int = 1000,
-          progress: Callable[[int], None] | None = None, workers: int | None = None,
-          scheduler=None, shrinkage: float | dict[str, float] | None = None) -> StaffingPlan:
+          progress: Callable[[SearchProgress], None] | None = None, workers: int | None = None,
+          scheduler=None, shrinkage: float | dict[str, float] | None = None,
+          out_dir: str | os.PathLike | None = None, resume: bool = False) -> StaffingPlan:
     """The fewest agents per interval and group that meet the targets in every interval.
 
     Method (all simulations use the same ``seed`` and ``replications``, so
@@ -516,7 +598,8 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
         Stop searching after this many simulations (the plan then says whether
         every interval passes).
     progress : callable, optional
-        Called with the number of simulations done.
+        Called with a :class:`SearchProgress` after every evaluation (phase,
+        evaluations, simulated days, the descent's intervals done and an ETA).
     workers, scheduler
         Where each simulation's replications run, as for :func:`simcc.simulate`
         (all cores by default for large candidates; a Dask cluster). The plan is
@@ -526,10 +609,26 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
         Share of paid time off the phones (0.3 for 30%), one for all groups or ``{group: share}``.
         The search staffs agents on the phones; ``plan.rostered`` is the agents to schedule,
         on-phone / (1 - shrinkage) rounded up, per interval and group.
+    out_dir : str or PathLike, optional
+        A folder for the search (:mod:`simcc.plan.evalstore`): every evaluated
+        candidate is kept there as soon as it is simulated, and the plan
+        (``plan.json``, ``plan.csv``, ``staffed.yaml``) and ``meta.json`` are
+        written at the end, each atomically. One search at a time per folder.
+    resume : bool
+        Continue the search kept in ``out_dir`` (same scenario, seed and
+        options, else :class:`~simcc.run.store.ResumeError` naming what
+        differs): candidates already evaluated are read back, not simulated,
+        and the plan is bit-identical to that of an uninterrupted search.
 
     Returns
     -------
     StaffingPlan
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Ctrl-C; with ``out_dir`` the evaluations so far are kept there
+        (``meta.json`` status "interrupted") for ``resume=True``.
 
     Examples
     --------
@@ -582,16 +681,79 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
     targets = {"service_level": target, "within_s": within_s, "abandon_max": amax, "occupancy_max": occ}
 
     arguments.workers(workers)
+    arguments.out_dir(out_dir)
+    if resume and out_dir is None:
+        raise ValueError("resume=True needs out_dir (the folder of the search to continue)")
+    if verify is not False and verify is not None and verify is not True:
+        verify = sorted({int(p) for p in verify})
+        for p in verify:
+            if not 0 <= p < base.n_intervals:
+                raise ValueError(f"verify: interval {p} is outside 0..{base.n_intervals - 1}")
+    started = time.perf_counter()
+    if workers is None and scheduler is None:
+        workers = _search_workers(base, int(replications), engine, verify)
     search = _Search(base, scenario, targets, seed=seed, replications=int(replications), confidence=confidence,
                      joint=joint, engine=engine, max_evaluations=max_evaluations, progress=progress,
                      run_options={"workers": workers, "scheduler": scheduler})
-    search.start()
-    search.repair()
-    if verify is not False and verify is not None:
-        search.descend(verify)
-    plan = search.plan()
-    plan.shrinkage = shrink
+    if out_dir is None:
+        plan = search.run(verify)
+        plan.shrinkage = shrink
+        plan.wall_s = time.perf_counter() - started
+        return plan
+    options = {"targets": targets, "confidence": confidence, "joint": bool(joint), "verify": verify,
+               "max_evaluations": int(max_evaluations), "shrinkage": None if shrink is None else shrink.tolist()}
+    fp = search_fingerprint(base, seed=seed, replications=int(replications), engine=engine, options=options)
+    folder = os.fspath(out_dir)
+    _check_search_folder(folder)
+    with claim(folder):
+        search.E.store = store = EvalStore(folder, fp, resume)
+        try:
+            plan = search.run(verify)
+        except KeyboardInterrupt as exc:
+            store.finish("interrupted", _folder_info(search, started))
+            exc.staff_evaluations = search.E.count        # type: ignore[attr-defined]
+            raise
+        plan.shrinkage = shrink
+        plan.wall_s = time.perf_counter() - started
+        store.finish("done", _folder_info(search, started),
+                     {"plan.json": render(plan, "json"), "plan.csv": render(plan, "csv"),
+                      "staffed.yaml": plan.scenario_yaml()})
     return plan
+
+
+def _search_workers(base: Scenario, replications: int, engine: str, verify) -> int | None:
+    """Workers for a search whose candidates are each too small for :func:`simcc.simulate` to start worker
+    processes (about 2 million calls) but add up to far more: the processes start once and serve every
+    candidate. Quanzhou (about 830,000 calls a candidate in 20 replications, 185 candidates) runs 1.4-1.8
+    times faster on two cores than in this process. None (each simulate decides) for tiny candidates, where
+    the hand-over costs more than it saves, and on one core."""
+    scale = 1.0 if engine == "kernel" else 0.01
+    per_candidate = base.expected_calls() * replications
+    measured = sum(1 for p in range(base.n_intervals) if p * base.interval_s >= base.warmup_minutes * 60.0)
+    candidates = measured * len(base.groups) if verify is not False and verify is not None else 4
+    cores = default_workers()
+    if (cores > 1 and replications >= AUTO_MIN_REPLICATIONS and per_candidate >= AUTO_MIN_CALLS * scale / 10
+            and per_candidate * candidates >= AUTO_MIN_CALLS * scale):
+        return cores
+    return None
+
+
+def _check_search_folder(folder: str) -> None:
+    """Refuse a folder that holds a simcc run (or sweep) rather than a staffing search."""
+    marker = os.path.join(folder, MARKER)
+    if os.path.exists(marker) and is_simcc_meta(marker):
+        with open(marker, encoding="utf-8") as fh:
+            kind = json.load(fh).get("kind")
+        if kind != "staff":
+            raise NotARunFolder(f"{folder} holds the output of another simcc command, not a staffing search; "
+                                f"choose another folder (nothing was changed)")
+
+
+def _folder_info(search: _Search, started: float) -> dict:
+    E = search.E
+    return {"evaluations": E.count, "simulated_days": E.count * E.replications,
+            "resumed_evaluations": E.store.loaded if E.store is not None else 0,
+            "simulated_here": E.simulated, "wall_s": round(time.perf_counter() - started, 3)}
 
 
 class _Search:
@@ -613,13 +775,42 @@ class _Search:
         self.level = confidence
         if confidence is not None and joint and self.n_checks > 1:
             self.level = 1 - (1 - confidence) / self.n_checks      # Bonferroni over interval checks
-        self.E = _Evaluator(base, seed, replications, engine, self.level, target, amax, occ, self.measured, progress,
-                            run_options=run_options)
+        self.user_progress = progress
+        self.phase = "start"
+        self.started = time.perf_counter()
+        self.descent = {"done": 0, "total": 0, "evals_at_start": 0}
+        self.E = _Evaluator(base, seed, replications, engine, self.level, target, amax, occ, self.measured,
+                            self._tick if progress is not None else None, run_options=run_options)
         self.curves = ErlangCurves(self.baseline.load, targets["within_s"])
         self.history: list = []
         self.one_fewer: list = [None] * P
         self.x = None
         self.ev = None
+
+    def run(self, verify) -> StaffingPlan:
+        """The three steps, then the plan."""
+        self.start()
+        self.repair()
+        if verify is not False and verify is not None:
+            self.descend(verify)
+        return self.plan()
+
+    def _tick(self, count: int) -> None:
+        """Tell the caller's progress function where the search is (after every evaluation)."""
+        E, d = self.E, self.descent
+        done = total = eta = None
+        if self.phase == "descend":
+            done, total = d["done"], d["total"]
+            used = E.count - d["evals_at_start"]
+            if done and E.simulated and total > done:
+                per_eval = E.sim_time_s / E.simulated             # this process's pace (resumed work is free)
+                eta = (total - done) * (used / done) * per_eval
+            elif total and done >= total:
+                eta = 0.0
+        failing = None if self.ev is None else int(self.ev.fail.sum())
+        self.user_progress(SearchProgress(self.phase, E.count, E.count * E.replications,
+                                          E.store.loaded if E.store is not None else 0,
+                                          time.perf_counter() - self.started, done, total, eta, failing))
 
     def note(self, stage: str) -> None:
         self.history.append({"stage": stage, "agent_hours": float(self.ev.agents.sum() * self.base.interval_s / 3600),
@@ -652,6 +843,7 @@ class _Search:
 
     def repair(self) -> None:
         """Step 2: add agents to every failing interval until every interval passes."""
+        self.phase = "repair"
         E, x, ev = self.E, self.x, self.ev
         streak = np.zeros(self.P, dtype=np.int64)
         while ev.fail.any() and E.count < self.max_evaluations:
@@ -700,6 +892,8 @@ class _Search:
             if not 0 <= p < P:
                 raise ValueError(f"verify: interval {p} is outside 0..{P - 1}")
         check = [p for p in check if self.measured[p]]
+        self.phase = "descend"
+        self.descent.update(done=0, total=len(check), evals_at_start=self.E.count)
         changed_at: list = []           # intervals where a removal was kept, in order
         checked_when: dict = {}         # interval -> len(changed_at) when its check finished
         while check and self.E.count < self.max_evaluations:
@@ -709,6 +903,8 @@ class _Search:
                     break
                 self.one_fewer[p] = outcome
                 checked_when[p] = len(changed_at)
+                if self.descent["done"] < self.descent["total"]:
+                    self.descent["done"] += 1
             # a check is stale if a later kept removal could have moved the interval where it failed
             # (noise, since the random numbers are re-dealt after a change): check those again
             check = []
@@ -721,7 +917,7 @@ class _Search:
 
     def plan(self) -> StaffingPlan:
         ev, base = self.ev, self.base
-        res = ev.result
+        res = self.E.result(ev)
         iv_m, iv_lo, iv_hi = mean_ci(res.intervals)
         kpis = {k: (iv_m[:, _K[k]], iv_lo[:, _K[k]], iv_hi[:, _K[k]])
                 for k in ("offered", "queued", "service_level", "abandon_rate", "occupancy", "asa_s", "agents")}
@@ -732,4 +928,5 @@ class _Search:
             passed=~ev.fail, one_fewer=self.one_fewer, measured=self.measured, scenario=self.E.scenario(self.x),
             source=self.source, result=res, targets=self.targets, seed=self.seed, replications=self.replications,
             confidence=self.confidence, evaluations=self.E.count, engine=self.engine, history=self.history,
-            check_level=self.level, n_checks=self.n_checks, run_options=self.E.run_options)
+            check_level=self.level, n_checks=self.n_checks, run_options=self.E.run_options,
+            resumed=self.E.store.loaded if self.E.store is not None else 0)

@@ -27,3 +27,17 @@ def test_the_planning_commands_take_workers_and_scheduler():
     for command in ("staff", "trunks", "shifts"):
         out = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
         assert "--workers" in out and "--scheduler" in out, command
+
+
+def test_a_search_of_many_small_candidates_starts_workers_once(monkeypatch):
+    """Each Quanzhou candidate (about 830,000 calls in 20 replications) is too small for simulate to start
+    workers, but a search simulates hundreds of them: the search takes every core."""
+    import simcc
+    from simcc.plan import staffing
+    monkeypatch.setattr(staffing, "default_workers", lambda: 2)
+    qz = simcc.load("scenarios/quanzhou-10000.yaml")
+    assert staffing._search_workers(qz, 20, "kernel", True) == 2
+    assert staffing._search_workers(small(hours=1), 4, "kernel", False) is None        # tiny: stays here
+    assert staffing._search_workers(qz, 2, "kernel", True) is None                     # too few replications
+    monkeypatch.setattr(staffing, "default_workers", lambda: 1)
+    assert staffing._search_workers(qz, 20, "kernel", True) is None
