@@ -122,6 +122,27 @@ SHRINKAGE_HELP = ("Paid time off the phones, e.g. 30% (or per group: general=30%
                   "gives the agents to roster, on-phone / (1 - shrinkage).")
 
 
+COST_HELP = ("Cost of an agent-hour per group, e.g. general=1.0,fault=1.1,complaint=1.2 (or 'scenario' for the "
+             "groups' cost_per_hour): the plan then minimises cost, not agents (it never costs more than the plan "
+             "with the fewest agents).")
+
+
+def _cost(text: Optional[str]):
+    """--cost scenario or GROUP=COST,GROUP=COST (the groups are checked by staff())."""
+    if text is None or text.strip() == "scenario":
+        return None if text is None else "scenario"
+    out = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            fail(f"--cost {text!r}: expected GROUP=COST,GROUP=COST (or 'scenario')")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            fail(f"--cost for {name.strip()}: {value.strip()!r} is not a number")
+    return out
+
+
 def _shrinkage(text: Optional[str], scn):
     """--shrinkage 30% or general=30%,fault=25% (unlisted groups: 0)."""
     if text is None:
@@ -190,6 +211,7 @@ def staff(
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     shrinkage: Optional[str] = typer.Option(None, "--shrinkage", help=SHRINKAGE_HELP),
+    cost: Optional[str] = typer.Option(None, "--cost", help=COST_HELP),
     out_dir: Optional[Path] = typer.Option(None, "--out", help=OUT_HELP),
     resume: bool = typer.Option(False, "--resume", help="Continue the search kept in --out: candidates already "
                                                         "simulated there are read back; the plan is the same as "
@@ -209,7 +231,7 @@ def staff(
             plan = staff_fn(scn, seed=seed, replications=replications, confidence=_confidence(confidence),
                             joint=not per_interval, verify=verify, engine=engine.value, progress=tick,
                             workers=workers, scheduler=scheduler, shrinkage=_shrinkage(shrinkage, scn),
-                            out_dir=out_dir, resume=resume, **kw)
+                            out_dir=out_dir, resume=resume, cost=_cost(cost), **kw)
         except KeyboardInterrupt as exc:
             _interrupted(exc, out_dir)
     emit(plan, fmt, lambda: _print_plan(plan))
@@ -253,6 +275,9 @@ def _print_plan(plan) -> None:
         ["scheduled (scenario)", _num(s["scheduled_agent_hours"])],
         ["Erlang A (center as one queue)", _num(s["erlang_a_agent_hours"])],
         ["Erlang C (center as one queue)", _num(s["erlang_c_agent_hours"])]], title="Agent-hours")
+    if s["cost"] is not None:
+        per = ", ".join(f"{g} {v:g}" for g, v in s["cost_per_hour"].items())
+        say(f"Cost per day: {s['cost']:,.1f} (agent-hours x cost per hour: {per}).")
     say(f"Rule: {plan.rule}.")
     wall = "" if s["wall_s"] is None else f", {s['wall_s']:,.1f} s wall time"
     kept = f", {s['resumed_evaluations']:,} of them read back from --out" if s["resumed_evaluations"] else ""

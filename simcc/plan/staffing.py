@@ -89,7 +89,7 @@ class _Eval:
 class SearchProgress:
     """Where a staffing search is, as given to ``staff(progress=...)`` after every evaluation.
 
-    ``phase`` is "start", "repair" or "descend"; ``evaluations`` counts the
+    ``phase`` is "start", "repair", "descend" or "cost"; ``evaluations`` counts the
     candidates evaluated (``resumed`` of them read back from ``out_dir``),
     ``simulated_days`` is evaluations x replications. In the descent ``done``
     of ``total`` intervals are checked and ``eta_s`` estimates the seconds
@@ -335,6 +335,14 @@ class StaffingPlan:
     shrinkage: np.ndarray | None = None               # [G] share of paid time off the phones, or None
     wall_s: float | None = None                       # wall time of the search, s (this process)
     resumed: int = 0                                  # evaluations read back from out_dir
+    cost_per_hour: np.ndarray | None = None           # [G] what an agent-hour of each group costs, or None
+
+    @property
+    def cost(self) -> float | None:
+        """The plan's cost per day: agent-hours x each group's cost per hour (None without costs)."""
+        if self.cost_per_hour is None:
+            return None
+        return float((self.agents * self.cost_per_hour).sum() * self.interval_s / 3600)
 
     @property
     def simulated_days(self) -> int:
@@ -469,6 +477,9 @@ class StaffingPlan:
             "agent_hours": self.agent_hours,
             "shrinkage": None if self.shrinkage is None else dict(zip(self.group_names, self.shrinkage.tolist())),
             "rostered_agent_hours": self.rostered_agent_hours,
+            "cost_per_hour": (None if self.cost_per_hour is None
+                              else dict(zip(self.group_names, self.cost_per_hour.tolist()))),
+            "cost": self.cost,
             "scheduled_agent_hours": self.scheduled_agent_hours,
             "erlang_a_agent_hours": self.erlang_a_agent_hours,
             "erlang_c_agent_hours": self.erlang_c_agent_hours,
@@ -544,7 +555,8 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
           engine: str = "kernel", verify: bool | Sequence[int] = True, max_evaluations: int = 1000,
           progress: Callable[[SearchProgress], None] | None = None, workers: int | None = None,
           scheduler=None, shrinkage: float | dict[str, float] | None = None,
-          out_dir: str | os.PathLike | None = None, resume: bool = False) -> StaffingPlan:
+          out_dir: str | os.PathLike | None = None, resume: bool = False,
+          cost: dict[str, float] | str | None = None) -> StaffingPlan:
     """The fewest agents per interval and group that meet the targets in every interval.
 
     Method (all simulations use the same ``seed`` and ``replications``, so
@@ -614,6 +626,14 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
         candidate is kept there as soon as it is simulated, and the plan
         (``plan.json``, ``plan.csv``, ``staffed.yaml``) and ``meta.json`` are
         written at the end, each atomically. One search at a time per folder.
+    cost : dict or "scenario", optional
+        What an agent-hour of each group costs (``{group: cost}`` for every
+        group, or ``"scenario"`` for the groups' ``cost_per_hour``). The search
+        then minimises the plan's cost instead of its agents: the descent takes
+        agents from the most expensive group first, and where no agent can go
+        it tries swapping one agent of a group for one or two of a cheaper
+        group (kept when the day still passes and the cost falls). ``plan.cost``
+        is the cost per day. Without costs every agent counts the same.
     resume : bool
         Continue the search kept in ``out_dir`` (same scenario, seed and
         options, else :class:`~simcc.run.store.ResumeError` naming what
@@ -644,6 +664,7 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
     replications = arguments.replications(replications)
     seed = arguments.common_seed(seed)        # one root for every candidate: common random numbers
     shrink = None if shrinkage is None else per_group(shrinkage, [g.name for g in scenario.groups])
+    costs = _costs(cost, scenario)
     arguments.progress(progress)
     sla = scenario.sla
     sl_default = sla.service_level.percent / 100 if sla.service_level is not None else None
@@ -694,14 +715,15 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
         workers = _search_workers(base, int(replications), engine, verify)
     search = _Search(base, scenario, targets, seed=seed, replications=int(replications), confidence=confidence,
                      joint=joint, engine=engine, max_evaluations=max_evaluations, progress=progress,
-                     run_options={"workers": workers, "scheduler": scheduler})
+                     run_options={"workers": workers, "scheduler": scheduler}, cost=costs)
     if out_dir is None:
         plan = search.run(verify)
         plan.shrinkage = shrink
         plan.wall_s = time.perf_counter() - started
         return plan
     options = {"targets": targets, "confidence": confidence, "joint": bool(joint), "verify": verify,
-               "max_evaluations": int(max_evaluations), "shrinkage": None if shrink is None else shrink.tolist()}
+               "max_evaluations": int(max_evaluations), "shrinkage": None if shrink is None else shrink.tolist(),
+               "cost": None if costs is None else costs.tolist()}
     fp = search_fingerprint(base, seed=seed, replications=int(replications), engine=engine, options=options)
     folder = os.fspath(out_dir)
     _check_search_folder(folder)
@@ -719,6 +741,38 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
                      {"plan.json": render(plan, "json"), "plan.csv": render(plan, "csv"),
                       "staffed.yaml": plan.scenario_yaml()})
     return plan
+
+
+def _costs(cost, scenario: Scenario) -> np.ndarray | None:
+    """Cost per agent-hour of every group, from ``{group: cost}`` or ``"scenario"`` (groups' cost_per_hour)."""
+    if cost is None:
+        return None
+    names = [g.name for g in scenario.groups]
+    if isinstance(cost, str):
+        if cost != "scenario":
+            raise ValueError(f"cost must be {{group: cost per hour}} or 'scenario', not {cost!r}")
+        missing = [g.name for g in scenario.groups if g.cost_per_hour is None]
+        if missing:
+            raise ValueError(f"cost='scenario' needs cost_per_hour on every group; missing on {', '.join(missing)}")
+        cost = {g.name: g.cost_per_hour for g in scenario.groups}
+    if not isinstance(cost, dict):
+        raise ValueError(f"cost must be {{group: cost per hour}} or 'scenario', not {cost!r}")
+    unknown = sorted(set(cost) - set(names))
+    if unknown:
+        raise ValueError(f"cost names unknown group(s) {', '.join(unknown)}; the groups are {', '.join(names)}")
+    missing = [n for n in names if n not in cost]
+    if missing:
+        raise ValueError(f"cost: give a cost per hour for every group; missing: {', '.join(missing)}")
+    out = []
+    for n in names:
+        try:
+            v = float(cost[n])
+        except (TypeError, ValueError):
+            raise ValueError(f"cost of {n} must be a number, not {cost[n]!r}") from None
+        if not (math.isfinite(v) and v > 0):
+            raise ValueError(f"cost of {n} must be a positive number, not {cost[n]!r}")
+        out.append(v)
+    return np.array(out)
 
 
 def _search_workers(base: Scenario, replications: int, engine: str, verify) -> int | None:
@@ -760,8 +814,10 @@ class _Search:
     """The three steps of :func:`staff` over one evaluator (common random numbers for every candidate)."""
 
     def __init__(self, base: Scenario, source: Scenario, targets: dict, *, seed, replications: int, confidence,
-                 joint: bool, engine: str, max_evaluations: int, progress, run_options: dict | None = None):
+                 joint: bool, engine: str, max_evaluations: int, progress, run_options: dict | None = None,
+                 cost: np.ndarray | None = None):
         self.base, self.source, self.targets = base, source, targets
+        self.cost = cost
         self.seed, self.replications, self.confidence, self.engine = seed, replications, confidence, engine
         self.max_evaluations = max_evaluations
         target, amax, occ = targets["service_level"], targets["abandon_max"], targets["occupancy_max"]
@@ -788,18 +844,20 @@ class _Search:
         self.ev = None
 
     def run(self, verify) -> StaffingPlan:
-        """The three steps, then the plan."""
+        """The three steps (and with costs the cost pass), then the plan."""
         self.start()
         self.repair()
         if verify is not False and verify is not None:
             self.descend(verify)
+            if self.cost is not None:
+                self.cost_pass(verify)
         return self.plan()
 
     def _tick(self, count: int) -> None:
         """Tell the caller's progress function where the search is (after every evaluation)."""
         E, d = self.E, self.descent
         done = total = eta = None
-        if self.phase == "descend":
+        if self.phase in ("descend", "cost"):
             done, total = d["done"], d["total"]
             used = E.count - d["evals_at_start"]
             if done and E.simulated and total > done:
@@ -860,12 +918,42 @@ class _Search:
             self.x, self.ev = x, ev
             self.note("repair")
 
+    def _removal_order(self, p: int) -> list[int]:
+        """Groups to try taking an agent from at interval p: in the cost pass, the most expensive first."""
+        order = self.E.groups_to_remove(self.ev, p, self.x, self.floor)
+        if self.phase == "cost":
+            order = sorted(order, key=lambda g: -self.cost[g])     # stable: ties keep the least busy first
+        return order
+
+    def _swap_at(self, p: int) -> bool:
+        """With costs, where no agent can go: one agent of a group for one (else two) of a group whose one
+        (two) cost less, kept (True) if the day still passes; the most expensive agent and the cheapest
+        replacement first."""
+        if self.phase != "cost":
+            return False
+        E, c = self.E, self.cost
+        for g in sorted(self._removal_order(p), key=lambda g: -c[g]):
+            for h in sorted(range(self.G), key=lambda h: (c[h], h)):
+                for m in (1, 2):
+                    if h == g or m * c[h] >= c[g] - 1e-12 or E.count >= self.max_evaluations:
+                        continue
+                    trial = self.x.copy()
+                    trial[p, g] -= 1
+                    trial[p, h] += m
+                    ev2 = E(trial)
+                    if not ev2.fail.any():
+                        self.x, self.ev = trial, ev2
+                        self.note("swap")
+                        return True
+        return False
+
     def _descend_at(self, p: int, changed_at: list) -> dict:
-        """Take agents from interval p while the day still passes; return where one fewer fails, per group."""
+        """Take agents from interval p while the day still passes (with costs, also swap agents for cheaper
+        ones); return where one fewer fails, per group."""
         E, base = self.E, self.base
         while E.count < self.max_evaluations:
             outcome = {}
-            for g in E.groups_to_remove(self.ev, p, self.x, self.floor):
+            for g in self._removal_order(p):
                 trial = self.x.copy()
                 trial[p, g] -= 1
                 ev2 = E(trial)
@@ -881,8 +969,30 @@ class _Search:
                 for g in range(self.G):
                     if self.x[p, g] <= self.floor[p, g]:
                         outcome[base.groups[g].name] = {"fails_at": None, "time": "", "reason": "at floor"}
+                if self._swap_at(p):
+                    changed_at.append(p)
+                    continue
                 return outcome
         return None
+
+    def cost_pass(self, verify) -> None:
+        """Step 4 (with costs), from the descended plan, in time order: swap agents for cheaper ones (one
+        for one, else one for two) while the day still passes, and after each swap take agents again, the
+        most expensive first. Every kept change lowers the cost, so the plan never costs more than the
+        plan with the fewest agents."""
+        check = list(range(self.P)) if verify is True else list(verify)
+        self.phase = "cost"
+        self.descent.update(done=0, total=len(check), evals_at_start=self.E.count)
+        changed_at: list = []
+        for p in check:
+            if not self.measured[p] or self.E.count >= self.max_evaluations:
+                continue
+            if self._swap_at(p):
+                changed_at.append(p)
+                outcome = self._descend_at(p, changed_at)
+                if outcome is not None:
+                    self.one_fewer[p] = outcome
+            self.descent["done"] += 1
 
     def descend(self, verify) -> None:
         """Step 3: descend and verify, interval by interval in time order (a change at p moves p and later)."""
@@ -929,4 +1039,4 @@ class _Search:
             source=self.source, result=res, targets=self.targets, seed=self.seed, replications=self.replications,
             confidence=self.confidence, evaluations=self.E.count, engine=self.engine, history=self.history,
             check_level=self.level, n_checks=self.n_checks, run_options=self.E.run_options,
-            resumed=self.E.store.loaded if self.E.store is not None else 0)
+            resumed=self.E.store.loaded if self.E.store is not None else 0, cost_per_hour=self.cost)
