@@ -62,7 +62,8 @@ from ..run.export import csv_text
 
 __all__ = ["AGENT_COLUMNS", "Agent", "FAMILIES", "RosterInputError", "RosterResult", "Rules", "ShiftTemplate",
            "check_roster", "diagnose", "load_rules", "read_agents", "read_roster_csv", "requirement_from_plan",
-           "requirement_from_scenario", "roster_headcount", "scenario_for_date", "shift_templates", "solve_roster"]
+           "requirement_from_scenario", "roster_day_scenario", "roster_headcount", "scenario_for_date",
+           "shift_templates", "solve_roster"]
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAY = 1440
@@ -1799,3 +1800,23 @@ def scenario_for_date(scenario, rows, date: str | None = None, *, start_date: st
     keep = np.array([scenario.agents_per_interval(g) for g in scenario.groups]).T
     head = np.where(np.isin(groups, sorted(named))[None, :], counts, keep)
     return from_dict(data), head, when
+
+
+def roster_day_scenario(scenario, roster_csv, date: str | None = None):
+    """The scenario staffed by one date of a ``roster.csv`` (``simcc run --roster``): returns (scenario, date).
+
+    The roster's span and whether it is a rotation come from the ``roster.json`` beside it when there is
+    one, else from the rows' first and last dates (a rotation).
+    """
+    rows = read_roster_csv(roster_csv)
+    start, days, rotation = None, None, True
+    meta = os.path.join(os.path.dirname(os.path.abspath(os.fspath(roster_csv))), "roster.json")
+    if os.path.exists(meta):
+        try:
+            with open(meta, encoding="utf-8") as fh:
+                info = json.load(fh)
+            start, days, rotation = info["start_date"], int(info["days"]), bool(info["rotation"])
+        except (OSError, ValueError, KeyError, TypeError):
+            start, days, rotation = None, None, True
+    scn, _, when = scenario_for_date(scenario, rows, date, start_date=start, days=days, rotation=rotation)
+    return scn, when
