@@ -49,7 +49,8 @@ def roster(
         ["objective / bound / gap", f"{s['objective']:,.0f} / {s['bound']:,.0f} / {gap}"],
         ["solve time, s", f"{s['solve_s']:.1f}"],
         ["agents / shifts", f"{s['agents']} / {s['shifts']:,}"],
-        ["dates", f"{s['start_date']} to {s['end_date']} ({s['weeks']} weeks{', a rotation' if s['rotation'] else ''})"],
+        ["dates", f"{s['start_date']} to {s['end_date']} ({s['weeks']} weeks"
+                  f"{', a rotation' if s['rotation'] else ''})"],
         ["requirement", s["requirement"]],
         ["required agent-hours", f"{s['required_agent_hours']:,.1f}"],
         ["shortfall agent-hours", f"{s['shortfall_agent_hours']:,.1f} ({s['shortfall_pct']:.2f}%)"],

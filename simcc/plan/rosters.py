@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal, Sequence
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ScenarioError
 from ..jsonsafe import jsonable
@@ -172,11 +172,12 @@ class AgentRules(_Strict):
     no_nights: bool = False
     study: list[StudySlot] = []
 
-    @model_validator(mode="after")
-    def _possible(self):
-        if self.rest_days_per_week > 7:
-            raise ValueError(f"rest_days_per_week is {self.rest_days_per_week}, but a week has 7 days")
-        return self
+    @field_validator("rest_days_per_week")
+    @classmethod
+    def _a_week_has_seven_days(cls, v: int) -> int:
+        if v > 7:
+            raise ValueError(f"rest_days_per_week is {v}, but a week has 7 days")
+        return v
 
 
 class Requirement(_Strict):
@@ -448,7 +449,7 @@ def read_agents(source, group_names: Sequence[str], rules: Rules | None = None) 
     >>> read_agents(text, ["general"])
     Traceback (most recent call last):
     ...
-    simcc.plan.rosters.RosterInputError: agents line 3 (agent A2), column group: unknown group 'sales'; the scenario's groups are general
+    simcc.plan.rosters.RosterInputError: agents line 3 (agent A2), column group: unknown group 'sales'; ...
     """
     rules = rules or Rules()
     if isinstance(source, str) and "\n" in source:
@@ -518,7 +519,8 @@ def read_agents(source, group_names: Sequence[str], rules: Rules | None = None) 
                     a, sep, b = rest.strip().partition("-")
                     if not sep:
                         raise ValueError(f"{where}, column prefers: {x!r}: expected 'start HH:MM-HH:MM'")
-                    lo, hi = _minutes(a, f"{where}, column prefers: start"), _minutes(b, f"{where}, column prefers: start")
+                    what = f"{where}, column prefers: start"
+                    lo, hi = _minutes(a, what), _minutes(b, what)
                     if hi < lo:
                         raise ValueError(f"{where}, column prefers: {x!r} ends before it starts")
                     starts.append((lo, hi))
@@ -684,7 +686,8 @@ def _domain(setup: _Setup, a: Agent) -> _AgentDomain:
 def _week_bounds(setup: _Setup, a: Agent, r: AgentRules) -> tuple[list[int], list[int]]:
     """Weekly paid minutes [lo, hi] per week; a whole unavailable date (leave) counts as a day's share of the week."""
     if a.contract_hours is not None:
-        lo_h, hi_h = max(a.contract_hours - r.contract_tolerance_hours, 0.0), a.contract_hours + r.contract_tolerance_hours
+        tol = r.contract_tolerance_hours
+        lo_h, hi_h = max(a.contract_hours - tol, 0.0), a.contract_hours + tol
         day_share = a.contract_hours / max(7 - r.rest_days_per_week, 1)
     else:
         lo_h, hi_h = r.hours_per_week.min, r.hours_per_week.max
@@ -931,7 +934,8 @@ class RosterResult:
                               "shortfall_pct": 100 * short / req if req else 0.0, **fair}
         return jsonable({
             "status": self.status, "objective": self.objective, "bound": self.bound, "gap": self.gap,
-            "solve_s": round(self.solve_s, 3), "method": self.method, "agents": len(self.agents), "shifts": len(self.rows),
+            "solve_s": round(self.solve_s, 3), "method": self.method, "agents": len(self.agents),
+            "shifts": len(self.rows),
             "start_date": self.dates[0], "end_date": self.dates[-1], "days": len(self.dates),
             "weeks": len(self.dates) // 7, "rotation": self.rules.rotation, "interval_minutes": self.interval,
             "requirement": self.requirement_source, "requirement_scale": self.rules.requirement.scale,
@@ -1055,7 +1059,7 @@ def _objective(setup: _Setup, covers, plans) -> tuple[float, np.ndarray]:
     obj = w.shortfall * np.maximum(req - cov, 0).sum() + w.surplus * np.maximum(cov - req, 0).sum()
     obj += w.preference * sum(_pref_misses(setup, setup.agents[ai], plan) for ai, plan in plans.items())
     for kind in setup.rules.fairness:
-        for g, name in enumerate(setup.groups):
+        for name in setup.groups:
             obj += w.fairness * max((_fair_count(setup, kind, plans.get(ai, ())) for ai, a in enumerate(setup.agents)
                                      if a.group == name), default=0)
     return float(obj), cov
@@ -1096,7 +1100,8 @@ def _solve_block(cp_model, setup: _Setup, doms, covers, block, plans, fixed_cov,
         for key, v in x.items():
             agg.setdefault((g, covers[ai][key]), []).append(v)
         pref_terms += [x[d, t] for (d, t) in x
-                       if a.prefers_start and not any(lo <= setup.templates[t].start <= hi for lo, hi in a.prefers_start)]
+                       if a.prefers_start and not any(lo <= setup.templates[t].start <= hi
+                                                      for lo, hi in a.prefers_start)]
         pref_terms += [work[d] for d in range(D)
                        if any(_off_day(w, setup.date(d)) for w in a.prefers_off) and not isinstance(work[d], int)]
         for kind in setup.rules.fairness:
@@ -1650,8 +1655,8 @@ def check_roster(rows, agents, rules=None, weeks: int | None = None, interval: i
                     continue
                 w0, w1 = k * DAY + w.start, k * DAY + w.end
                 if a0 < w1 and w0 < a1:
-                    out.append(_violation("unavailable", row, f"overlaps unavailable {date} "
-                                                              f"{_hhmm(w.start)}-{_hhmm(w.end) if w.end < DAY else '24:00'}"))
+                    end = _hhmm(w.end) if w.end < DAY else "24:00"
+                    out.append(_violation("unavailable", row, f"overlaps unavailable {date} {_hhmm(w.start)}-{end}"))
                     break
             else:
                 continue
@@ -1687,7 +1692,7 @@ def check_roster(rows, agents, rules=None, weeks: int | None = None, interval: i
                                                             f"ended; min_rest_hours is {r.min_rest_hours:g}"))
         busy = np.zeros(D, dtype=bool)     # a shift starts that day (or, for whole rest days, any minute on site)
         starts = np.zeros(D, dtype=bool)
-        for a0, a1, d, _row_ in shifts:
+        for a0, a1, d, _ in shifts:
             starts[d] = busy[d] = True
             for k in range(a0 // DAY, (a1 - 1) // DAY + 1):
                 if not r.whole_rest_days:
