@@ -736,8 +736,11 @@ def _cp_model():
     return cp_model
 
 
-def _add_agent(model, setup: _Setup, ai: int, dom: _AgentDomain, families=FAMILIES):
-    """One agent's variables and hard rules; returns {(d, t): var} and the per-day work expressions."""
+def _add_agent(model, setup: _Setup, ai: int, dom: _AgentDomain, families=FAMILIES, plan=None):
+    """One agent's variables and hard rules; returns {(d, t): var} and the per-day work expressions.
+
+    With ``plan`` (a set of (day, template)), every variable is hinted with its value in that plan, so the
+    solver starts from a complete solution."""
     a = setup.agents[ai]
     r = dom.rules
     D, T = setup.days, len(setup.templates)
@@ -748,6 +751,9 @@ def _add_agent(model, setup: _Setup, ai: int, dom: _AgentDomain, families=FAMILI
         for t in range(T):
             if (d, t) not in banned:
                 x[d, t] = model.new_bool_var(f"x_{a.agent}_{d}_{t}")
+                if plan is not None:
+                    model.add_hint(x[d, t], int((d, t) in plan))
+    on = {d for d, _ in plan} if plan is not None else set()
     by_day = [[x[d, t] for t in range(T) if (d, t) in x] for d in range(D)]
     work: list = []
     for d in range(D):
@@ -758,6 +764,8 @@ def _add_agent(model, setup: _Setup, ai: int, dom: _AgentDomain, families=FAMILI
         else:
             wv = model.new_bool_var(f"work_{a.agent}_{d}")
             model.add(wv == sum(by_day[d]))
+            if plan is not None:
+                model.add_hint(wv, int(d in on))
             work.append(wv)
     if "rest_days_per_week" in families and r.rest_days_per_week > 0:
         if not r.whole_rest_days:          # a rest day: a date on which no shift starts
@@ -768,6 +776,10 @@ def _add_agent(model, setup: _Setup, ai: int, dom: _AgentDomain, families=FAMILI
             rest = []
             for d in range(D):
                 rv = model.new_bool_var(f"rest_{a.agent}_{d}")
+                if plan is not None:
+                    p_ = d - 1 if d > 0 else D - 1
+                    spills = any(dd == p_ and setup.templates[t].end > DAY for dd, t in plan) and (d > 0 or wrap)
+                    model.add_hint(rv, int(d not in on and not spills))
                 if by_day[d]:
                     model.add(rv + work[d] <= 1)
                 prev = d - 1 if d > 0 else (D - 1 if wrap else None)
@@ -791,6 +803,8 @@ def _add_agent(model, setup: _Setup, ai: int, dom: _AgentDomain, families=FAMILI
                     continue
                 v = model.new_bool_var("before")
                 model.add(v == (prev_v if prev_v is not None else 0) + sum(here))
+                if plan is not None:
+                    model.add_hint(v, int(any(dd == d and setup.templates[t].start < h for dd, t in plan)))
                 chain[h] = prev_v = v
                 prev_h = h
             before.append(chain)
@@ -1020,7 +1034,7 @@ def _prepare(scenario, agents, rules, weeks, requirement):
 _EXTRA: dict = {}
 #: Above this many agent-date-shift variables the roster is improved block by block (module docs).
 FULL_MODEL_MAX = 40_000
-BLOCK_AGENTS = 40
+BLOCK_AGENTS = 16
 
 
 def _agent_covers(setup: _Setup, dom: _AgentDomain) -> dict:
@@ -1092,13 +1106,17 @@ def _solve_block(cp_model, setup: _Setup, doms, covers, block, plans, fixed_cov,
     fair: dict = {}
     xs = {}
     groups = sorted({setup.groups.index(setup.agents[ai].group) for ai in block})
+    hinted = all(ai in plans for ai in block)
+    val: dict = {}
     for ai in block:
         a, dom = setup.agents[ai], doms[ai]
         g = setup.groups.index(a.group)
-        x, work = _add_agent(model, setup, ai, dom)
+        x, work = _add_agent(model, setup, ai, dom, plan=plans.get(ai) if hinted else None)
         xs[ai] = x
         for key, v in x.items():
             agg.setdefault((g, covers[ai][key]), []).append(v)
+            if hinted:
+                val[v.index] = int(key in plans[ai])
         pref_terms += [x[d, t] for (d, t) in x
                        if a.prefers_start and not any(lo <= setup.templates[t].start <= hi
                                                       for lo, hi in a.prefers_start)]
@@ -1108,16 +1126,18 @@ def _solve_block(cp_model, setup: _Setup, doms, covers, block, plans, fixed_cov,
             cnt = [v for (d, t), v in x.items() if _fair_count(setup, kind, [(d, t)])]
             if cnt:
                 fair.setdefault((kind, g), []).append(cnt)
-        if ai in plans:
-            for key, v in x.items():
-                model.add_hint(v, int(key in plans[ai]))
     cover: dict = {}
+    got: dict = {}
     for (g, qs), vs in agg.items():
         n = vs[0] if len(vs) == 1 else model.new_int_var(0, len(vs), "n")
+        k = sum(val.get(v.index, 0) for v in vs)
         if len(vs) > 1:
             model.add(n == sum(vs))
+            if hinted:
+                model.add_hint(n, k)
         for q in qs:
             cover.setdefault((q, g), []).append(n)
+            got[q, g] = got.get((q, g), 0) + k
     w = setup.rules.weights
     obj = []
     for q in range(D * P):
@@ -1131,6 +1151,9 @@ def _solve_block(cp_model, setup: _Setup, doms, covers, block, plans, fixed_cov,
             short = model.new_int_var(0, max(req, 0), "short")
             over = model.new_int_var(0, len(terms) * len(block) + max(-req, 0), "over")
             model.add(sum(terms) + short - over == req)
+            if hinted:
+                model.add_hint(short, max(req - got.get((q, g), 0), 0))
+                model.add_hint(over, max(got.get((q, g), 0) - req, 0))
             obj += [w.shortfall * short, w.surplus * over]
     if w.preference and pref_terms:
         obj.append(w.preference * sum(pref_terms))
@@ -1141,6 +1164,9 @@ def _solve_block(cp_model, setup: _Setup, doms, covers, block, plans, fixed_cov,
                 floor = max((_fair_count(setup, kind, plans.get(ai, ())) for ai, a in enumerate(setup.agents)
                              if ai not in inside and a.group == setup.groups[g]), default=0)
                 top = model.new_int_var(floor, D, "most")
+                if hinted:
+                    model.add_hint(top, max([floor] + [_fair_count(setup, kind, plans[ai]) for ai in block
+                                                       if setup.agents[ai].group == setup.groups[g]]))
                 for cnt in fair.get((kind, g), []):
                     model.add(sum(cnt) <= top)
                 obj.append(w.fairness * top)
@@ -1149,6 +1175,10 @@ def _solve_block(cp_model, setup: _Setup, doms, covers, block, plans, fixed_cov,
     solver.parameters.max_time_in_seconds = float(max(time_limit_s, 0.1))
     solver.parameters.random_seed = int(seed)
     solver.parameters.num_workers = int(workers or os.cpu_count() or 1)
+    if hinted and len(block) < len(setup.agents):
+        # a block improves a complete roster: start searching from it at once (presolve costs most of a
+        # short block's time and the hint is a solution already)
+        solver.parameters.cp_model_presolve = False
     for k, v in _EXTRA.items():
         setattr(solver.parameters, k, v)
     if log is not None:
@@ -1252,7 +1282,7 @@ def solve_roster(scenario, agents, rules=None, weeks: int = 4, requirement=None,
                     fixed[list(covers[ai][key]), g] -= 1
             left = deadline - time.perf_counter()
             name, found, _, _ = _solve_block(cp_model, setup, doms, covers, block, plans, fixed,
-                                             min(left, max(2.0, float(time_limit_s) / 10)), seed + rounds, workers,
+                                             min(left, max(3.0, float(time_limit_s) / 10)), seed + rounds, workers,
                                              log)
             rounds += 1
             if found is None:
@@ -1380,7 +1410,7 @@ def _pick_days(dom: _AgentDomain, day_val, days_ok, paid: int, D: int, trail: in
     return chosen, trail
 
 
-def _greedy_start(setup: _Setup, doms, covers, passes: int = 2) -> dict:
+def _greedy_start(setup: _Setup, doms, covers, passes: int = 3) -> dict:
     """A first roster for the solver's hint: agents one by one (fewest choices first), each given its best
     plan against what is still short (:func:`_plan_for`); then ``passes`` rounds in which every agent's
     plan is taken out and chosen again. Agents whose plan breaks one of their rules (the checker says so)
