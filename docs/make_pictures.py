@@ -68,10 +68,9 @@ def main() -> int:
 def roster_picture() -> int:
     """docs/img/roster.png from scenarios/rosters (313 agents, 4 weeks), and the numbers docs/planning.md quotes."""
     sys.path.insert(0, ROOT)       # this checkout's simcc, whichever is installed
+    import simcc
     from simcc.plan.rosters import solve_roster
     from simcc.present.rosterplot import write_roster
-
-    import simcc
 
     scn = simcc.load(os.path.join(ROOT, "scenarios", "quanzhou-10000.yaml"))
     result = solve_roster(scn, os.path.join(ROOT, "scenarios", "rosters", "quanzhou-agents.csv"),

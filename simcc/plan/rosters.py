@@ -1327,24 +1327,39 @@ def _masks():
 _MASKS, _MASK_DAYS = _masks()
 
 
-def _plan_for(setup: _Setup, dom: _AgentDomain, cov: dict, col: np.ndarray):
+def _plan_for(setup: _Setup, a: Agent, dom: _AgentDomain, cov: dict, col: np.ndarray, avoid=()):
     """One agent's best plan against the shortfall ``col`` (agents still missing per absolute interval):
     working days chosen week by week (by mask) where the best shift of the day helps most, then each day's
     shift in date order, the most helpful one that keeps the rest after the previous shift.
-    Returns (value, {(day, template)}) or None when no plan of one shift length fits."""
+    Returns (value, {(day, template)}) or None when no plan of one shift length fits.
+
+    Wishes and fairness break ties (less than one interval each): a preferred start gains, a preferred day
+    off loses, and so do night shifts and weekend days for an agent who has more of them than most
+    (``avoid``: "nights", "weekends")."""
     r = dom.rules
     D, T = setup.days, len(setup.templates)
     gap = r.min_rest_hours * 60
     best = None
     for paid in sorted({tp.paid for tp in setup.templates}):
         ts = [t for t in range(T) if setup.templates[t].paid == paid]
-        V = np.full((D, T), -1.0)
+        V = np.zeros((D, T))
+        A = np.zeros((D, T), dtype=bool)
         for d in range(D):
+            off = any(_off_day(w, setup.date(d)) for w in a.prefers_off)
             for t in ts:
                 if (d, t) in cov:
-                    V[d, t] = np.count_nonzero(col[list(cov[d, t])] > 0)
-        day_val = V.max(axis=1)
-        days_ok = day_val >= 0
+                    tp = setup.templates[t]
+                    A[d, t] = True
+                    V[d, t] = np.count_nonzero(col[list(cov[d, t])] > 0) - 0.4 * off
+                    if a.prefers_start and any(lo <= tp.start <= hi for lo, hi in a.prefers_start):
+                        V[d, t] += 0.4
+                    if "nights" in avoid and _works_at_night(tp.start, tp.end):
+                        V[d, t] -= 0.3
+                    if "weekends" in avoid and setup.weekday(d) >= 5:
+                        V[d, t] -= 0.3
+        days_ok = A.any(axis=1)
+        day_val = np.where(A, V, -np.inf).max(axis=1)
+        day_val = np.where(days_ok, day_val, 0.0)
         chosen = None
         trail0 = 0
         for _attempt in range(3):      # on a rotation the last week runs into the first: start from its run
@@ -1360,7 +1375,7 @@ def _plan_for(setup: _Setup, dom: _AgentDomain, cov: dict, col: np.ndarray):
         plan = None
         start_prev = None
         for _attempt in range(3):     # on a rotation the first shift must also rest after the last one
-            plan, total = _pick_shifts(setup, V, ts, chosen, gap, start_prev)
+            plan, total = _pick_shifts(setup, V, A, ts, chosen, gap, start_prev)
             if plan is None or not setup.rules.rotation or len(plan) < 2:
                 break
             (d0, t0), (d1, t1) = min(plan), max(plan)
@@ -1374,11 +1389,11 @@ def _plan_for(setup: _Setup, dom: _AgentDomain, cov: dict, col: np.ndarray):
     return best
 
 
-def _pick_shifts(setup: _Setup, V, ts, chosen, gap: float, prev):
+def _pick_shifts(setup: _Setup, V, A, ts, chosen, gap: float, prev):
     """Each chosen day's most helpful shift, in date order, resting ``gap`` minutes after the previous one."""
     plan, total = set(), 0.0
     for d in chosen:
-        cands = [t for t in ts if V[d, t] >= 0 and (
+        cands = [t for t in ts if A[d, t] and (
             prev is None or d * DAY + setup.templates[t].start >= prev[0] * DAY + setup.templates[prev[1]].end + gap)]
         if not cands:
             return None, 0.0
@@ -1403,7 +1418,7 @@ def _pick_days(dom: _AgentDomain, day_val, days_ok, paid: int, D: int, trail: in
                  & (_MASKS[:, 3] <= r.max_consecutive_days) & (_MASKS[:, 1] + trail <= r.max_consecutive_days))
         if not valid.any():
             return None, 0
-        vals = np.where(valid, _MASK_DAYS @ np.maximum(day_val[7 * w:7 * w + 7], 0), -1.0)
+        vals = np.where(valid, _MASK_DAYS @ day_val[7 * w:7 * w + 7], -np.inf)
         m = int(np.argmax(vals))
         chosen += [7 * w + i for i in range(7) if (m >> i) & 1]
         trail = trail + 7 if _MASKS[m, 1] == 7 else int(_MASKS[m, 2])
@@ -1419,14 +1434,22 @@ def _greedy_start(setup: _Setup, doms, covers, passes: int = 3) -> dict:
     short = setup.required.reshape(D * P, -1).astype(np.int64).copy()
     order = sorted(range(len(doms)), key=lambda ai: (len(covers[ai]), ai))
     out: dict = {}
+    typical: dict = {}
     for rnd in range(passes + 1):
+        for kind in setup.rules.fairness:
+            for g, name in enumerate(setup.groups):
+                counts = [_fair_count(setup, kind, out.get(ai, ())) for ai, x in enumerate(setup.agents)
+                          if x.group == name]
+                typical[kind, g] = float(np.median(counts)) if counts else 0.0
         for ai in order:
             a, cov = setup.agents[ai], covers[ai]
             g = setup.groups.index(a.group)
             if rnd:
                 for d, t in out.get(ai, ()):
                     short[list(cov[d, t]), g] += 1
-            found = _plan_for(setup, doms[ai], cov, short[:, g])
+            avoid = [k for k in setup.rules.fairness
+                     if rnd and _fair_count(setup, k, out.get(ai, ())) > typical[k, g] + 1]
+            found = _plan_for(setup, a, doms[ai], cov, short[:, g], avoid)
             if found is None:
                 out.pop(ai, None)
                 continue
