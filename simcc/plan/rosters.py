@@ -270,7 +270,8 @@ def load_rules(rules: Rules | dict | str | os.PathLike | None = None) -> Rules:
             data, lines = read_yaml(source)
         except ScenarioError as exc:
             p = exc.problems[0]
-            raise RosterInputError(f"{source}{f' line {p.line}' if p.line else ''}: {p.message}") from None
+            hint = ' (quote dates and times: "2026-01-05", "18:00")' if "timestamp" in p.message else ""
+            raise RosterInputError(f"{source}{f' line {p.line}' if p.line else ''}: {p.message}{hint}") from None
     if not isinstance(data, dict):
         raise RosterInputError(f"{source}: expected a mapping of rules, not {type(data).__name__}")
     try:
@@ -1089,8 +1090,9 @@ def _counting_bound(setup: _Setup, doms) -> float:
         lo = sum(sum(dom.lo) for a, dom in zip(setup.agents, doms) if a.group == name) // iv
         hi = sum(sum(dom.hi) for a, dom in zip(setup.agents, doms) if a.group == name) // iv
         req = int(setup.required[:, :, g].sum())
-        off = sum(len(dom.off_phones) for a, dom in zip(setup.agents, doms) if a.group == name)
-        bound += w.shortfall * max(req - hi, 0) + w.surplus * max(lo - off * (DAY // iv) - req, 0)
+        off = sum(-(-(w1 - w0) // iv) for a, dom in zip(setup.agents, doms) if a.group == name
+                  for w0, w1 in dom.off_phones)       # study slots off the phones, at most
+        bound += w.shortfall * max(req - hi, 0) + w.surplus * max(lo - off - req, 0)
     return float(bound)
 
 
