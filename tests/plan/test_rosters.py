@@ -298,3 +298,18 @@ def test_headcount_counts_breaks_as_off_and_wraps_the_last_night():
     assert h[6, 20:24, 0].tolist() == [1, 1, 1, 1]
     assert h[0, 0:6, 0].tolist() == [0, 1, 1, 1, 1, 0]      # on the first date: the rotation starts again
     assert R.roster_headcount(rows, ["g"], "2026-01-05", 7, 60, rotation=False)[0].sum() == 0
+
+
+def test_a_staffing_plan_is_the_requirement_with_its_shrinkage(tmp_path):
+    scn = scenario()
+    plan = {"summary": {"shrinkage": {"desk": 0.2}}, "intervals": {"required": [0] * 6 + [4] * 16 + [0] * 2}}
+    req = R.requirement_from_plan(plan, scn)
+    assert req[:, 0].tolist() == [0] * 6 + [5] * 16 + [0] * 2          # ceil(4 / 0.8)
+    p = write(tmp_path, "plan.json", json.dumps(plan))
+    res = R.solve_roster(scn, [R.Agent(f"A{i}", "desk", 16.0, line=i + 2) for i in range(2)], TINY_RULES, 1, p,
+                         time_limit_s=5, workers=1)
+    assert res.required[0, :, 0].tolist() == req[:, 0].tolist() and "staffing plan" in res.requirement_source
+    with pytest.raises(R.RosterInputError, match="not a staffing plan"):
+        R.requirement_from_plan({"summary": {}}, scn)
+    with pytest.raises(R.RosterInputError, match="expected 24 agent counts"):
+        R.requirement_from_plan({"intervals": {"required": [1, 2]}}, scn)
