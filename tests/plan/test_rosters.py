@@ -313,3 +313,24 @@ def test_a_staffing_plan_is_the_requirement_with_its_shrinkage(tmp_path):
         R.requirement_from_plan({"summary": {}}, scn)
     with pytest.raises(R.RosterInputError, match="expected 24 agent counts"):
         R.requirement_from_plan({"intervals": {"required": [1, 2]}}, scn)
+
+
+def test_whole_rest_days_count_the_night_running_into_them():
+    rules = dict(CHECK_RULES, subgroups=dict(CHECK_RULES["subgroups"], whole={"whole_rest_days": True}))
+    agents = [R.Agent("A4", "desk", 40.0, "whole", line=5), R.Agent("A1", "desk", 40.0, None, line=2)]
+    nights = ["22:00"] * 5 + [None, None]          # Friday's night runs into Saturday
+    v = R.check_roster(week("A4", nights) + week("A1", nights), agents, rules, weeks=1)
+    assert {(x["rule"], x["agent"]) for x in v} == {("rest_days_per_week", "A4")}
+    assert "1 whole rest day(s)" in v[0]["message"]
+
+
+def test_solver_keeps_whole_rest_days_with_night_shifts():
+    scn = scenario()
+    rules = dict(TINY_RULES, shifts=dict(TINY_RULES["shifts"], earliest_start="06:00", latest_start="22:00"),
+                 defaults=dict(TINY_RULES["defaults"], whole_rest_days=True, hours_per_week={"min": 32, "max": 32}))
+    day_req = np.zeros((24, 1), dtype=np.int64)
+    day_req[:6, 0] = 2                              # only nights are needed
+    agents = [R.Agent(f"A{i}", "desk", None, line=i + 2) for i in range(2)]
+    res = R.solve_roster(scn, agents, rules, 2, day_req, time_limit_s=10, workers=1)
+    assert res.violations == [] and res.rows
+    assert any(r["start"] == "22:00" for r in res.rows)
