@@ -711,10 +711,8 @@ def _check_hours_possible(setup: _Setup, a: Agent, dom: _AgentDomain) -> None:
     sums = {0}
     for _ in range(k):
         sums |= {s + p for s in sums for p in paid}
-    lo, hi = (dom.lo[0], dom.hi[0]) if dom.lo else (0, 0)
-    full_lo = _week_bounds(setup, Agent(a.agent, a.group, a.contract_hours, a.subgroup), dom.rules)[0]
-    full_hi = _week_bounds(setup, Agent(a.agent, a.group, a.contract_hours, a.subgroup), dom.rules)[1]
-    lo, hi = (full_lo[0], full_hi[0]) if full_lo else (lo, hi)
+    # a week without leave (weeks with leave need fewer hours; the solver and diagnose() judge those)
+    lo, hi = (b[0] for b in _week_bounds(setup, Agent(a.agent, a.group, a.contract_hours, a.subgroup), dom.rules))
     if not any(lo <= s <= hi for s in sums):
         what = (f"contract_hours {a.contract_hours:g}" + (f" +/- {dom.rules.contract_tolerance_hours:g}"
                                                           if dom.rules.contract_tolerance_hours else "")
