@@ -1,6 +1,7 @@
 """Regenerate the README's pictures (docs/img/*.png) from the Quanzhou scenario.
 
     python docs/make_pictures.py            # about a minute and a half on 2 cores
+    python docs/make_pictures.py roster     # docs/img/roster.png: the shipped 4-week roster (about 40 s)
 
 It writes a full report (staffing with the interval-by-interval descent and
 minimality check, trunk sizing, shift roster, comparison) into a temporary
@@ -64,5 +65,28 @@ def main() -> int:
     return 0
 
 
+def roster_picture() -> int:
+    """docs/img/roster.png from scenarios/rosters (313 agents, 4 weeks), and the numbers docs/planning.md quotes."""
+    sys.path.insert(0, ROOT)       # this checkout's simcc, whichever is installed
+    import simcc
+    from simcc.plan.rosters import solve_roster
+    from simcc.present.rosterplot import write_roster
+
+    scn = simcc.load(os.path.join(ROOT, "scenarios", "quanzhou-10000.yaml"))
+    result = solve_roster(scn, os.path.join(ROOT, "scenarios", "rosters", "quanzhou-agents.csv"),
+                          os.path.join(ROOT, "scenarios", "rosters", "quanzhou-rules.yaml"), 4, time_limit_s=30)
+    tmp = tempfile.mkdtemp()
+    try:
+        paths = write_roster(result, tmp)
+        shutil.copyfile(paths["roster.png"], os.path.join(HERE, "img", "roster.png"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    s = result.summary()
+    print({k: v for k, v in s.items() if k != "groups"})
+    for name, g in s["groups"].items():
+        print(name, g)
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(roster_picture() if sys.argv[1:] == ["roster"] else main())

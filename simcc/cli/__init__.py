@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from . import calibrate, plan, run, scale  # noqa: F401  (the commands register themselves on ``app``)
+from . import calibrate, plan, roster, run, scale  # noqa: F401  (the commands register themselves on ``app``)
 from .app import EXIT_INTERRUPTED, app
 from .console import error
 

@@ -122,10 +122,23 @@ def run(
         None, "--records", help="Also write one call record per attempt (CSV, or Parquet for .parquet), each "
         "replication a day from 2026-01-05: synthetic records in the format simcc fit reads."
     ),
+    roster: Optional[Path] = typer.Option(
+        None, "--roster", help="Staff the groups from a roster.csv of simcc roster: the agents on the phones on "
+        "one date (--roster-date) replace each rostered group's headcount."
+    ),
+    roster_date: Optional[str] = typer.Option(None, "--roster-date", help="Date of the roster to simulate "
+                                                                          "(default: its first date)."),
     debug: bool = typer.Option(False, help=DEBUG_HELP),
 ):
     """Simulate a scenario and report KPIs per interval and for the day, with SLA pass/fail."""
     scn = load_scenario(scenario, debug)
+    if roster is not None:
+        from ..plan.rosters import roster_day_scenario
+        with user_errors(debug):
+            scn, when = roster_day_scenario(scn, roster, roster_date)
+        note(f"agents from {roster} on {when}")
+    elif roster_date is not None:
+        fail("--roster-date needs --roster")
     if records is not None and records.is_dir():
         fail(f"--records {records} is a folder; give a file name such as {records / 'calls.csv'}")
     result = run_replications(

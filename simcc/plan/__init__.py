@@ -2,10 +2,11 @@
 
 ``staffing`` (:func:`staff`: the fewest agents per interval and group),
 ``trunking`` (:func:`trunks`: the fewest trunk lines), ``shifts`` (shift
-rosters that cover a staffing curve), ``baseline`` (the pooled Erlang
-answers), ``rule`` (the confidence rule and targets), ``studies`` (every
-answer for the HTML report), ``evalstore`` (a staffing search kept in a
-folder, for ``resume``).
+rosters that cover a staffing curve), ``rosters`` (named agents on shifts
+over weeks with CP-SAT; imported on its own as ``simcc.plan.rosters``),
+``baseline`` (the pooled Erlang answers), ``rule`` (the confidence rule and
+targets), ``studies`` (every answer for the HTML report), ``evalstore`` (a
+staffing search kept in a folder, for ``resume``).
 """
 from ..model.targets import parse_share, parse_target
 from .baseline import AgentLoad, ErlangBaseline, agent_load, erlang_baseline
