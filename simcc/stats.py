@@ -11,7 +11,6 @@ import math
 import warnings
 
 import numpy as np
-from scipy import stats as _st
 
 
 @functools.lru_cache(maxsize=4096)
@@ -23,7 +22,9 @@ def t_quantile(p: float, df: int) -> float:
     >>> round(t_quantile(0.975, 19), 4), round(t_quantile(0.975, 3), 4), round(t_quantile(0.999, 3), 3)
     (2.093, 3.1824, 10.215)
     """
-    return float(_st.t.ppf(p, df))
+    from scipy import stats  # on first use: importing scipy.stats takes about half a second
+
+    return float(stats.t.ppf(p, df))
 
 
 def _quantiles(p: float, df: np.ndarray) -> np.ndarray:
