@@ -140,3 +140,13 @@ def test_cli_shifts_covers_the_scenario_headcount():
     assert r.output.count(" / ") >= 48 * 4 * 2            # required / scheduled / surplus for 4 columns
     bad = runner.invoke(app, ["shifts", "scenarios/quanzhou-10000.yaml", "--headcount", "--shift-hours", "30"])
     assert bad.exit_code == 2 and "shift length" in bad.output and "Traceback" not in bad.output
+
+
+def test_public_24_hour_instance_optimum_is_55_shifts():
+    """A published cyclic 24-hour instance (hourly demand, 8-hour shifts starting at any full hour, the day
+    repeats): its integer-program optimum is 55 shifts (the LP-Scheduling-problem course exercise)."""
+    demand = [6, 6, 6, 6, 6, 8, 9, 12, 18, 22, 25, 21, 21, 20, 18, 21, 21, 24, 24, 18, 18, 18, 12, 8]
+    r = cover(demand, templates(24, 60, length_hours=8), 60)
+    assert r.agents == 55 and r.lower_bound == 55       # proven optimal: the bound meets the roster
+    assert np.all(r.coverage >= demand)
+    assert cover(demand, templates(24, 60, length_hours=8), 60, method="greedy").agents >= 55
