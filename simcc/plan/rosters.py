@@ -453,15 +453,7 @@ def read_agents(source, group_names: Sequence[str], rules: Rules | None = None) 
     simcc.plan.rosters.RosterInputError: agents line 3 (agent A2), column group: unknown group 'sales'; ...
     """
     rules = rules or Rules()
-    if isinstance(source, str) and "\n" in source:
-        name, text = "agents", source
-    else:
-        name = os.fspath(source)
-        try:
-            with open(name, encoding="utf-8-sig", newline="") as fh:
-                text = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RosterInputError(f"cannot read the agents file {name}: {exc}") from None
+    name, text = _read_text(source, "agents", "the agents file")
     reader = csv.reader(io.StringIO(text))
     try:
         header = [h.strip() for h in next(reader)]
@@ -1605,17 +1597,21 @@ def _row_off_phones(row, s: int) -> list[tuple[int, int]]:
     return out
 
 
+def _read_text(source, label: str, what: str) -> tuple[str, str]:
+    """(name, text) of a CSV given as a path, or as the text itself when it holds a newline (named ``label``)."""
+    if isinstance(source, str) and "\n" in source:
+        return label, source
+    name = os.fspath(source)
+    try:
+        with open(name, encoding="utf-8-sig", newline="") as fh:
+            return name, fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RosterInputError(f"cannot read {what} {name}: {exc}") from None
+
+
 def read_roster_csv(source) -> list[dict]:
     """Rows of a ``roster.csv`` (a path, or the text when it holds a newline), each with its ``line``."""
-    if isinstance(source, str) and "\n" in source:
-        name, text = "roster", source
-    else:
-        name = os.fspath(source)
-        try:
-            with open(name, encoding="utf-8-sig", newline="") as fh:
-                text = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RosterInputError(f"cannot read the roster {name}: {exc}") from None
+    name, text = _read_text(source, "roster", "the roster")
     reader = csv.DictReader(io.StringIO(text))
     need = [c for c in ROSTER_COLUMNS if c != "off_phones"]
     missing = [c for c in need if c not in (reader.fieldnames or [])]
