@@ -1026,6 +1026,7 @@ _EXTRA: dict = {}
 #: Above this many agent-date-shift variables the roster is improved block by block (module docs).
 FULL_MODEL_MAX = 40_000
 BLOCK_AGENTS = 16
+FAIR_SHARE_S = 5.0          # seconds of the time limit kept for trading night shifts between agents
 
 
 def _agent_covers(setup: _Setup, dom: _AgentDomain) -> dict:
@@ -1259,7 +1260,8 @@ def solve_roster(scenario, agents, rules=None, weeks: int = 4, requirement=None,
         queue: list = []
         rounds = 0
         objective, cov = _objective(setup, covers, plans)
-        while time.perf_counter() < deadline - 0.5:
+        share_s = min(FAIR_SHARE_S, 0.2 * float(time_limit_s)) if "nights" in setup.rules.fairness else 0.0
+        while time.perf_counter() < deadline - 0.5 - share_s:
             if not queue:
                 for members in by_group.values():
                     members = members[:]
@@ -1284,6 +1286,8 @@ def solve_roster(scenario, agents, rules=None, weeks: int = 4, requirement=None,
             value, trial_cov = _objective(setup, covers, trial)
             if value <= objective:
                 plans, objective, cov = trial, value, trial_cov
+        if share_s:
+            plans = _share_nights(setup, doms, covers, plans, until=deadline - 0.2)
         name = "FEASIBLE"
         bound = _counting_bound(setup, doms)
         method = f"CP-SAT on blocks of up to {BLOCK_AGENTS} agents of a group, the others fixed ({rounds} blocks)"
@@ -1299,6 +1303,73 @@ def solve_roster(scenario, agents, rules=None, weeks: int = 4, requirement=None,
     return RosterResult(rows, setup.required, rostered, violations, [setup.date(d).isoformat() for d in range(D)],
                         setup.groups, setup.interval, name, objective, bound, solve_s, setup.agents, setup.rules,
                         source, {"asked": asked, "met": met}, method)
+
+
+def _nights(setup: _Setup, plan) -> int:
+    return _fair_count(setup, "nights", plan)
+
+
+def _share_nights(setup: _Setup, doms, covers, plans, until: float) -> dict:
+    """Spread night shifts after the solver: the agent of a group (and subgroup) with the most nights
+    trades a week of shifts, or one date's shift, with an agent of the same group and subgroup who has at
+    least two fewer. Both agents keep their days and hours, so coverage is unchanged; a trade is kept
+    when the independent checker finds both agents' rows valid, neither ends with as many nights as the
+    giver had, and no wish is lost."""
+    weeks = max(1, setup.days // 7)
+    plans = {ai: set(plan) for ai, plan in plans.items()}
+    pools: dict = {}
+    for ai, a in enumerate(setup.agents):
+        if ai in plans:
+            pools.setdefault((a.group, a.subgroup), []).append(ai)
+
+    def valid(ai, plan) -> bool:
+        a, dom = setup.agents[ai], doms[ai]
+        rows = [_row(setup, a, dom, d, setup.templates[t]) for d, t in sorted(plan)]
+        return not check_roster(rows, [a], setup.rules, weeks, setup.interval)
+
+    def same_cover(ai, bi, keys) -> bool:
+        return all(k in covers[ai] and k in covers[bi] and covers[ai][k] == covers[bi][k] for k in keys)
+
+    def trades(ai, bi):
+        pa, pb = plans[ai], plans[bi]
+        for w in range(weeks):                      # a whole week first, then single dates
+            days = range(7 * w, 7 * w + 7)
+            wa = {k for k in pa if k[0] in days}
+            wb = {k for k in pb if k[0] in days}
+            yield (pa - wa) | wb, (pb - wb) | wa, wa | wb
+        for d in range(setup.days):
+            ka = [k for k in pa if k[0] == d]
+            kb = [k for k in pb if k[0] == d]
+            if len(ka) == 1 and len(kb) == 1 and ka != kb:
+                yield (pa - set(ka)) | set(kb), (pb - set(kb)) | set(ka), set(ka) | set(kb)
+
+    for members in pools.values():
+        stuck: set = set()
+        while time.perf_counter() < until:
+            count = {ai: _nights(setup, plans[ai]) for ai in members}
+            givers = [ai for ai in members if ai not in stuck]
+            if not givers:
+                break
+            ai = max(givers, key=lambda x: (count[x], -x))
+            takers = sorted((bi for bi in members if count[bi] <= count[ai] - 2), key=lambda x: (count[x], x))
+            traded = False
+            for bi in takers:
+                for na, nb, keys in trades(ai, bi):
+                    if max(_nights(setup, na), _nights(setup, nb)) >= count[ai] or not same_cover(ai, bi, keys):
+                        continue
+                    a, b = setup.agents[ai], setup.agents[bi]
+                    if (_pref_misses(setup, a, na) + _pref_misses(setup, b, nb)
+                            > _pref_misses(setup, a, plans[ai]) + _pref_misses(setup, b, plans[bi])):
+                        continue
+                    if valid(ai, na) and valid(bi, nb):
+                        plans[ai], plans[bi] = na, nb
+                        traded = True
+                        break
+                if traded or time.perf_counter() >= until:
+                    break
+            if not traded:
+                stuck.add(ai)
+    return plans
 
 
 def _masks():
