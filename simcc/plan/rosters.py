@@ -1343,32 +1343,33 @@ def _share_nights(setup: _Setup, doms, covers, plans, until: float) -> dict:
             if len(ka) == 1 and len(kb) == 1 and ka != kb:
                 yield (pa - set(ka)) | set(kb), (pb - set(kb)) | set(ka), set(ka) | set(kb)
 
-    for members in pools.values():
-        stuck: set = set()
-        while time.perf_counter() < until:
-            count = {ai: _nights(setup, plans[ai]) for ai in members}
-            givers = [ai for ai in members if ai not in stuck]
-            if not givers:
-                break
-            ai = max(givers, key=lambda x: (count[x], -x))
-            takers = sorted((bi for bi in members if count[bi] <= count[ai] - 2), key=lambda x: (count[x], x))
-            traded = False
-            for bi in takers:
-                for na, nb, keys in trades(ai, bi):
-                    if max(_nights(setup, na), _nights(setup, nb)) >= count[ai] or not same_cover(ai, bi, keys):
-                        continue
-                    a, b = setup.agents[ai], setup.agents[bi]
-                    if (_pref_misses(setup, a, na) + _pref_misses(setup, b, nb)
-                            > _pref_misses(setup, a, plans[ai]) + _pref_misses(setup, b, plans[bi])):
-                        continue
-                    if valid(ai, na) and valid(bi, nb):
-                        plans[ai], plans[bi] = na, nb
-                        traded = True
-                        break
-                if traded or time.perf_counter() >= until:
+    count = {ai: _nights(setup, plans[ai]) for members in pools.values() for ai in members}
+    pool_of = {ai: members for members in pools.values() for ai in members}
+    stuck: set = set()
+    while time.perf_counter() < until:
+        givers = [ai for ai in count if ai not in stuck]
+        if not givers:
+            break
+        ai = max(givers, key=lambda x: (count[x], -x))      # the most nights anywhere first
+        takers = sorted((bi for bi in pool_of[ai] if count[bi] <= count[ai] - 2), key=lambda x: (count[x], x))
+        traded = False
+        for bi in takers:
+            for na, nb, keys in trades(ai, bi):
+                if max(_nights(setup, na), _nights(setup, nb)) >= count[ai] or not same_cover(ai, bi, keys):
+                    continue
+                a, b = setup.agents[ai], setup.agents[bi]
+                if (_pref_misses(setup, a, na) + _pref_misses(setup, b, nb)
+                        > _pref_misses(setup, a, plans[ai]) + _pref_misses(setup, b, plans[bi])):
+                    continue
+                if valid(ai, na) and valid(bi, nb):
+                    plans[ai], plans[bi] = na, nb
+                    count[ai], count[bi] = _nights(setup, na), _nights(setup, nb)
+                    traded = True
                     break
-            if not traded:
-                stuck.add(ai)
+            if traded or time.perf_counter() >= until:
+                break
+        if not traded:
+            stuck.add(ai)
     return plans
 
 
