@@ -59,6 +59,7 @@ from ..errors import ScenarioError
 from ..jsonsafe import jsonable
 from ..model.yamlio import read_yaml
 from ..run.export import csv_text
+from .shifts import ShiftTemplate
 
 __all__ = ["AGENT_COLUMNS", "Agent", "FAMILIES", "RosterInputError", "RosterResult", "Rules", "ShiftTemplate",
            "check_roster", "diagnose", "load_rules", "read_agents", "read_roster_csv", "requirement_from_plan",
@@ -283,39 +284,6 @@ def load_rules(rules: Rules | dict | str | os.PathLike | None = None) -> Rules:
 # ----------------------------------------------------------------------------------------------------------
 # shift templates
 # ----------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ShiftTemplate:
-    """A shift: start (minutes after midnight), minutes on site, unpaid break (from the start) and its length."""
-
-    start: int
-    length: int
-    break_start: int | None = None
-    break_minutes: int = 0
-
-    @property
-    def end(self) -> int:
-        """Minutes after the start date's midnight (above 1440: the next morning)."""
-        return self.start + self.length
-
-    @property
-    def paid(self) -> int:
-        return self.length - self.break_minutes
-
-    @property
-    def name(self) -> str:
-        return f"{_hhmm(self.start)}-{_hhmm(self.end)}"
-
-    def on_phones(self, interval: int) -> list[int]:
-        """Interval offsets from the start date's midnight that the shift works (breaks left out)."""
-        out = []
-        for m in range(self.start, self.end, interval):
-            if self.break_start is not None and self.start + self.break_start <= m < (
-                    self.start + self.break_start + self.break_minutes):
-                continue
-            out.append(m // interval)
-        return out
-
-
 def break_for(shifts: ShiftRules, length_min: int, interval: int) -> tuple[int | None, int]:
     """Where the unpaid break of a shift of ``length_min`` starts (minutes after its start) and how long it is."""
     if not shifts.break_minutes or length_min < shifts.break_from_hours * 60 or shifts.break_minutes >= length_min:
@@ -334,8 +302,8 @@ def shift_templates(shifts: ShiftRules, interval: int) -> list[ShiftTemplate]:
     Examples
     --------
     >>> ts = shift_templates(ShiftRules(lengths_hours=[9], start_every_minutes=60, break_minutes=60), 30)
-    >>> len(ts), ts[8].name, ts[8].break_start, ts[8].paid
-    (24, '08:00-17:00', 240, 480)
+    >>> len(ts), ts[8].name, ts[8].break_start_min, ts[8].paid_min
+    (24, '08:00 9h (break 12:00 60m)', 240, 480)
     """
     first, last = _minutes(shifts.earliest_start), _minutes(shifts.latest_start)
     if shifts.start_every_minutes % interval:
@@ -660,10 +628,10 @@ def _domain(setup: _Setup, a: Agent) -> _AgentDomain:
     study = _study_windows(setup, r, "off_shift")
     home = None if r.home_by is None else _minutes(r.home_by, allow_24=True)
     for t, tp in enumerate(setup.templates):
-        night = r.no_nights and _works_at_night(tp.start, tp.end)
-        late = home is not None and tp.end > home
+        night = r.no_nights and _works_at_night(tp.start_min, tp.end_min)
+        late = home is not None and tp.end_min > home
         for d in range(setup.days):
-            a0, a1 = d * DAY + tp.start, d * DAY + tp.end
+            a0, a1 = d * DAY + tp.start_min, d * DAY + tp.end_min
             if night:
                 fam["no_nights"].add((d, t))
             if late:
@@ -698,7 +666,7 @@ def _check_hours_possible(setup: _Setup, a: Agent, dom: _AgentDomain) -> None:
     """A contract the shifts cannot make (e.g. 38 h of 8-hour shifts) is an input error, named before solving."""
     allowed = {t for t in range(len(setup.templates))
                if not any((0, t) in dom.forbidden[f] for f in ("home_by", "no_nights"))}
-    paid = sorted({setup.templates[t].paid for t in allowed})
+    paid = sorted({setup.templates[t].paid_min for t in allowed})
     k = 7 - dom.rules.rest_days_per_week
     sums = {0}
     for _ in range(k):
@@ -763,13 +731,13 @@ def _add_agent(model, setup: _Setup, ai: int, dom: _AgentDomain, families=FAMILI
             for w in range(D // 7):
                 model.add(sum(work[7 * w:7 * w + 7]) <= 7 - r.rest_days_per_week)
         else:                              # ... and no shift of the day before runs into it
-            spill = [[x[d, t] for t in range(T) if (d, t) in x and setup.templates[t].end > DAY] for d in range(D)]
+            spill = [[x[d, t] for t in range(T) if (d, t) in x and setup.templates[t].end_min > DAY] for d in range(D)]
             rest = []
             for d in range(D):
                 rv = model.new_bool_var(f"rest_{a.agent}_{d}")
                 if plan is not None:
                     p_ = d - 1 if d > 0 else D - 1
-                    spills = any(dd == p_ and setup.templates[t].end > DAY for dd, t in plan) and (d > 0 or wrap)
+                    spills = any(dd == p_ and setup.templates[t].end_min > DAY for dd, t in plan) and (d > 0 or wrap)
                     model.add_hint(rv, int(d not in on and not spills))
                 if by_day[d]:
                     model.add(rv + work[d] <= 1)
@@ -781,13 +749,13 @@ def _add_agent(model, setup: _Setup, ai: int, dom: _AgentDomain, families=FAMILI
                 model.add(sum(rest[7 * w:7 * w + 7]) >= r.rest_days_per_week)
     if "min_rest_hours" in families and r.min_rest_hours > 0:
         gap = int(round(r.min_rest_hours * 60))
-        starts = sorted({tp.start for tp in setup.templates})
+        starts = sorted({tp.start_min for tp in setup.templates})
         # before[d][h]: the shift on day d starts before minute h (a chain, so each rest rule is two terms)
         before: list = []
         for d in range(D):
             chain, prev_v, prev_h = {}, None, None
             for h in starts[1:] + [DAY + 1]:
-                here = [x[d, t] for t in range(T) if (d, t) in x and (prev_h or -1) <= setup.templates[t].start < h]
+                here = [x[d, t] for t in range(T) if (d, t) in x and (prev_h or -1) <= setup.templates[t].start_min < h]
                 if prev_v is None and not here:
                     chain[h] = None
                     prev_h = h
@@ -795,7 +763,7 @@ def _add_agent(model, setup: _Setup, ai: int, dom: _AgentDomain, families=FAMILI
                 v = model.new_bool_var("before")
                 model.add(v == (prev_v if prev_v is not None else 0) + sum(here))
                 if plan is not None:
-                    model.add_hint(v, int(any(dd == d and setup.templates[t].start < h for dd, t in plan)))
+                    model.add_hint(v, int(any(dd == d and setup.templates[t].start_min < h for dd, t in plan)))
                 chain[h] = prev_v = v
                 prev_h = h
             before.append(chain)
@@ -821,7 +789,7 @@ def _add_agent(model, setup: _Setup, ai: int, dom: _AgentDomain, families=FAMILI
                 for t in range(T):
                     if (d, t) not in x:
                         continue
-                    limit = setup.templates[t].end + gap - k * DAY      # day d2's shift must start at or after this
+                    limit = setup.templates[t].end_min + gap - k * DAY      # day d2's shift must start at or after this
                     v = started_before(d2, limit)
                     if v is not None:
                         model.add(x[d, t] + v <= 1)
@@ -832,7 +800,7 @@ def _add_agent(model, setup: _Setup, ai: int, dom: _AgentDomain, families=FAMILI
             model.add(sum(window) <= K)
     if "weekly_hours" in families:
         for w in range(D // 7):
-            paid = sum(setup.templates[t].paid * x[d, t] for d in range(7 * w, 7 * w + 7) for t in range(T)
+            paid = sum(setup.templates[t].paid_min * x[d, t] for d in range(7 * w, 7 * w + 7) for t in range(T)
                        if (d, t) in x)
             model.add(paid >= dom.lo[w])
             model.add(paid <= dom.hi[w])
@@ -1038,14 +1006,14 @@ def _agent_covers(setup: _Setup, dom: _AgentDomain) -> dict:
 
 def _fair_count(setup: _Setup, kind: str, plan) -> int:
     if kind == "nights":
-        return sum(1 for d, t in plan if _works_at_night(setup.templates[t].start, setup.templates[t].end))
+        return sum(1 for d, t in plan if _works_at_night(setup.templates[t].start_min, setup.templates[t].end_min))
     return sum(1 for d, t in plan if setup.weekday(d) >= 5)
 
 
 def _pref_misses(setup: _Setup, a: Agent, plan) -> int:
     n = 0
     for d, t in plan:
-        if a.prefers_start and not any(lo <= setup.templates[t].start <= hi for lo, hi in a.prefers_start):
+        if a.prefers_start and not any(lo <= setup.templates[t].start_min <= hi for lo, hi in a.prefers_start):
             n += 1
         if any(_off_day(w, setup.date(d)) for w in a.prefers_off):
             n += 1
@@ -1111,7 +1079,7 @@ def _solve_block(cp_model, setup: _Setup, doms, covers, block, plans, fixed_cov,
             if hinted:
                 val[v.index] = int(key in plans[ai])
         pref_terms += [x[d, t] for (d, t) in x
-                       if a.prefers_start and not any(lo <= setup.templates[t].start <= hi
+                       if a.prefers_start and not any(lo <= setup.templates[t].start_min <= hi
                                                       for lo, hi in a.prefers_start)]
         pref_terms += [work[d] for d in range(D)
                        if any(_off_day(w, setup.date(d)) for w in a.prefers_off) and not isinstance(work[d], int)]
@@ -1404,8 +1372,8 @@ def _plan_for(setup: _Setup, a: Agent, dom: _AgentDomain, cov: dict, col: np.nda
     D, T = setup.days, len(setup.templates)
     gap = r.min_rest_hours * 60
     best = None
-    for paid in sorted({tp.paid for tp in setup.templates}):
-        ts = [t for t in range(T) if setup.templates[t].paid == paid]
+    for paid in sorted({tp.paid_min for tp in setup.templates}):
+        ts = [t for t in range(T) if setup.templates[t].paid_min == paid]
         V = np.zeros((D, T))
         A = np.zeros((D, T), dtype=bool)
         for d in range(D):
@@ -1415,9 +1383,9 @@ def _plan_for(setup: _Setup, a: Agent, dom: _AgentDomain, cov: dict, col: np.nda
                     tp = setup.templates[t]
                     A[d, t] = True
                     V[d, t] = np.count_nonzero(col[list(cov[d, t])] > 0) - 0.4 * off
-                    if a.prefers_start and any(lo <= tp.start <= hi for lo, hi in a.prefers_start):
+                    if a.prefers_start and any(lo <= tp.start_min <= hi for lo, hi in a.prefers_start):
                         V[d, t] += 0.4
-                    if "nights" in avoid and _works_at_night(tp.start, tp.end):
+                    if "nights" in avoid and _works_at_night(tp.start_min, tp.end_min):
                         V[d, t] -= 0.3
                     if "weekends" in avoid and setup.weekday(d) >= 5:
                         V[d, t] -= 0.3
@@ -1443,7 +1411,7 @@ def _plan_for(setup: _Setup, a: Agent, dom: _AgentDomain, cov: dict, col: np.nda
             if plan is None or not setup.rules.rotation or len(plan) < 2:
                 break
             (d0, t0), (d1, t1) = min(plan), max(plan)
-            if (d0 + D) * DAY + setup.templates[t0].start >= d1 * DAY + setup.templates[t1].end + gap:
+            if (d0 + D) * DAY + setup.templates[t0].start_min >= d1 * DAY + setup.templates[t1].end_min + gap:
                 break
             start_prev, plan = (d1 - D, t1), None
         if plan is None:
@@ -1457,8 +1425,8 @@ def _pick_shifts(setup: _Setup, V, A, ts, chosen, gap: float, prev):
     """Each chosen day's most helpful shift, in date order, resting ``gap`` minutes after the previous one."""
     plan, total = set(), 0.0
     for d in chosen:
-        cands = [t for t in ts if A[d, t] and (
-            prev is None or d * DAY + setup.templates[t].start >= prev[0] * DAY + setup.templates[prev[1]].end + gap)]
+        cands = [t for t in ts if A[d, t] and (prev is None or d * DAY + setup.templates[t].start_min
+                                               >= prev[0] * DAY + setup.templates[prev[1]].end_min + gap)]
         if not cands:
             return None, 0.0
         t = max(cands, key=lambda t: (V[d, t], -abs(t - (prev[1] if prev else t))))
@@ -1533,13 +1501,14 @@ def _off_day(w: Window, date: dt.date) -> bool:
 def _row(setup: _Setup, a: Agent, dom: _AgentDomain, d: int, tp: ShiftTemplate) -> dict:
     off = []
     for w0, w1 in dom.off_phones:
-        s0, s1 = d * DAY + tp.start, d * DAY + tp.end
+        s0, s1 = d * DAY + tp.start_min, d * DAY + tp.end_min
         lo, hi = max(w0, s0), min(w1, s1)
         if lo < hi:
             off.append(f"{_hhmm(lo)}-{_hhmm(hi) if hi % DAY else '24:00'}")
-    return {"agent": a.agent, "date": setup.date(d).isoformat(), "start": _hhmm(tp.start), "end": _hhmm(tp.end),
-            "group": a.group, "break_start": "" if tp.break_start is None else _hhmm(tp.start + tp.break_start),
-            "break_minutes": tp.break_minutes, "off_phones": ";".join(off)}
+    brk = "" if tp.break_start_min is None else _hhmm(tp.start_min + tp.break_start_min)
+    return {"agent": a.agent, "date": setup.date(d).isoformat(), "start": _hhmm(tp.start_min),
+            "end": _hhmm(tp.end_min), "group": a.group, "break_start": brk, "break_minutes": tp.break_min,
+            "off_phones": ";".join(off)}
 
 
 def _preferences_met(setup: _Setup, rows) -> tuple[int, int]:

@@ -71,6 +71,19 @@ class ShiftTemplate:
             label += f" (break {bh:02d}:{bm:02d} {self.break_min}m)"
         return label
 
+    @property
+    def end_min(self) -> int:
+        """When the shift ends, in minutes from the start of its day (past 1440: the next morning)."""
+        return self.start_min + self.length_min
+
+    @property
+    def paid_min(self) -> int:
+        return self.length_min - self.break_min
+
+    def on_phones(self, interval_min: int) -> list[int]:
+        """The intervals the shift works, counted from the start of its day (not wrapped), break left out."""
+        return np.flatnonzero(self.coverage(-(-self.end_min // interval_min), interval_min, wrap=False)).tolist()
+
     def coverage(self, n_intervals: int, interval_min: int, wrap: bool) -> np.ndarray:
         """0/1 vector over intervals: 1 where an agent on this shift is present."""
         for what, v in (("start", self.start_min), ("length", self.length_min),
