@@ -13,7 +13,7 @@ cimport numpy as cnp
 from .contract import LOG_DTYPE
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdlib cimport malloc, realloc, free
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 from libc.math cimport INFINITY, ceil, sqrt
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from cpython.pycapsule cimport PyCapsule_New
@@ -1714,12 +1714,11 @@ cdef void _finish(State* s) noexcept nogil:
         s.outbound_end[w] = s.pending[w]
 
 
-cdef void _loop(State* s) noexcept nogil:
-    cdef Event ev
+cdef void _begin(State* s) noexcept nogil:
+    """t = 0: headcount of interval 0, then first arrivals, then the next border."""
     cdef int32_t st, g
     for g in range(s.G):
         s.present[g] = 0
-    # t = 0: headcount of interval 0, then first arrivals, then next border
     s.p_cur = 0
     for g in range(s.G):
         s.present[g] = s.headcount[g]
@@ -1733,7 +1732,15 @@ cdef void _loop(State* s) noexcept nogil:
     if s.closing_s < INFINITY:
         _push(s, s.closing_s, EV_CLOSING, 0)
     _schedule_dialer(s, 0)
+
+
+cdef bint _advance(State* s, int32_t stop) noexcept nogil:
+    """Process events in order. With ``stop`` >= 1, return True just before the border event of interval
+    ``stop`` (nothing of that interval applied yet); else, or when the day ends first, return False."""
+    cdef Event ev
     while s.heap_n > 0 and not s.error:
+        if stop > 0 and s.heap[0].kind == EV_INTERVAL and s.heap[0].id == stop:
+            return True
         if s.heap[0].t >= s.horizon_s and not s.past_horizon:
             if s.closing_mode != CLOSE_SERVE:
                 break
@@ -1770,6 +1777,12 @@ cdef void _loop(State* s) noexcept nogil:
             _dial(s, ev.t)
         else:
             _interval_start(s, ev.id, ev.t)
+    return False
+
+
+cdef void _loop(State* s) noexcept nogil:
+    _begin(s)
+    _advance(s, -1)
     _finish(s)
 
 
@@ -1932,7 +1945,7 @@ cdef void _bind_stats(State* s, dict stats) except *:
     s.lines_peak = _i64(stats["lines_peak"]); s.queue_peak = _i64(stats["queue_peak"])
 
 
-cdef void _alloc_state(State* s, cs, int32_t n_dists, bint call_log) except *:
+cdef void _alloc_state(State* s, cs, int32_t n_dists, bint call_log, int32_t idle_room=0) except *:
     """The loop's own memory: event heap, call slots, queues, idle rings, call log."""
     cdef int32_t i, g, K = s.K, L = s.L, G = s.G, S = s.S
     s.bg_arrival = <bitgen_t**>malloc(max(S, 1) * sizeof(bitgen_t*))
@@ -1950,7 +1963,7 @@ cdef void _alloc_state(State* s, cs, int32_t n_dists, bint call_log) except *:
     s.pending = <int64_t*>malloc(max(s.W, 1) * sizeof(int64_t))
     s.arr_t = <float64_t*>malloc(max(S, 1) * sizeof(float64_t))
     s.arr_p = <int32_t*>malloc(max(S, 1) * sizeof(int32_t))
-    s.idle_cap = max(1, int(np.max(cs.headcount)) + 1 if cs.headcount.size else 1)
+    s.idle_cap = max(1, int(np.max(cs.headcount)) + 1 if cs.headcount.size else 1) + idle_room
     s.idle_t = <float64_t*>malloc(G * s.idle_cap * sizeof(float64_t))
     s.idle_id = <int32_t*>malloc(G * s.idle_cap * sizeof(int32_t))
     s.next_agent = <int32_t*>malloc(G * sizeof(int32_t))
@@ -2015,6 +2028,36 @@ cdef object _call_log(State* s):
     return log
 
 
+cdef int32_t _setup(State* s, cs, arrival_bitgens, source_bitgens, dict stats, double volume, bint call_log,
+                    list keep, int32_t idle_room=0) except -1:
+    """Bind a compiled scenario, the statistics arrays and the bit generators to a zeroed State and
+    allocate its memory; returns the number of distributions."""
+    cdef int32_t i, D
+    if len(arrival_bitgens) != cs.n_streams or len(source_bitgens) != N_SOURCES:
+        raise ValueError("run() needs one bit generator per arrival stream and per source")
+    _bind_scenario(s, cs, keep)
+    _bind_stats(s, stats)
+    s.volume = volume
+    dcode = np.ascontiguousarray(cs.dist_code, dtype=np.int32)
+    dn = np.ascontiguousarray(cs.dist_n, dtype=np.int32)
+    doff = np.ascontiguousarray(cs.dist_offset, dtype=np.int64)
+    da = np.ascontiguousarray(cs.dist_a, dtype=np.float64)
+    db = np.ascontiguousarray(cs.dist_b, dtype=np.float64)
+    D = dcode.shape[0]
+    _alloc_state(s, cs, D, call_log, idle_room)
+    for i in range(s.S):
+        s.bg_arrival[i] = <bitgen_t*>PyCapsule_GetPointer(arrival_bitgens[i].capsule, "BitGenerator")
+    for i in range(N_SOURCES):
+        s.bg[i] = <bitgen_t*>PyCapsule_GetPointer(source_bitgens[i].capsule, "BitGenerator")
+    for i in range(D):
+        s.dists[i].code = dcode[i]
+        s.dists[i].n = dn[i]
+        s.dists[i].offset = doff[i]
+        s.dists[i].a = da[i]
+        s.dists[i].b = db[i]
+    return D
+
+
 def run(cs, arrival_bitgens, source_bitgens, dict stats, double volume=1.0, bint call_log=False):
     """Run one replication of a compiled scenario.
 
@@ -2039,38 +2082,15 @@ def run(cs, arrival_bitgens, source_bitgens, dict stats, double volume=1.0, bint
         ``n_events`` and ``n_arrivals``, and ``call_log`` when asked for.
     """
     cdef State s
-    cdef int32_t i, D
     cdef list keep = []             # arrays whose buffers the loop borrows
     memset(&s, 0, sizeof(State))
-    if len(arrival_bitgens) != cs.n_streams or len(source_bitgens) != N_SOURCES:
-        raise ValueError("run() needs one bit generator per arrival stream and per source")
-    _bind_scenario(&s, cs, keep)
-    _bind_stats(&s, stats)
-    s.volume = volume
-    dcode = np.ascontiguousarray(cs.dist_code, dtype=np.int32)
-    dn = np.ascontiguousarray(cs.dist_n, dtype=np.int32)
-    doff = np.ascontiguousarray(cs.dist_offset, dtype=np.int64)
-    da = np.ascontiguousarray(cs.dist_a, dtype=np.float64)
-    db = np.ascontiguousarray(cs.dist_b, dtype=np.float64)
-    D = dcode.shape[0]
-
     # bit generators: borrow the C struct behind each, holding every lock
     bgs = list(arrival_bitgens) + list(source_bitgens)
     locks = [b.lock for b in bgs]
     for lock in locks:
         lock.acquire()
     try:
-        _alloc_state(&s, cs, D, call_log)
-        for i in range(s.S):
-            s.bg_arrival[i] = <bitgen_t*>PyCapsule_GetPointer(arrival_bitgens[i].capsule, "BitGenerator")
-        for i in range(N_SOURCES):
-            s.bg[i] = <bitgen_t*>PyCapsule_GetPointer(source_bitgens[i].capsule, "BitGenerator")
-        for i in range(D):
-            s.dists[i].code = dcode[i]
-            s.dists[i].n = dn[i]
-            s.dists[i].offset = doff[i]
-            s.dists[i].a = da[i]
-            s.dists[i].b = db[i]
+        _setup(&s, cs, arrival_bitgens, source_bitgens, stats, volume, call_log, keep)
         with nogil:
             _loop(&s)
         if s.error:
@@ -2083,3 +2103,167 @@ def run(cs, arrival_bitgens, source_bitgens, dict stats, double volume=1.0, bint
             lock.release()
         _free_state(&s)
     return out
+
+
+cdef void* _dup(void* src, size_t n) except NULL:
+    cdef void* dst = malloc(n if n > 0 else 1)
+    if dst == NULL:
+        raise MemoryError("simcc kernel: cannot copy a day's state")
+    if n > 0:
+        memcpy(dst, src, n)
+    return dst
+
+
+cdef class Day:
+    """One replication's day that can stop at an interval border, be copied, take another headcount for
+    the intervals still to come, and go on, with the same events, draws and statistics as :func:`run`.
+
+    Made by :func:`start_day`. A copy owns all of its state (event list, calls, queues, agents,
+    statistics, bit generators), so a copy and its original go on independently; a day that goes on
+    with the same headcount ends exactly as one uninterrupted :func:`run`. Staffing searches use this to
+    judge a candidate that differs from the current plan only from some interval on without simulating
+    the intervals before it again.
+    """
+    cdef State s
+    cdef list keep                  # arrays the State borrows: scenario, headcount
+    cdef public dict stats          # the statistics arrays, filled in place
+    cdef list arrival_bitgens
+    cdef list source_bitgens
+    cdef int32_t n_dists
+    cdef bint allocated
+    cdef public bint finished
+
+    def __cinit__(self):
+        memset(&self.s, 0, sizeof(State))
+        self.allocated = False
+        self.finished = False
+
+    def __dealloc__(self):
+        if self.allocated:
+            _free_state(&self.s)
+
+    @property
+    def border(self):
+        """The interval whose border the day stopped before (its headcount not applied yet); P once ended."""
+        if self.finished:
+            return self.s.P
+        if self.s.heap_n > 0 and self.s.heap[0].kind == EV_INTERVAL:
+            return self.s.heap[0].id
+        return 0
+
+    @property
+    def counters(self):
+        return {"n_events": self.s.n_events, "n_arrivals": self.s.n_arrivals}
+
+    def advance(self, int32_t stop):
+        """Go on until just before the border of interval ``stop`` (1 <= stop < P), or to the end of the
+        day (``stop`` >= P); returns the border where the day stands (P once it has ended)."""
+        cdef bint stopped
+        if self.finished:
+            return self.s.P
+        if stop >= self.s.P:
+            stop = -1
+        with nogil:
+            stopped = _advance(&self.s, stop)
+            if not stopped:
+                _finish(&self.s)
+        if self.s.error:
+            raise MemoryError("simcc kernel: out of memory while running")
+        if not stopped:
+            self.finished = True
+        return self.border
+
+    def set_headcount(self, headcount):
+        """Agents per interval and group [P, G] for the borders still to come (earlier rows are not read)."""
+        hc = np.ascontiguousarray(headcount, dtype=np.int32)
+        if hc.shape[0] != self.s.P or hc.shape[1] != self.s.G:
+            raise ValueError(f"headcount must be [{self.s.P}, {self.s.G}], not {list(hc.shape)}")
+        if hc.size and (int(hc.max()) + 1 > self.s.idle_cap or int(hc.min()) < 0):
+            raise ValueError("headcount outside what this day was started with (its most agents in one group)")
+        self.keep.append(hc)
+        self.s.headcount = _i32(hc)
+
+    def unsettled_from(self):
+        """The earliest interval with a counted caller still in the IVR or waiting for an agent (P if none):
+        the service level and abandonment of every earlier interval that has ended are final."""
+        cdef int32_t c, p = self.s.P
+        for c in range(self.s.calls_cap):
+            if (self.s.calls[c].counted and self.s.calls[c].leg == LEG_FIRST and self.s.calls[c].p < p and
+                    (self.s.calls[c].state == CS_IVR or self.s.calls[c].state == CS_WAITING)):
+                p = self.s.calls[c].p
+        return p
+
+    def copy(self):
+        """An independent copy of this day, where it stands."""
+        cdef Day d = Day.__new__(Day)
+        cdef State* a = &self.s
+        cdef State* b = &d.s
+        cdef int32_t i, K = a.K, L = a.L, G = a.G, S = a.S
+        memcpy(b, a, sizeof(State))
+        # nothing below may fail half-way with b pointing at a's memory: clear every owned pointer first
+        b.bg_arrival = NULL; b.bg = NULL; b.dists = NULL; b.heap = NULL; b.calls = NULL
+        b.q_head = NULL; b.q_tail = NULL; b.cb_head = NULL; b.cb_tail = NULL; b.k_waiting = NULL
+        b.pending = NULL; b.arr_t = NULL; b.arr_p = NULL; b.idle_t = NULL; b.idle_id = NULL
+        b.next_agent = NULL; b.idle_head = NULL; b.idle_n = NULL; b.present = NULL
+        b.pending_leave = NULL; b.staff_t = NULL; b.log = NULL
+        d.allocated = True
+        d.finished = self.finished
+        d.n_dists = self.n_dists
+        d.keep = list(self.keep)
+        b.bg_arrival = <bitgen_t**>_dup(a.bg_arrival, max(S, 1) * sizeof(bitgen_t*))
+        b.bg = <bitgen_t**>_dup(a.bg, N_SOURCES * sizeof(bitgen_t*))
+        b.dists = <Dist*>_dup(a.dists, max(self.n_dists, 1) * sizeof(Dist))
+        b.heap = <Event*>_dup(a.heap, a.heap_cap * sizeof(Event))
+        b.calls = <Call*>_dup(a.calls, a.calls_cap * sizeof(Call))
+        b.q_head = <int32_t*>_dup(a.q_head, K * L * sizeof(int32_t))
+        b.q_tail = <int32_t*>_dup(a.q_tail, K * L * sizeof(int32_t))
+        b.cb_head = <int32_t*>_dup(a.cb_head, K * sizeof(int32_t))
+        b.cb_tail = <int32_t*>_dup(a.cb_tail, K * sizeof(int32_t))
+        b.k_waiting = <int64_t*>_dup(a.k_waiting, K * sizeof(int64_t))
+        b.pending = <int64_t*>_dup(a.pending, max(a.W, 1) * sizeof(int64_t))
+        b.arr_t = <float64_t*>_dup(a.arr_t, max(S, 1) * sizeof(float64_t))
+        b.arr_p = <int32_t*>_dup(a.arr_p, max(S, 1) * sizeof(int32_t))
+        b.idle_t = <float64_t*>_dup(a.idle_t, G * a.idle_cap * sizeof(float64_t))
+        b.idle_id = <int32_t*>_dup(a.idle_id, G * a.idle_cap * sizeof(int32_t))
+        b.next_agent = <int32_t*>_dup(a.next_agent, G * sizeof(int32_t))
+        b.idle_head = <int32_t*>_dup(a.idle_head, G * sizeof(int32_t))
+        b.idle_n = <int32_t*>_dup(a.idle_n, G * sizeof(int32_t))
+        b.present = <int32_t*>_dup(a.present, G * sizeof(int32_t))
+        b.pending_leave = <int32_t*>_dup(a.pending_leave, G * sizeof(int32_t))
+        b.staff_t = <float64_t*>_dup(a.staff_t, G * sizeof(float64_t))
+        b.log = <LogRec*>_dup(a.log, a.log_cap * sizeof(LogRec))
+        # statistics and bit generators of its own
+        d.stats = {k: v.copy() for k, v in self.stats.items()}
+        _bind_stats(b, d.stats)
+        d.arrival_bitgens = [_bitgen_copy(x) for x in self.arrival_bitgens]
+        d.source_bitgens = [_bitgen_copy(x) for x in self.source_bitgens]
+        for i in range(S):
+            b.bg_arrival[i] = <bitgen_t*>PyCapsule_GetPointer(d.arrival_bitgens[i].capsule, "BitGenerator")
+        for i in range(N_SOURCES):
+            b.bg[i] = <bitgen_t*>PyCapsule_GetPointer(d.source_bitgens[i].capsule, "BitGenerator")
+        return d
+
+
+def _bitgen_copy(bg):
+    new = type(bg)(0)
+    new.state = bg.state
+    return new
+
+
+def start_day(cs, arrival_bitgens, source_bitgens, dict stats, double volume=1.0, int32_t idle_room=0):
+    """A :class:`Day` of one replication at t = 0 (arguments as for :func:`run`, without a call log);
+    ``idle_room`` agents per group beyond the scenario's most may later be given by ``set_headcount``.
+
+    The day owns the bit generators it is given (nobody else may draw from them while it lives)."""
+    cdef Day d = Day.__new__(Day)
+    d.keep = []
+    d.stats = stats
+    d.arrival_bitgens = list(arrival_bitgens)
+    d.source_bitgens = list(source_bitgens)
+    d.allocated = True
+    d.n_dists = _setup(&d.s, cs, d.arrival_bitgens, d.source_bitgens, stats, volume, False, d.keep, idle_room)
+    with nogil:
+        _begin(&d.s)
+    if d.s.error:
+        raise MemoryError("simcc kernel: out of memory while running")
+    return d

@@ -91,7 +91,8 @@ class SearchProgress:
 
     ``phase`` is "start", "repair", "descend" or "cost"; ``evaluations`` counts the
     candidates evaluated (``resumed`` of them read back from ``out_dir``),
-    ``simulated_days`` is evaluations x replications. In the descent ``done``
+    ``simulated_days`` counts replication-days (a check judged before the end of its day counts the
+    intervals it simulated). In the descent ``done``
     of ``total`` intervals are checked and ``eta_s`` estimates the seconds
     left (None when it cannot be estimated yet, and outside the descent).
     """
@@ -136,6 +137,21 @@ class _Evaluator:
         self.sim_time_s = 0.0       # wall time of those simulations
         self.skills = [dict(g.skills) for g in base.groups]
         self.types = list(base.call_types)
+        self.days = 0.0             # replication-days simulated (a check cut short counts its intervals)
+        self.stepper = None         # simcc.plan.stepping.Stepper: checks from the plan's prefix (set_stepper)
+
+    def set_stepper(self, threads: int) -> None:
+        """Judge candidates that differ from the plan only from some interval on from the plan's
+        replications standing at that interval (:mod:`simcc.plan.stepping`): the compiled kernel, and
+        service-level and abandonment lines only."""
+        if self.engine == "kernel" and self.occupancy_max is None:
+            from .stepping import Stepper
+            self.stepper = Stepper(self.base, self.scenario, self.seed, self.replications,
+                                   lambda agents, iv: self._judge(agents, None, iv, None, None), threads)
+
+    def close(self) -> None:
+        if self.stepper is not None:
+            self.stepper.close()
 
     def scenario(self, agents: np.ndarray) -> Scenario:
         groups = []
@@ -156,7 +172,43 @@ class _Evaluator:
         res = simulate(self.scenario(agents), **kw, **self.run_options)
         self.sim_time_s += time.perf_counter() - t
         self.simulated += 1
+        self.days += self.replications
         return res
+
+    def check(self, plan: _Eval, agents: np.ndarray, p: int):
+        """A candidate that differs from the passing ``plan`` only from interval p on. The same answer as
+        ``self(agents)``: a full evaluation when it passes; when it fails, possibly an
+        :class:`~simcc.plan.stepping.EarlyFail` (the first failing interval and why, found without
+        simulating the rest of the day)."""
+        agents = np.asarray(agents, dtype=np.int64)
+        key = agents.tobytes()
+        if self.stepper is None or key in self.cache or plan.fail.any():
+            return self(agents)
+        skey = None
+        if self.store is not None:
+            skey = candidate_key(self.scenario(agents), self.seed, self.replications, self.engine, self.max_events)
+            if self.store.get(skey) is not None:
+                return self(agents)
+        t = time.perf_counter()
+        out = self.stepper.check(plan.agents, agents, p)
+        if out is None:
+            return self(agents)
+        self.sim_time_s += time.perf_counter() - t
+        self.simulated += 1
+        self.count += 1
+        if isinstance(out, tuple):
+            iv, res, days = out
+            ev = self._judge(agents, None, iv, *self._diagnostics(res, *agents.shape))
+            self.cache[key] = ev
+            if self.store is not None:
+                self.store.put(skey, {"agents": agents, "intervals": ev.intervals,
+                                      "type_deficit": ev.type_deficit, "group_occ": ev.group_occ})
+        else:
+            ev, days = out, out.days
+        self.days += days
+        if self.progress is not None:
+            self.progress(self.count)
+        return ev
 
     def __call__(self, agents: np.ndarray) -> _Eval:
         agents = np.asarray(agents, dtype=np.int64)
@@ -169,6 +221,7 @@ class _Evaluator:
             stored = self.store.get(skey)
         if stored is not None:
             ev = self._judge(agents, None, stored["intervals"], stored["type_deficit"], stored["group_occ"])
+            self.days += self.replications
         else:
             res = self.simulate(agents)
             P = agents.shape[0]
@@ -336,6 +389,7 @@ class StaffingPlan:
     wall_s: float | None = None                       # wall time of the search, s (this process)
     resumed: int = 0                                  # evaluations read back from out_dir
     cost_per_hour: np.ndarray | None = None           # [G] what an agent-hour of each group costs, or None
+    days: float | None = None                         # replication-days simulated (checks cut short count less)
 
     @property
     def cost(self) -> float | None:
@@ -346,7 +400,10 @@ class StaffingPlan:
 
     @property
     def simulated_days(self) -> int:
-        """Days the search simulated: evaluations x replications (those read back from out_dir included)."""
+        """Days the search simulated, in replication-days (those read back from out_dir included): a check
+        judged before the end of its day counts the intervals it simulated."""
+        if self.days is not None:
+            return int(round(self.days))
         return int(self.evaluations) * int(self.replications)
 
     @property
@@ -716,6 +773,16 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
     search = _Search(base, scenario, targets, seed=seed, replications=int(replications), confidence=confidence,
                      joint=joint, engine=engine, max_evaluations=max_evaluations, progress=progress,
                      run_options={"workers": workers, "scheduler": scheduler}, cost=costs)
+    search.E.set_stepper(workers or default_workers())
+    try:
+        return _run_search(search, base, seed, replications, engine, targets, confidence, joint, verify,
+                           max_evaluations, shrink, costs, out_dir, resume, started)
+    finally:
+        search.E.close()
+
+
+def _run_search(search, base, seed, replications, engine, targets, confidence, joint, verify, max_evaluations,
+                shrink, costs, out_dir, resume, started) -> StaffingPlan:
     if out_dir is None:
         plan = search.run(verify)
         plan.shrinkage = shrink
@@ -805,7 +872,7 @@ def _check_search_folder(folder: str) -> None:
 
 def _folder_info(search: _Search, started: float) -> dict:
     E = search.E
-    return {"evaluations": E.count, "simulated_days": E.count * E.replications,
+    return {"evaluations": E.count, "simulated_days": int(round(E.days)),
             "resumed_evaluations": E.store.loaded if E.store is not None else 0,
             "simulated_here": E.simulated, "wall_s": round(time.perf_counter() - started, 3)}
 
@@ -866,7 +933,7 @@ class _Search:
             elif total and done >= total:
                 eta = 0.0
         failing = None if self.ev is None else int(self.ev.fail.sum())
-        self.user_progress(SearchProgress(self.phase, E.count, E.count * E.replications,
+        self.user_progress(SearchProgress(self.phase, E.count, int(round(E.days)),
                                           E.store.loaded if E.store is not None else 0,
                                           time.perf_counter() - self.started, done, total, eta, failing))
 
@@ -925,6 +992,10 @@ class _Search:
             order = sorted(order, key=lambda g: -self.cost[g])     # stable: ties keep the least busy first
         return order
 
+    def _try(self, trial: np.ndarray, p: int):
+        """Judge a candidate that differs from the current plan only in interval p (and later)."""
+        return self.E.check(self.ev, trial, p)
+
     def _swap_at(self, p: int) -> bool:
         """With costs, where no agent can go: one agent of a group for one (else two) of a group whose one
         (two) cost less, kept (True) if the day still passes; the most expensive agent and the cheapest
@@ -940,7 +1011,7 @@ class _Search:
                     trial = self.x.copy()
                     trial[p, g] -= 1
                     trial[p, h] += m
-                    ev2 = E(trial)
+                    ev2 = self._try(trial, p)
                     if not ev2.fail.any():
                         self.x, self.ev = trial, ev2
                         self.note("swap")
@@ -956,7 +1027,7 @@ class _Search:
             for g in self._removal_order(p):
                 trial = self.x.copy()
                 trial[p, g] -= 1
-                ev2 = E(trial)
+                ev2 = self._try(trial, p)
                 if not ev2.fail.any():
                     self.x, self.ev = trial, ev2
                     changed_at.append(p)
@@ -1039,4 +1110,5 @@ class _Search:
             source=self.source, result=res, targets=self.targets, seed=self.seed, replications=self.replications,
             confidence=self.confidence, evaluations=self.E.count, engine=self.engine, history=self.history,
             check_level=self.level, n_checks=self.n_checks, run_options=self.E.run_options,
-            resumed=self.E.store.loaded if self.E.store is not None else 0, cost_per_hour=self.cost)
+            resumed=self.E.store.loaded if self.E.store is not None else 0, cost_per_hour=self.cost,
+            days=self.E.days)

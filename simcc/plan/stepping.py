@@ -1,0 +1,182 @@
+"""Judging a candidate from the interval where it departs from the current plan, and no further than needed.
+
+With full common random numbers a candidate that differs from the current plan
+only from interval p on lives exactly the same day as the plan up to the
+border of p: the same callers, the same draws, the same agents. The kernel's
+:class:`simcc.engine._core.Day` can stop at an interval border, be copied,
+take another headcount for the borders still to come and go on, ending
+exactly where one uninterrupted run ends. So the search keeps the current
+plan's replications standing at a border (the *prefix*) and judges a
+candidate by copying them, giving them the candidate's headcount and going
+on:
+
+* interval by interval, each interval is judged as soon as its figures are
+  final in every replication: it has ended and none of its callers is still
+  in the IVR or waiting for an agent (service level and abandonment are
+  counted by the interval a call arrives in, when it is answered or hangs up);
+* the first interval that fails the rule ends the check: it is the interval
+  where the whole day would first fail, with the same figures, so the answer
+  is the one a whole-day simulation gives (earlier intervals are the plan's,
+  which passes);
+* a candidate that passes every interval has been simulated to the end of
+  its day, and its figures are those of :func:`simcc.simulate` bit for bit.
+
+A failing "one agent fewer" check, most of a staffing search, then costs the
+two or three intervals after the change instead of a whole day. Used for the
+compiled kernel, service-level and abandonment lines (an occupancy line is
+judged on whole days: an interval's busy time is booked when calls start),
+and candidates whose headcount, after absence, matches the plan's before p.
+"""
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..engine import streams
+from ..engine.compile import compile_scenario
+from ..engine.replication import day_raw, start_day
+from ..run.kpis import INTERVAL_KPIS
+from ..run.results import Accumulator, _div
+from .rule import _K
+
+
+@dataclasses.dataclass
+class EarlyFail:
+    """A candidate judged failing before the end of its day: ``fail`` marks the first failing interval."""
+
+    agents: np.ndarray
+    fail: np.ndarray            # [P] bool, True only at the first failing interval
+    reason: list                # [P] str
+    days: float                 # replication-days simulated to find it
+    result: object = None
+
+
+#: Agents per group a candidate may have beyond the plan the prefix started from (room in the idle rings).
+ROOM = 64
+
+
+class Stepper:
+    """The current plan's replications standing at an interval border, and the candidates judged from it."""
+
+    def __init__(self, base_scenario, scenario_of, seed, replications: int, judge, threads: int):
+        self.base = base_scenario
+        self.scenario_of = scenario_of      # agents [P, G] -> Scenario
+        self.entropy = streams.root_entropy(seed)
+        self.R = int(replications)
+        self.judge = judge          # (agents, iv [R, P, KPI]) -> object with .fail, .reason
+        self.sl_den = base_scenario.sla.denominator
+        self.pool = ThreadPoolExecutor(max(1, int(threads))) if threads and threads > 1 else None
+        self.prefix = None          # (border b, [R] headcounts [P, G] the prefix lived, [R] days, [R] volumes)
+        self._compiled: dict = {}
+        self._cs0 = None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+
+    def _map(self, fn, items) -> list:
+        if self.pool is None:
+            return [fn(x) for x in items]
+        return list(self.pool.map(fn, items))
+
+    def compiled(self, agents: np.ndarray):
+        """(compiled scenario, [R] each replication's headcount after absence), the last few kept. Candidates
+        differ from the scenario only in their headcount (``scenario_of`` sets each group's agents per
+        interval), so one compiled scenario serves them all with the candidate's headcount."""
+        key = agents.tobytes()
+        hit = self._compiled.get(key)
+        if hit is None:
+            if self._cs0 is None:
+                self._cs0 = compile_scenario(self.scenario_of(agents))
+            cs = dataclasses.replace(self._cs0, headcount=np.ascontiguousarray(agents, dtype=np.int32))
+            hit = (cs, [streams.day_headcount(cs, self.entropy, r) for r in range(self.R)])
+            if len(self._compiled) > 8:
+                self._compiled.pop(next(iter(self._compiled)))
+            self._compiled[key] = hit
+        return hit
+
+    def _prefix_at(self, cs_plan, hc_plan, p: int) -> tuple[list, list, float]:
+        """The plan's replications standing before the border of interval p (p >= 1), reused when they
+        lived the plan's headcount so far; returns (days, volumes, replication-days simulated now)."""
+        P = cs_plan.n_intervals
+        pre = self.prefix
+        if pre is not None and pre[0] <= p and all(
+                np.array_equal(a[:pre[0]], b[:pre[0]]) for a, b in zip(pre[1], hc_plan)):
+            b0, _, days, volumes = pre
+        else:
+            started = [start_day(cs_plan, self.entropy, r, idle_room=ROOM) for r in range(self.R)]
+            b0, days, volumes = 0, [d for d, _ in started], [v for _, v in started]
+        if b0 < p:
+            for d, hc in zip(days, hc_plan):
+                d.set_headcount(hc)
+            self._map(lambda d: d.advance(p), days)
+        self.prefix = (p, [hc.copy() for hc in hc_plan], days, volumes)
+        return days, volumes, self.R * (p - b0) / P
+
+    def check(self, plan_agents: np.ndarray, agents: np.ndarray, p: int):
+        """Judge ``agents`` (differing from the passing plan only from interval p on): an :class:`EarlyFail`,
+        or (per-replication interval KPIs [R, P, KPI], totals, replication-days simulated) of the whole day.
+        None when the candidate cannot be judged from the plan's prefix (then simulate it whole)."""
+        cs_plan, hc_plan = self.compiled(plan_agents)
+        cs, hc = self.compiled(agents)
+        P = cs.n_intervals
+        if p <= 0 or p >= P or any(not np.array_equal(a[:p], b[:p]) for a, b in zip(hc, hc_plan)):
+            return None
+        try:
+            prefix, volumes, spent = self._prefix_at(cs_plan, hc_plan, p)
+        except ValueError:
+            return None
+
+        def branch(i):
+            d = prefix[i].copy()
+            d.set_headcount(hc[i])
+            return d
+
+        try:
+            days = self._map(branch, range(self.R))
+        except ValueError:          # more agents than the prefix has room for: simulate it whole
+            return None
+        b, judged, step = p, p, 1
+        while True:
+            b = min(P, b + step)
+            step = 1 if b - p < 3 else step * 2
+            self._map(lambda d: d.advance(b), days)
+            settled = P if b >= P else min(b, min(d.unsettled_from() for d in days))
+            if settled > judged:
+                iv = _sl_ab_rows([d.stats for d in days], P, self.sl_den)
+                ev = self.judge(agents, iv)
+                window = np.zeros(P, dtype=bool)
+                window[judged:settled] = True
+                bad = np.flatnonzero(np.asarray(ev.fail) & window)
+                if bad.size:
+                    q = int(bad[0])
+                    fail = np.zeros(P, dtype=bool)
+                    fail[q] = True
+                    reason = [""] * P
+                    reason[q] = ev.reason[q]
+                    return EarlyFail(agents, fail, reason, spent + self.R * (b - p) / P)
+                judged = settled
+            if b >= P:
+                break
+        acc = Accumulator(cs, self.sl_den)
+        for r, d in enumerate(days):
+            acc.add(r, day_raw(d), volumes[r])
+        iv = np.stack([acc.interval_rows[r] for r in range(self.R)])
+        return iv, SimpleNamespace(totals=acc.totals, intervals=iv), spent + self.R * (P - p) / P
+
+
+def _sl_ab_rows(raws: list, P: int, sl_den: str) -> np.ndarray:
+    """[R, P, KPI] with the service level and abandonment of each interval, computed as
+    :meth:`simcc.run.results.Stats.by_interval` computes them (the other KPIs are left at 0)."""
+    def per(k):
+        return np.stack([r[k].reshape(P, -1) for r in raws]).sum(axis=2)
+    q_eff = per("queued") - per("abandoned_short")
+    den = q_eff if sl_den == "queued" else per("answered")
+    iv = np.zeros((len(raws), P, len(INTERVAL_KPIS)))
+    iv[:, :, _K["service_level"]] = _div(per("answered_within"), den)
+    iv[:, :, _K["abandon_rate"]] = _div(per("abandoned") - per("abandoned_short"), q_eff)
+    return iv
