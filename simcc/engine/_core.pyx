@@ -1734,12 +1734,13 @@ cdef void _begin(State* s) noexcept nogil:
     _schedule_dialer(s, 0)
 
 
-cdef bint _advance(State* s, int32_t stop) noexcept nogil:
+cdef bint _advance(State* s, int32_t stop, float64_t until) noexcept nogil:
     """Process events in order. With ``stop`` >= 1, return True just before the border event of interval
-    ``stop`` (nothing of that interval applied yet); else, or when the day ends first, return False."""
+    ``stop`` (nothing of that interval applied yet), or before the first event at or after ``until`` s;
+    else, or when the day ends first, return False."""
     cdef Event ev
     while s.heap_n > 0 and not s.error:
-        if stop > 0 and s.heap[0].kind == EV_INTERVAL and s.heap[0].id == stop:
+        if stop > 0 and (s.heap[0].t >= until or (s.heap[0].kind == EV_INTERVAL and s.heap[0].id == stop)):
             return True
         if s.heap[0].t >= s.horizon_s and not s.past_horizon:
             if s.closing_mode != CLOSE_SERVE:
@@ -1782,7 +1783,7 @@ cdef bint _advance(State* s, int32_t stop) noexcept nogil:
 
 cdef void _loop(State* s) noexcept nogil:
     _begin(s)
-    _advance(s, -1)
+    _advance(s, -1, INFINITY)
     _finish(s)
 
 
@@ -2144,27 +2145,45 @@ cdef class Day:
 
     @property
     def border(self):
-        """The interval whose border the day stopped before (its headcount not applied yet); P once ended."""
+        """The next interval border, whose headcount is not applied yet (P once the day has ended)."""
         if self.finished:
             return self.s.P
-        if self.s.heap_n > 0 and self.s.heap[0].kind == EV_INTERVAL:
-            return self.s.heap[0].id
-        return 0
+        return self.s.p_cur + 1
+
+    @property
+    def ended(self):
+        """Intervals that have ended: the day stands at or after the end of each (P once it has ended)."""
+        if self.finished:
+            return self.s.P
+        if self.s.heap_n > 0 and self.s.heap[0].t >= (self.s.p_cur + 1) * self.s.interval_s:
+            return self.s.p_cur + 1
+        return self.s.p_cur
+
+    @property
+    def interval_s(self):
+        return self.s.interval_s
+
+    @property
+    def now(self):
+        """Time of the next event, s (where the day stands)."""
+        return self.s.heap[0].t if self.s.heap_n > 0 else self.s.horizon_s
 
     @property
     def counters(self):
         return {"n_events": self.s.n_events, "n_arrivals": self.s.n_arrivals}
 
-    def advance(self, int32_t stop):
+    def advance(self, int32_t stop, double until_s=INFINITY):
         """Go on until just before the border of interval ``stop`` (1 <= stop < P), or to the end of the
-        day (``stop`` >= P); returns the border where the day stands (P once it has ended)."""
+        day (``stop`` >= P); with ``until_s``, stop earlier, before the first event at or after that time
+        (a pause: going on from there changes nothing, and a headcount set then applies from the next
+        border). Returns the border the day stands before (P once it has ended)."""
         cdef bint stopped
         if self.finished:
             return self.s.P
         if stop >= self.s.P:
-            stop = -1
+            stop = self.s.P if until_s < INFINITY else -1
         with nogil:
-            stopped = _advance(&self.s, stop)
+            stopped = _advance(&self.s, stop, until_s)
             if not stopped:
                 _finish(&self.s)
         if self.s.error:

@@ -140,12 +140,20 @@ class Stepper:
             days = self._map(branch, range(self.R))
         except ValueError:          # more agents than the prefix has room for: simulate it whole
             return None
-        b, judged, step = p, p, 1
-        while True:
-            b = min(P, b + step)
-            step = 1 if b - p < 3 else step * 2
-            self._map(lambda d: d.advance(b), days)
-            settled = P if b >= P else min(b, min(d.unsettled_from() for d in days))
+        judged = p                  # every interval before it passes (the plan's, then judged here)
+        pause = cs.interval_s / 10.0
+        while judged < P:
+            j = judged
+            if j - p < 3:               # the intervals just after the change: each as soon as it is final
+                self._map(lambda d: d.advance(j + 1), [d for d in days if d.ended <= j])
+                lag = [d for d in days if d.unsettled_from() <= j and not d.finished]
+                while lag:
+                    self._map(lambda d: d.advance(P, d.now + pause), lag)
+                    lag = [d for d in lag if d.unsettled_from() <= j and not d.finished]
+            else:                       # further on, a failure is rarer: longer strides
+                stop = min(P, max(p + 2 * (j - p), max(d.ended for d in days) + 1))
+                self._map(lambda d: d.advance(stop), [d for d in days if d.ended < stop])
+            settled = min(P if d.finished else min(d.ended, d.unsettled_from()) for d in days)
             if settled > judged:
                 iv = _sl_ab_rows([d.stats for d in days], P, self.sl_den)
                 ev = self.judge(agents, iv)
@@ -158,15 +166,21 @@ class Stepper:
                     fail[q] = True
                     reason = [""] * P
                     reason[q] = ev.reason[q]
-                    return EarlyFail(agents, fail, reason, spent + self.R * (b - p) / P)
+                    return EarlyFail(agents, fail, reason, spent + _days_since(days, p, P))
                 judged = settled
-            if b >= P:
-                break
+        for d in days:
+            d.advance(P)
         acc = Accumulator(cs, self.sl_den)
         for r, d in enumerate(days):
             acc.add(r, day_raw(d), volumes[r])
         iv = np.stack([acc.interval_rows[r] for r in range(self.R)])
         return iv, SimpleNamespace(totals=acc.totals, intervals=iv), spent + self.R * (P - p) / P
+
+
+def _days_since(days, p, P) -> float:
+    """Replication-days the days simulated since the border of interval p."""
+    return sum(max(0.0, d.now / d.interval_s - p) if not d.finished else P - p for d in days) / P
+
 
 
 def _sl_ab_rows(raws: list, P: int, sl_den: str) -> np.ndarray:

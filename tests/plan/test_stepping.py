@@ -26,12 +26,14 @@ def assert_same_raw(a: dict, b: dict):
 
 
 def branched(cs, entropy, rep, borders, headcount):
-    """Run cs to borders[0], copy, switch to ``headcount``, stop and copy at every later border, finish."""
+    """Run cs to borders[0], copy, switch to ``headcount``, pause, stop and copy at every later border, finish."""
     day, _ = start_day(cs, entropy, rep, idle_room=4)
     day.advance(borders[0])
     day = day.copy()
     day.set_headcount(headcount)
     for b in borders[1:]:
+        day.advance(b, day.now + 0.37 * cs.interval_s)      # a pause inside the interval changes nothing
+        day = day.copy()
         assert day.advance(b) == min(b, cs.n_intervals)
         day = day.copy()
     day.advance(cs.n_intervals)
