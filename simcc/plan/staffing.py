@@ -175,11 +175,12 @@ class _Evaluator:
         self.days += self.replications
         return res
 
-    def check(self, plan: _Eval, agents: np.ndarray, p: int):
+    def check(self, plan: _Eval, agents: np.ndarray, p: int, window: int | None = None):
         """A candidate that differs from the passing ``plan`` only from interval p on. The same answer as
         ``self(agents)``: a full evaluation when it passes; when it fails, possibly an
         :class:`~simcc.plan.stepping.EarlyFail` (the first failing interval and why, found without
-        simulating the rest of the day)."""
+        simulating the rest of the day). With ``window``, a candidate that passes intervals p .. p + window - 1
+        may come back as a :class:`~simcc.plan.stepping.WindowPass` (the rest of its day not simulated)."""
         agents = np.asarray(agents, dtype=np.int64)
         key = agents.tobytes()
         if self.stepper is None or key in self.cache or plan.fail.any():
@@ -190,7 +191,7 @@ class _Evaluator:
             if self.store.get(skey) is not None:
                 return self(agents)
         t = time.perf_counter()
-        out = self.stepper.check(plan.agents, agents, p)
+        out = self.stepper.check(plan.agents, agents, p, window)
         if out is None:
             return self(agents)
         self.sim_time_s += time.perf_counter() - t
@@ -877,6 +878,11 @@ def _folder_info(search: _Search, started: float) -> dict:
             "simulated_here": E.simulated, "wall_s": round(time.perf_counter() - started, 3)}
 
 
+#: A removal or swap at interval p is kept when intervals p .. p + WINDOW - 1 pass; the whole day is
+#: simulated once at the end (:meth:`_Search.confirm`).
+WINDOW = 6
+
+
 class _Search:
     """The three steps of :func:`staff` over one evaluator (common random numbers for every candidate)."""
 
@@ -906,6 +912,7 @@ class _Search:
                             self._tick if progress is not None else None, run_options=run_options)
         self.curves = ErlangCurves(self.baseline.load, targets["within_s"])
         self.history: list = []
+        self.window = WINDOW        # descent and cost pass: keep a change that passes this many intervals
         self.one_fewer: list = [None] * P
         self.x = None
         self.ev = None
@@ -918,7 +925,31 @@ class _Search:
             self.descend(verify)
             if self.cost is not None:
                 self.cost_pass(verify)
+            self.confirm()
         return self.plan()
+
+    def confirm(self) -> None:
+        """The plan's whole day, simulated: removals and swaps are kept on the intervals just after them
+        (WINDOW), so the plan may fail further on. Then the failing intervals are repaired and checked
+        again, this time each change on the whole day."""
+        if not getattr(self.ev, "partial", False):
+            return
+        self.phase = "confirm"
+        self.ev = self.E(self.x)
+        self.note("confirm")
+        if not self.ev.fail.any():
+            return
+        was = self.x.copy()
+        self.window = None
+        self.repair()
+        changed = {int(p) for p in np.flatnonzero((self.x != was).any(axis=1))}
+        first = min(changed, default=self.P)
+        for p, out in enumerate(self.one_fewer):      # one fewer failed at or after a repaired interval: again
+            if any(v["fails_at"] is not None and v["fails_at"] >= first for v in (out or {}).values()):
+                changed.add(p)
+        self.descend(sorted(changed))
+        if self.cost is not None:
+            self.cost_pass(sorted(changed))
 
     def _tick(self, count: int) -> None:
         """Tell the caller's progress function where the search is (after every evaluation)."""
@@ -993,8 +1024,9 @@ class _Search:
         return order
 
     def _try(self, trial: np.ndarray, p: int):
-        """Judge a candidate that differs from the current plan only in interval p (and later)."""
-        return self.E.check(self.ev, trial, p)
+        """Judge a candidate that differs from the current plan only in interval p (and later): kept when it
+        passes the intervals p .. p + WINDOW - 1 (:meth:`confirm` simulates the whole day at the end)."""
+        return self.E.check(self.ev, trial, p, self.window)
 
     def _swap_at(self, p: int) -> bool:
         """With costs, where no agent can go: one agent of a group for one (else two) of a group whose one

@@ -17,7 +17,8 @@ on:
 * the first interval that fails the rule ends the check: it is the interval
   where the whole day would first fail, with the same figures, so the answer
   is the one a whole-day simulation gives (earlier intervals are the plan's,
-  which passes);
+  which passes, up to the first one with callers still waiting at the border
+  of p: they meet the candidate's agents, and are judged again);
 * a candidate that passes every interval has been simulated to the end of
   its day, and its figures are those of :func:`simcc.simulate` bit for bit.
 
@@ -56,6 +57,20 @@ class EarlyFail:
 
 #: Agents per group a candidate may have beyond the plan the prefix started from (room in the idle rings).
 ROOM = 64
+
+
+@dataclasses.dataclass
+class WindowPass:
+    """A candidate that passes every interval up to ``judged`` (the rest of its day not simulated)."""
+
+    agents: np.ndarray
+    fail: np.ndarray            # [P] all False
+    reason: list
+    days: float
+    group_occ: np.ndarray       # [P, G] occupancy pooled over replications (final before ``judged``)
+    judged: int
+    result: object = None
+    partial: bool = True
 
 
 class Stepper:
@@ -117,10 +132,11 @@ class Stepper:
         self.prefix = (p, [hc.copy() for hc in hc_plan], days, volumes)
         return days, volumes, self.R * (p - b0) / P
 
-    def check(self, plan_agents: np.ndarray, agents: np.ndarray, p: int):
+    def check(self, plan_agents: np.ndarray, agents: np.ndarray, p: int, window: int | None = None):
         """Judge ``agents`` (differing from the passing plan only from interval p on): an :class:`EarlyFail`,
-        or (per-replication interval KPIs [R, P, KPI], totals, replication-days simulated) of the whole day.
-        None when the candidate cannot be judged from the plan's prefix (then simulate it whole)."""
+        or (per-replication interval KPIs [R, P, KPI], totals, replication-days simulated) of the whole day;
+        with ``window``, a :class:`WindowPass` once intervals p .. p + window - 1 pass. None when the
+        candidate cannot be judged from the plan's prefix (then simulate it whole)."""
         cs_plan, hc_plan = self.compiled(plan_agents)
         cs, hc = self.compiled(agents)
         P = cs.n_intervals
@@ -140,7 +156,9 @@ class Stepper:
             days = self._map(branch, range(self.R))
         except ValueError:          # more agents than the prefix has room for: simulate it whole
             return None
-        judged = p                  # every interval before it passes (the plan's, then judged here)
+        # every interval before ``judged`` passes: the plan's, final before the border of p (callers of
+        # earlier intervals still waiting there meet the candidate's agents), then those judged here
+        judged = min(p, min(d.unsettled_from() for d in prefix))
         pause = cs.interval_s / 10.0
         while judged < P:
             j = judged
@@ -157,9 +175,9 @@ class Stepper:
             if settled > judged:
                 iv = _sl_ab_rows([d.stats for d in days], P, self.sl_den)
                 ev = self.judge(agents, iv)
-                window = np.zeros(P, dtype=bool)
-                window[judged:settled] = True
-                bad = np.flatnonzero(np.asarray(ev.fail) & window)
+                span = np.zeros(P, dtype=bool)
+                span[judged:settled] = True
+                bad = np.flatnonzero(np.asarray(ev.fail) & span)
                 if bad.size:
                     q = int(bad[0])
                     fail = np.zeros(P, dtype=bool)
@@ -168,6 +186,9 @@ class Stepper:
                     reason[q] = ev.reason[q]
                     return EarlyFail(agents, fail, reason, spent + _days_since(days, p, P))
                 judged = settled
+                if window is not None and judged >= p + window and judged < P:
+                    return WindowPass(agents, np.zeros(P, dtype=bool), [""] * P,
+                                      spent + _days_since(days, p, P), _occupancy([d.stats for d in days]), judged)
         for d in days:
             d.advance(P)
         acc = Accumulator(cs, self.sl_den)
@@ -181,6 +202,14 @@ def _days_since(days, p, P) -> float:
     """Replication-days the days simulated since the border of interval p."""
     return sum(max(0.0, d.now / d.interval_s - p) if not d.finished else P - p for d in days) / P
 
+
+
+def _occupancy(raws: list) -> np.ndarray:
+    """[P, G] occupancy pooled over replications, as the staffing search's diagnostics compute it."""
+    staffed = sum(r["staffed_s"].astype(np.float64) for r in raws)
+    busy = sum(r["service_busy_s"] for r in raws) + sum(r["acw_busy_s"] for r in raws)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(staffed > 0, busy / np.where(staffed > 0, staffed, 1), 0.0)
 
 
 def _sl_ab_rows(raws: list, P: int, sl_den: str) -> np.ndarray:

@@ -13,7 +13,7 @@ import simcc
 from simcc.engine.compile import compile_scenario
 from simcc.engine.replication import day_raw, run_replication, start_day
 from simcc.engine.streams import root_entropy
-from simcc.plan import staff
+from simcc.plan import staff, staffing
 from simcc.plan.staffing import _Evaluator
 from simcc.plan.stepping import EarlyFail
 
@@ -128,7 +128,10 @@ def test_checks_from_the_prefix_give_the_whole_day_answer():
     assert stepped.days < whole.days
 
 
-def test_staffing_plan_is_the_same_with_and_without_stepping(monkeypatch):
+def test_stepped_search_is_the_whole_day_search(monkeypatch):
+    """With every change judged on its whole day (no window), checks from the prefix change nothing but
+    the days simulated."""
+    monkeypatch.setattr(staffing, "WINDOW", None)
     s = small_center()
     fast = staff(s, replications=10, seed=5)
     monkeypatch.setattr(_Evaluator, "set_stepper", lambda self, threads: None)
@@ -137,3 +140,44 @@ def test_staffing_plan_is_the_same_with_and_without_stepping(monkeypatch):
     assert fast.one_fewer == slow.one_fewer
     assert fast.evaluations == slow.evaluations
     assert fast.simulated_days < slow.simulated_days
+
+
+def long_waits_center():
+    """Patient callers and long calls: a removal moves intervals well after its own."""
+    return simcc.from_dict({
+        "interval_minutes": 15, "intervals": 8,
+        "call_types": {"a": {"patience": {"dist": "exponential", "mean_s": 600.0},
+                             "talk": {"dist": "exponential", "mean_s": 300.0}},
+                       "b": {"patience": {"dist": "exponential", "mean_s": 600.0},
+                             "talk": {"dist": "exponential", "mean_s": 400.0}}},
+        "arrivals": [{"name": "a", "entry": "a", "calls": [40, 60, 80, 90, 80, 70, 60, 50]},
+                     {"name": "b", "entry": "b", "calls": 20.0}],
+        "groups": [{"name": "spec", "agents": 6, "skills": {"a": 1}},
+                   {"name": "gen", "agents": 5, "skills": {"a": 2, "b": 1}}],
+        "sla": {"service_level": "80/20", "abandon_max_pct": 5},
+    })
+
+
+@pytest.mark.parametrize("center, seed, confirm_fails", [(small_center, 7, False), (long_waits_center, 4, True)])
+def test_windowed_search_plan_passes_and_one_fewer_fails(monkeypatch, center, seed, confirm_fails):
+    """Changes kept on the interval just after them (a window of one, so that the day can fail further on
+    and the confirmation has work to do): the plan still passes on its whole day, and in every interval
+    one agent fewer in any group fails on the whole day, where the plan says."""
+    monkeypatch.setattr(staffing, "WINDOW", 1)
+    s = center()
+    plan = staff(s, replications=10, seed=seed)
+    confirm = [h for h in plan.history if h["stage"] == "confirm"]
+    assert bool(confirm and confirm[0]["failing"]) == confirm_fails
+    t = plan.targets
+    E = _Evaluator(plan.scenario, plan.seed, plan.replications, plan.engine, plan.check_level, t["service_level"],
+                   t["abandon_max"], t["occupancy_max"], plan.measured)
+    assert plan.passed.all() and not E(plan.agents).fail.any()
+    for p in range(plan.agents.shape[0]):
+        for g, name in enumerate(plan.group_names):
+            if plan.agents[p, g] <= 1:
+                continue
+            trial = plan.agents.copy()
+            trial[p, g] -= 1
+            ev = E(trial)
+            assert ev.fail.any(), (p, name)
+            assert int(np.flatnonzero(ev.fail)[0]) == plan.one_fewer[p][name]["fails_at"], (p, name)
