@@ -132,6 +132,9 @@ class EvalStore:
     def _path(self, key: str) -> str:
         return os.path.join(self.dir, f"{key}.npz")
 
+    def has(self, key: str) -> bool:
+        return os.path.exists(self._path(key))
+
     def get(self, key: str) -> dict | None:
         """The stored arrays of a candidate, or None (never evaluated, or a damaged file, which is removed)."""
         path = self._path(key)

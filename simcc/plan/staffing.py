@@ -188,7 +188,7 @@ class _Evaluator:
         skey = None
         if self.store is not None:
             skey = candidate_key(self.scenario(agents), self.seed, self.replications, self.engine, self.max_events)
-            if self.store.get(skey) is not None:
+            if self.store.has(skey):
                 return self(agents)
         t = time.perf_counter()
         out = self.stepper.check(plan.agents, agents, p, window)
@@ -203,7 +203,8 @@ class _Evaluator:
             self.cache[key] = ev
             if self.store is not None:
                 self.store.put(skey, {"agents": agents, "intervals": ev.intervals,
-                                      "type_deficit": ev.type_deficit, "group_occ": ev.group_occ})
+                                      "type_deficit": ev.type_deficit, "group_occ": ev.group_occ,
+                                      "days": np.float64(days)})
         else:
             ev, days = out, out.days
         self.days += days
@@ -222,7 +223,7 @@ class _Evaluator:
             stored = self.store.get(skey)
         if stored is not None:
             ev = self._judge(agents, None, stored["intervals"], stored["type_deficit"], stored["group_occ"])
-            self.days += self.replications
+            self.days += float(stored.get("days", self.replications))     # what it cost when simulated
         else:
             res = self.simulate(agents)
             P = agents.shape[0]

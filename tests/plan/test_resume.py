@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 import simcc
 from simcc.cli import app
 from simcc.plan import staff, staffing
+from simcc.plan.stepping import Stepper
 from simcc.run.store import ResumeError
 
 KW = dict(target_sl=0.8, within_s=20, abandon_max=None, replications=8)
@@ -22,17 +23,24 @@ def textbook(**kw):
 
 
 def interrupt_after(monkeypatch, n):
-    """Ctrl-C during the simulation of the (n+1)-th candidate."""
-    real = staffing._Evaluator.simulate
+    """Ctrl-C during the (n+1)-th candidate simulated (whole, or judged from the plan's prefix)."""
     done = {"n": 0}
 
-    def simulate(self, agents):
-        if done["n"] >= n:
-            raise KeyboardInterrupt
-        done["n"] += 1
-        return real(self, agents)
+    def counted(real):
+        def run(self, *args, **kw):
+            if done["n"] >= n:
+                raise KeyboardInterrupt
+            done["n"] += 1
+            return real(self, *args, **kw)
+        return run
 
-    monkeypatch.setattr(staffing._Evaluator, "simulate", simulate)
+    monkeypatch.setattr(staffing._Evaluator, "simulate", counted(staffing._Evaluator.simulate))
+    monkeypatch.setattr(Stepper, "check", counted(Stepper.check))
+
+
+def kept(folder) -> int:
+    """Candidates kept in a search folder: those simulated to the end of their day."""
+    return len(os.listdir(folder / "evals"))
 
 
 def same_plan(a, b):
@@ -40,9 +48,12 @@ def same_plan(a, b):
     assert a.to_csv() == b.to_csv()
     assert a.one_fewer == b.one_fewer and a.history == b.history
     sa, sb = a.summary(), b.summary()
-    for k in ("wall_s", "resumed_evaluations"):
+    for k in ("wall_s", "resumed_evaluations", "simulated_days"):
         sa.pop(k), sb.pop(k)
     assert sa == sb
+    # a resumed search counts what it reads back at its first cost, and simulates again the checks that
+    # ended early (and the days standing where they began)
+    assert a.simulated_days >= b.simulated_days
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +71,15 @@ def test_interrupted_then_resumed_is_the_uninterrupted_plan(tmp_path, monkeypatc
     assert exc.value.staff_evaluations == after
     meta = json.loads((tmp_path / "meta.json").read_text())
     assert meta["status"] == "interrupted" and meta["evaluations"] == after
-    assert len(os.listdir(tmp_path / "evals")) == after
+    stored = kept(tmp_path)         # checks that ended early are not kept: simulated again, a few intervals each
+    assert 1 <= stored <= after
     assert not (tmp_path / "plan.json").exists()
 
     plan = staff(textbook(), **KW, out_dir=tmp_path, resume=True)
     same_plan(plan, uninterrupted)
-    assert plan.resumed == after and plan.simulated_days == uninterrupted.evaluations * 8
+    assert plan.resumed == stored
     meta = json.loads((tmp_path / "meta.json").read_text())
-    assert meta["status"] == "done" and meta["resumed_evaluations"] == after
+    assert meta["status"] == "done" and meta["resumed_evaluations"] == stored
     assert json.loads((tmp_path / "plan.json").read_text())["intervals"]["required"] == plan.total.tolist()
     assert (tmp_path / "plan.csv").read_text() == plan.to_csv()
     again = simcc.load(tmp_path / "staffed.yaml")
@@ -78,8 +90,9 @@ def test_a_finished_search_resumed_simulates_only_the_final_plan(tmp_path, unint
     staff(textbook(), **KW, out_dir=tmp_path)
     plan = staff(textbook(), **KW, out_dir=tmp_path, resume=True)
     same_plan(plan, uninterrupted)
-    assert plan.resumed == plan.evaluations
-    assert json.loads((tmp_path / "meta.json").read_text())["simulated_here"] == 1   # the final Result
+    assert plan.resumed == kept(tmp_path) > 0
+    # what is simulated again: the checks that ended early, and the final Result
+    assert json.loads((tmp_path / "meta.json").read_text())["simulated_here"] == plan.evaluations - plan.resumed + 1
 
 
 def test_without_resume_the_folder_starts_over(tmp_path, uninterrupted):
@@ -159,9 +172,11 @@ def test_progress_line():
     from simcc.cli.plan import search_line
     seen = []
     staff(textbook(), **KW, progress=seen.append)
-    assert [s.phase for s in seen][0] == "start" and seen[-1].phase == "descend"
+    assert [s.phase for s in seen][0] == "start" and seen[-1].phase in ("descend", "confirm")
     assert [s.evaluations for s in seen] == list(range(1, len(seen) + 1))
-    assert all(s.simulated_days == 8 * s.evaluations for s in seen)
+    days = [s.simulated_days for s in seen]      # a check judged early counts the intervals it simulated
+    assert days == sorted(days) and days[-1] < 8 * seen[-1].evaluations
+    assert all(d <= 8 * s.evaluations for d, s in zip(days, seen))
     last = seen[-1]
     assert last.total == 6 and 0 < last.done <= 6
     assert any(s.eta_s is not None for s in seen)
@@ -176,6 +191,7 @@ def test_resumed_on_two_workers_is_the_plan_found_on_one(tmp_path, monkeypatch, 
         interrupt_after(m, 3)
         with pytest.raises(KeyboardInterrupt):
             staff(textbook(), **KW, out_dir=tmp_path, workers=1)
+    stored = kept(tmp_path)
     plan = staff(textbook(), **KW, out_dir=tmp_path, resume=True, workers=2)
     same_plan(plan, uninterrupted)
-    assert plan.run_options["workers"] == 2 and plan.resumed == 3
+    assert plan.run_options["workers"] == 2 and plan.resumed == stored
