@@ -140,22 +140,27 @@ class Stepper:
         cs_plan, hc_plan = self.compiled(plan_agents)
         cs, hc = self.compiled(agents)
         P = cs.n_intervals
-        if p <= 0 or p >= P or any(not np.array_equal(a[:p], b[:p]) for a, b in zip(hc, hc_plan)):
+        if p < 0 or p >= P or any(not np.array_equal(a[:p], b[:p]) for a, b in zip(hc, hc_plan)):
             return None
-        try:
-            prefix, volumes, spent = self._prefix_at(cs_plan, hc_plan, p)
-        except ValueError:
-            return None
+        if p == 0:                  # nothing to share: the candidate's own days from the start
+            started = [start_day(cs, self.entropy, r) for r in range(self.R)]
+            days, volumes, spent = [d for d, _ in started], [v for _, v in started], 0.0
+            prefix = days
+        else:
+            try:
+                prefix, volumes, spent = self._prefix_at(cs_plan, hc_plan, p)
+            except ValueError:
+                return None
 
-        def branch(i):
-            d = prefix[i].copy()
-            d.set_headcount(hc[i])
-            return d
+            def branch(i):
+                d = prefix[i].copy()
+                d.set_headcount(hc[i])
+                return d
 
-        try:
-            days = self._map(branch, range(self.R))
-        except ValueError:          # more agents than the prefix has room for: simulate it whole
-            return None
+            try:
+                days = self._map(branch, range(self.R))
+            except ValueError:      # more agents than the prefix has room for: simulate it whole
+                return None
         # every interval before ``judged`` passes: the plan's, final before the border of p (callers of
         # earlier intervals still waiting there meet the candidate's agents), then those judged here
         judged = min(p, min(d.unsettled_from() for d in prefix))

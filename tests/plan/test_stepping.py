@@ -108,7 +108,7 @@ def test_checks_from_the_prefix_give_the_whole_day_answer():
     base = stepped(plan.agents)
     assert not base.fail.any()
     early = passes = 0
-    for p in range(1, plan.agents.shape[0]):
+    for p in range(plan.agents.shape[0]):
         for g in range(plan.agents.shape[1]):
             for d in (-1, +1):
                 trial = plan.agents.copy()
@@ -158,16 +158,23 @@ def long_waits_center():
     })
 
 
-@pytest.mark.parametrize("center, seed, confirm_fails", [(small_center, 7, False), (long_waits_center, 4, True)])
-def test_windowed_search_plan_passes_and_one_fewer_fails(monkeypatch, center, seed, confirm_fails):
+def confirm_failed(plan) -> bool:
+    return any(h["stage"] == "confirm" and h["failing"] for h in plan.history)
+
+
+@pytest.mark.parametrize("center, confirm_fails", [(small_center, False), (long_waits_center, True)])
+def test_windowed_search_plan_passes_and_one_fewer_fails(monkeypatch, center, confirm_fails):
     """Changes kept on the interval just after them (a window of one, so that the day can fail further on
-    and the confirmation has work to do): the plan still passes on its whole day, and in every interval
-    one agent fewer in any group fails on the whole day, where the plan says."""
+    and the confirmation has work to do; the first seed where it does): the plan still passes on its
+    whole day, and in every interval one agent fewer in any group fails on the whole day, where the plan
+    says."""
     monkeypatch.setattr(staffing, "WINDOW", 1)
     s = center()
-    plan = staff(s, replications=10, seed=seed)
-    confirm = [h for h in plan.history if h["stage"] == "confirm"]
-    assert bool(confirm and confirm[0]["failing"]) == confirm_fails
+    for seed in range(1, 16):
+        plan = staff(s, replications=10, seed=seed)
+        if confirm_failed(plan) == confirm_fails:
+            break
+    assert confirm_failed(plan) == confirm_fails
     t = plan.targets
     E = _Evaluator(plan.scenario, plan.seed, plan.replications, plan.engine, plan.check_level, t["service_level"],
                    t["abandon_max"], t["occupancy_max"], plan.measured)
