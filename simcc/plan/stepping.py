@@ -174,7 +174,10 @@ class Stepper:
                     self._map(lambda d: d.advance(P, d.now + pause), lag)
                     lag = [d for d in lag if d.unsettled_from() <= j and not d.finished]
             else:                       # further on, a failure is rarer: longer strides
-                stop = min(P, max(p + 2 * (j - p), max(d.ended for d in days) + 1))
+                stop = max(p + 2 * (j - p), max(d.ended for d in days) + 1)
+                if window is not None and judged < p + window:
+                    stop = min(stop, p + window + 1)    # no further than the window needs
+                stop = min(P, stop)
                 self._map(lambda d: d.advance(stop), [d for d in days if d.ended < stop])
             settled = min(P if d.finished else min(d.ended, d.unsettled_from()) for d in days)
             if settled > judged:
