@@ -175,15 +175,16 @@ class _Evaluator:
         self.days += self.replications
         return res
 
-    def check(self, plan: _Eval, agents: np.ndarray, p: int, window: int | None = None):
+    def check(self, plan: _Eval, agents: np.ndarray, p: int, window: int | None = None, whole: bool = False):
         """A candidate that differs from the passing ``plan`` only from interval p on. The same answer as
         ``self(agents)``: a full evaluation when it passes; when it fails, possibly an
         :class:`~simcc.plan.stepping.EarlyFail` (the first failing interval and why, found without
         simulating the rest of the day). With ``window``, a candidate that passes intervals p .. p + window - 1
-        may come back as a :class:`~simcc.plan.stepping.WindowPass` (the rest of its day not simulated)."""
+        may come back as a :class:`~simcc.plan.stepping.WindowPass` (the rest of its day not simulated).
+        ``whole``: always a full evaluation, and the plan may fail (the repair)."""
         agents = np.asarray(agents, dtype=np.int64)
         key = agents.tobytes()
-        if self.stepper is None or key in self.cache or plan.fail.any():
+        if self.stepper is None or key in self.cache or (plan.fail.any() and not whole):
             return self(agents)
         skey = None
         if self.store is not None:
@@ -191,7 +192,7 @@ class _Evaluator:
             if self.store.has(skey):
                 return self(agents)
         t = time.perf_counter()
-        out = self.stepper.check(plan.agents, agents, p, window)
+        out = self.stepper.check(plan.agents, agents, p, window, whole)
         if out is None:
             return self(agents)
         self.sim_time_s += time.perf_counter() - t
@@ -1013,7 +1014,8 @@ class _Search:
                 for g in E.groups_to_add(ev, p, x, min(k, 256)):
                     x[p, g] += 1
             streak[~ev.fail] = 0
-            ev = E(x)
+            first = int(np.flatnonzero((x != self.x).any(axis=1))[0])
+            ev = E.check(self.ev, x, first, whole=True)     # the day up to the first change is the plan's
             self.x, self.ev = x, ev
             self.note("repair")
 

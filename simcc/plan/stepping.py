@@ -132,11 +132,13 @@ class Stepper:
         self.prefix = (p, [hc.copy() for hc in hc_plan], days, volumes)
         return days, volumes, self.R * (p - b0) / P
 
-    def check(self, plan_agents: np.ndarray, agents: np.ndarray, p: int, window: int | None = None):
+    def check(self, plan_agents: np.ndarray, agents: np.ndarray, p: int, window: int | None = None,
+              whole: bool = False):
         """Judge ``agents`` (differing from the passing plan only from interval p on): an :class:`EarlyFail`,
         or (per-replication interval KPIs [R, P, KPI], totals, replication-days simulated) of the whole day;
-        with ``window``, a :class:`WindowPass` once intervals p .. p + window - 1 pass. None when the
-        candidate cannot be judged from the plan's prefix (then simulate it whole)."""
+        with ``window``, a :class:`WindowPass` once intervals p .. p + window - 1 pass; with ``whole``, always
+        the whole day (the plan may fail). None when the candidate cannot be judged from the plan's prefix
+        (then simulate it whole)."""
         cs_plan, hc_plan = self.compiled(plan_agents)
         cs, hc = self.compiled(agents)
         P = cs.n_intervals
@@ -165,6 +167,9 @@ class Stepper:
         # earlier intervals still waiting there meet the candidate's agents), then those judged here
         judged = min(p, min(d.unsettled_from() for d in prefix))
         pause = cs.interval_s / 10.0
+        if whole:
+            judged = P
+            self._map(lambda d: d.advance(P), days)
         while judged < P:
             j = judged
             if j - p < 3:               # the intervals just after the change: each as soon as it is final
