@@ -3,7 +3,9 @@
 
 One ``def`` (:func:`run`) reads a compiled scenario (flat numpy arrays, see
 ``simcc.engine.compile``) and one numpy BitGenerator per random source, releases the
-GIL and runs the event loop over C structs. The model, the tie rule and the
+GIL and runs the event loop over C structs. :func:`start_day` gives the same day as a
+:class:`Day` that stops at interval borders, copies itself and goes on (staffing
+searches judge candidates from the plan's day standing at a border). The model, the tie rule and the
 points where random numbers are drawn are those of DESIGN.md and are shared,
 line for line, with the SimPy reference in ``simcc.engine.reference``.
 """

@@ -33,13 +33,15 @@ about half of the tight intervals). Per-interval KPIs are those of
 :meth:`simcc.Result.by_interval`: calls counted in the interval they arrive
 in, the service level as defined by the scenario's SLA block.
 
-Common random numbers are only partly synchronised across candidates: the
-kernel draws talk, HOLD and ACW times in the order calls are answered, so one
-agent more or fewer at 09:00 re-deals those times for the rest of the day.
-Arrivals, IVR and patience stay synchronised. The search therefore judges
-every candidate on the whole day, and :meth:`StaffingPlan.one_fewer_where`
-says whether one agent fewer fails at the interval itself or only at a
-distant, marginal interval.
+Common random numbers are full: every call draws from its own stream, so a
+candidate that differs from the plan only from interval p on lives the plan's
+day exactly up to p. A check is therefore simulated from the plan's
+replications standing at p and judged interval by interval as soon as each
+interval's figures are final (:mod:`simcc.plan.stepping`): a failing check
+costs an interval or two, and a removal is kept once the WINDOW intervals
+after it pass; the plan's whole day is simulated at the end (the confirmation
+repairs any interval that then fails). :meth:`StaffingPlan.one_fewer_where`
+says whether one agent fewer fails at the interval itself or only further on.
 """
 from __future__ import annotations
 
@@ -620,8 +622,9 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
     """The fewest agents per interval and group that meet the targets in every interval.
 
     Method (all simulations use the same ``seed`` and ``replications``, so
-    every candidate sees the same callers; the day is always simulated as a
-    whole, because intervals interact through the queue carried over):
+    every candidate sees the same callers; intervals interact through the
+    queue carried over, so a candidate is judged on the intervals from its
+    change on, simulated from the plan's replications standing there):
 
     1. **Start** at the per-interval Erlang A answer for the center pooled
        into one queue (Erlang C where callers never hang up), split across
@@ -640,7 +643,10 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
        passes is kept and the interval is tried again. When no removal
        passes, the plan records, per group, where the day with one agent
        fewer first fails. Time order makes one pass enough: a change at p
-       moves only p and later intervals.
+       moves only p and later intervals. A removal is kept once the WINDOW
+       (six) intervals after it pass.
+    4. **Confirm**: the plan's whole day is simulated; an interval that then
+       fails is repaired and checked again, each change on its whole day.
 
     Parameters
     ----------

@@ -93,6 +93,13 @@ class Stepper:
             self.pool.shutdown()
             self.pool = None
 
+    def _advance(self, days: list, stop: int, pause: float | None = None) -> None:
+        """Every day to the border of ``stop`` (or, with ``pause``, no more than that many seconds on)."""
+        if pause is None:
+            self._map(lambda d: d.advance(stop), days)
+        else:
+            self._map(lambda d: d.advance(stop, d.now + pause), days)
+
     def _map(self, fn, items) -> list:
         if self.pool is None:
             return [fn(x) for x in items]
@@ -128,7 +135,7 @@ class Stepper:
         if b0 < p:
             for d, hc in zip(days, hc_plan):
                 d.set_headcount(hc)
-            self._map(lambda d: d.advance(p), days)
+            self._advance(days, p)
         self.prefix = (p, [hc.copy() for hc in hc_plan], days, volumes)
         return days, volumes, self.R * (p - b0) / P
 
@@ -169,21 +176,21 @@ class Stepper:
         pause = cs.interval_s / 10.0
         if whole:
             judged = P
-            self._map(lambda d: d.advance(P), days)
+            self._advance(days, P)
         while judged < P:
             j = judged
             if j - p < 3:               # the intervals just after the change: each as soon as it is final
-                self._map(lambda d: d.advance(j + 1), [d for d in days if d.ended <= j])
+                self._advance([d for d in days if d.ended <= j], j + 1)
                 lag = [d for d in days if d.unsettled_from() <= j and not d.finished]
                 while lag:
-                    self._map(lambda d: d.advance(P, d.now + pause), lag)
+                    self._advance(lag, P, pause)
                     lag = [d for d in lag if d.unsettled_from() <= j and not d.finished]
             else:                       # further on, a failure is rarer: longer strides
                 stop = max(p + 2 * (j - p), max(d.ended for d in days) + 1)
                 if window is not None and judged < p + window:
                     stop = min(stop, p + window + 1)    # no further than the window needs
                 stop = min(P, stop)
-                self._map(lambda d: d.advance(stop), [d for d in days if d.ended < stop])
+                self._advance([d for d in days if d.ended < stop], stop)
             settled = min(P if d.finished else min(d.ended, d.unsettled_from()) for d in days)
             if settled > judged:
                 iv = _sl_ab_rows([d.stats for d in days], P, self.sl_den)
