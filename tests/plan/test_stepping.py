@@ -25,12 +25,20 @@ def assert_same_raw(a: dict, b: dict):
     assert a["n_events"] == b["n_events"] and a["n_arrivals"] == b["n_arrivals"]
 
 
-def branched(cs, entropy, rep, borders, headcount):
-    """Run cs to borders[0], copy, switch to ``headcount``, pause, stop and copy at every later border, finish."""
+def branched(cs, entropy, rep, borders, headcount, original=None):
+    """Run cs to borders[0], copy, switch to ``headcount``, pause, stop and copy at every later border, finish.
+    With ``original`` (cs's whole run), the day copied from goes on too and must end as that run: a copy
+    shares nothing with its original."""
     day, _ = start_day(cs, entropy, rep, idle_room=4)
     day.advance(borders[0])
+    first = day
     day = day.copy()
     day.set_headcount(headcount)
+    if original is not None:
+        first.advance(borders[0] + 1)       # both go on, interleaved
+        day.advance(borders[0] + 1)
+        first.advance(cs.n_intervals)
+        assert_same_raw(original, day_raw(first))
     for b in borders[1:]:
         day.advance(b, day.now + 0.37 * cs.interval_s)      # a pause inside the interval changes nothing
         day = day.copy()
@@ -68,7 +76,8 @@ def test_random_scenarios_branched_equal_whole_runs(scn, seed, data):
     # absence draws each day's headcount from the whole day's: branch from the day that lived the same
     if np.any(cs.absence > 0):
         return
-    assert_same_raw(whole, branched(cs, e, 0, sorted({p, min(p + 1, cs.n_intervals)}), hc))
+    original, _ = run_replication(cs, e, 0)
+    assert_same_raw(whole, branched(cs, e, 0, sorted({p, min(p + 1, cs.n_intervals)}), hc, original))
 
 
 def test_day_refuses_a_headcount_it_has_no_room_for():
