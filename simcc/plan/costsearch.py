@@ -18,8 +18,9 @@ one nearest the incumbent among equal costs, and judges it: a pass becomes the i
 prunes everything it dominates. The candidate with the highest cost is maximal (nothing cheaper than
 the incumbent lies above it), so a failure prunes as much as any candidate's can. When no candidate
 is left, the incumbent is the cheapest row in the box that passes (under the assumption): the search
-is *exhausted*. ``max_trials`` bounds the rows judged; a search stopped by it keeps the cheapest row
-found, which still passes and costs no more than the start.
+is *exhausted*. ``patience`` bounds the work: the search stops after that many rows in a row fail (a
+passing row starts the count again, so a long chain of improvements is followed to its end); a search
+stopped early keeps the cheapest row found, which passes and costs no more than the start.
 
 A candidate with the most agents possible in one group is found without listing the box: for each
 combination of the other groups the largest count of that group that stays cheaper than the
@@ -35,7 +36,8 @@ import numpy as np
 TOL = 1e-9
 MAX_GRID = 2_000_000        # combinations of all groups but the widest one listed at once
 COST_MARGIN = 1000          # most agents a group may gain over the interval's row, per search
-COST_TRIALS = 8             # most rows judged per interval
+COST_CALLS = 5_000_000      # patience of the cost step, in simulated calls (calls a day x replications) ...
+COST_PATIENCE = 8           # ... but at least this many rows in a row that fail, per interval
 
 
 @dataclass
@@ -43,8 +45,8 @@ class RowSearch:
     """What :func:`cheapest_row` found.
 
     ``row`` is the cheapest passing row found (the start when nothing cheaper passed), ``trials`` the
-    rows judged, ``exhausted`` True when every cheaper row in the box is known or assumed to fail (so
-    ``row`` is the cheapest there), False when ``max_trials`` or the judge stopped the search first.
+    rows judged (``first`` rows included), ``exhausted`` True when every cheaper row in the box is known or assumed to fail (so
+    ``row`` is the cheapest there), False when ``patience`` or the judge stopped the search first.
     ``failed`` lists the failing rows judged, ``lower``/``upper`` the box.
     """
 
@@ -57,7 +59,7 @@ class RowSearch:
 
 
 def cheapest_row(start, cost, floor, judge: Callable[[np.ndarray], bool | None], *, margin: int,
-                 max_trials: int | None = None, first=()) -> RowSearch:
+                 patience: int | None = None, first=()) -> RowSearch:
     """The cheapest row in the box that passes, by best-first enumeration with dominance pruning.
 
     Parameters
@@ -73,8 +75,9 @@ def cheapest_row(start, cost, floor, judge: Callable[[np.ndarray], bool | None],
         Rows are judged only when cheaper than the incumbent.
     margin : int
         Most agents added to a group above ``start``.
-    max_trials : int, optional
-        Most rows judged.
+    patience : int, optional
+        Stop after this many rows of the enumeration in a row fail (a row that passes starts the count
+        again; the ``first`` rows are not counted).
     first : sequence of rows
         Rows to judge before the enumeration (e.g. one agent fewer in each group, already known to the
         caller); those not cheaper than the incumbent or dominated by a failure are skipped.
@@ -87,9 +90,8 @@ def cheapest_row(start, cost, floor, judge: Callable[[np.ndarray], bool | None],
     out = RowSearch(best, 0, False, [], lo, hi)
     failed: list[np.ndarray] = []
     queue = [np.asarray(r, dtype=np.int64) for r in first]
+    misses = 0                  # rows of the enumeration that failed since the last one that passed
     while True:
-        if max_trials is not None and out.trials >= max_trials:
-            return out
         bound = float(c @ best) - TOL
         x = None
         while queue:
@@ -98,7 +100,11 @@ def cheapest_row(start, cost, floor, judge: Callable[[np.ndarray], bool | None],
                 x = r
                 break
         if x is None:
+            if patience is not None and misses >= patience:
+                return out
             x = _next_candidate(best, c, lo, hi, bound, failed)
+            if x is not None:
+                misses += 1
         if x is None:
             out.exhausted = True
             return out
@@ -109,6 +115,7 @@ def cheapest_row(start, cost, floor, judge: Callable[[np.ndarray], bool | None],
         if verdict:
             best = x
             out.row = best
+            misses = 0
         else:
             failed.append(x)
             out.failed.append(x)
@@ -164,6 +171,10 @@ def _next_candidate(best, c, lo, hi, bound, failed):
     if not ok.any():
         return None
     rows, costs = rows[ok], costs[ok]
+    # maximal rows only: one more agent in any group would leave the box or not be cheaper
+    room_left = bound - costs
+    maximal = np.all((rows >= hi) | (c[None, :] >= room_left[:, None]), axis=1)
+    rows, costs = rows[maximal], costs[maximal]
     dist = np.abs(rows - best).sum(axis=1)
-    order = np.lexsort(tuple(rows[:, g] for g in reversed(range(G))) + (dist, -np.round(costs, 9)))
+    order = np.lexsort(tuple(rows[:, g] for g in reversed(range(G))) + (-np.round(costs, 9), dist))
     return rows[order[0]]

@@ -64,7 +64,7 @@ from ..run.outdir import MARKER, claim, is_simcc_meta
 from ..run.simulation import simulate
 from ..stats import mean_ci
 from .baseline import ErlangCurves, erlang_baseline
-from .costsearch import COST_MARGIN, COST_TRIALS, cheapest_row
+from .costsearch import COST_CALLS, COST_MARGIN, COST_PATIENCE, cheapest_row
 from .evalstore import EvalStore, candidate_key, search_fingerprint
 from .rule import _K, SCENARIO, failing, hhmm, interval_bounds, resolve, rule_text, share_arg
 from .shrinkage import per_group, scheduled_for
@@ -957,10 +957,12 @@ class _Search:
 
         start = self.x[p].copy()
         floor = self.floor[p]
+        patience = max(COST_PATIENCE, int(COST_CALLS // max(1.0, base.expected_calls() * self.replications)))
         while True:
             row = self.x[p]
             fewer = [row - np.eye(self.G, dtype=np.int64)[g] for g in range(self.G) if row[g] > floor[g]]
-            found = cheapest_row(row, c, floor, judge, margin=COST_MARGIN, max_trials=COST_TRIALS, first=fewer)
+            found = cheapest_row(row, c, floor, judge, margin=COST_MARGIN, patience=patience,
+                                first=fewer)
             self.cost_log.append((p, found.trials, found.exhausted))
             if np.array_equal(self.x[p], start):
                 return False
