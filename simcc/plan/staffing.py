@@ -631,9 +631,10 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
         What an agent-hour of each group costs (``{group: cost}`` for every
         group, or ``"scenario"`` for the groups' ``cost_per_hour``). The search
         then minimises the plan's cost instead of its agents: the descent takes
-        agents from the most expensive group first, and where no agent can go
-        it tries swapping one agent of a group for one or two of a cheaper
-        group (kept when the day still passes and the cost falls). ``plan.cost``
+        agents from the most expensive group first, then in each interval a
+        best-first enumeration (:mod:`simcc.plan.costsearch`, assuming more
+        agents never hurt) looks for the cheapest row that still passes, the
+        other intervals fixed (kept only when the cost falls). ``plan.cost``
         is the cost per day. Without costs every agent counts the same.
     resume : bool
         Continue the search kept in ``out_dir`` (same scenario, seed and

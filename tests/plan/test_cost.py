@@ -65,7 +65,7 @@ def random_case(seed):
     return groups, cost, calls
 
 
-RANDOM = [f"random {seed}" for seed in (0,)]
+RANDOM = [f"random {seed}" for seed in (0, 3)]   # seed 3: the old one-for-one swap search stopped at 6.205, optimum 6.185
 
 
 def case_of(name):
