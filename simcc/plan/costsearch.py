@@ -12,15 +12,15 @@ re-deals talk, HOLD and ACW times for the rest of the day and can tip a marginal
 
 Method: a best-first enumeration over the rows cheaper than the incumbent (the cheapest passing row so
 far, at first the caller's row). The rows searched lie in a box: at least ``floor`` per group, at most
-``start + margin`` per group (and at most what the cost bound allows). Each step takes the candidate
-(cheaper than the incumbent, in the box, not dominated by a failing row) with the highest cost, the
-one nearest the incumbent among equal costs, and judges it: a pass becomes the incumbent, a failure
-prunes everything it dominates. The candidate with the highest cost is maximal (nothing cheaper than
-the incumbent lies above it), so a failure prunes as much as any candidate's can. When no candidate
-is left, the incumbent is the cheapest row in the box that passes (under the assumption): the search
-is *exhausted*. ``patience`` bounds the work: the search stops after that many rows in a row fail (a
-passing row starts the count again, so a long chain of improvements is followed to its end); a search
-stopped early keeps the cheapest row found, which passes and costs no more than the start.
+``start + margin`` per group (and at most what the cost bound allows). Each step takes a *maximal*
+candidate (cheaper than the incumbent, in the box, not dominated by a failing row, and one more agent
+in any group would no longer be cheaper), the nearest the incumbent first (then the dearest), and
+judges it: a pass becomes the incumbent, a failure prunes everything it dominates. A maximal candidate
+prunes more when it fails than any candidate below it. When no candidate is left, the incumbent is the
+cheapest row in the box that passes (under the assumption): the search is *exhausted*. ``patience``
+bounds the work: the search stops after that many rows in a row fail (a passing row starts the count
+again, so a long chain of improvements is followed to its end); a search stopped early keeps the
+cheapest row found, which passes and costs no more than the start.
 
 A candidate with the most agents possible in one group is found without listing the box: for each
 combination of the other groups the largest count of that group that stays cheaper than the
