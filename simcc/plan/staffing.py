@@ -66,6 +66,7 @@ from ..run.outdir import MARKER, claim, is_simcc_meta
 from ..run.simulation import simulate
 from ..stats import mean_ci
 from .baseline import ErlangCurves, erlang_baseline
+from .costsearch import COST_CALLS, COST_MARGIN, COST_PATIENCE, cheapest_row
 from .evalstore import EvalStore, candidate_key, search_fingerprint
 from .rule import _K, SCENARIO, failing, hhmm, interval_bounds, resolve, rule_text, share_arg
 from .shrinkage import per_group, scheduled_for
@@ -696,9 +697,10 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
         What an agent-hour of each group costs (``{group: cost}`` for every
         group, or ``"scenario"`` for the groups' ``cost_per_hour``). The search
         then minimises the plan's cost instead of its agents: the descent takes
-        agents from the most expensive group first, and where no agent can go
-        it tries swapping one agent of a group for one or two of a cheaper
-        group (kept when the day still passes and the cost falls). ``plan.cost``
+        agents from the most expensive group first, then in each interval a
+        best-first enumeration (:mod:`simcc.plan.costsearch`, assuming more
+        agents never hurt) looks for the cheapest row that still passes, the
+        other intervals fixed (kept only when the cost falls). ``plan.cost``
         is the cost per day. Without costs every agent counts the same.
     resume : bool
         Continue the search kept in ``out_dir`` (same scenario, seed and
@@ -1038,26 +1040,61 @@ class _Search:
         return self.E.check(self.ev, trial, p, self.window)
 
     def _swap_at(self, p: int) -> bool:
-        """With costs, where no agent can go: one agent of a group for one (else two) of a group whose one
-        (two) cost less, kept (True) if the day still passes; the most expensive agent and the cheapest
-        replacement first."""
+        """With costs: the cheapest headcount of interval p that passes, the other intervals fixed
+        (:func:`simcc.plan.costsearch.cheapest_row`); every cheaper passing row found is kept at once, so
+        the plan only gets cheaper. True when interval p changed; ``one_fewer[p]`` then says where one
+        agent fewer of each group fails."""
         if self.phase != "cost":
             return False
-        E, c = self.E, self.cost
-        for g in sorted(self._removal_order(p), key=lambda g: -c[g]):
-            for h in sorted(range(self.G), key=lambda h: (c[h], h)):
-                for m in (1, 2):
-                    if h == g or m * c[h] >= c[g] - 1e-12 or E.count >= self.max_evaluations:
+        E, c, base = self.E, self.cost, self.base
+        failures: dict = {}                 # row -> (first failing interval, reason)
+
+        def judge(row):
+            if E.count >= self.max_evaluations:
+                return None
+            trial = self.x.copy()
+            trial[p] = row
+            ev = self._try(trial, p)
+            if ev.fail.any():
+                q = int(np.flatnonzero(ev.fail)[0])
+                failures[row.tobytes()] = (q, ev.reason[q])
+                return False
+            if float(c @ row) < float(c @ self.x[p]) - 1e-9:
+                self.x, self.ev = trial, ev
+                self.note("cost")
+            return True
+
+        start = self.x[p].copy()
+        floor = self.floor[p]
+        patience = max(COST_PATIENCE, int(COST_CALLS // max(1.0, base.expected_calls() * self.replications)))
+        while True:
+            row = self.x[p]
+            fewer = [row - np.eye(self.G, dtype=np.int64)[g] for g in range(self.G) if row[g] > floor[g]]
+            found = cheapest_row(row, c, floor, judge, margin=COST_MARGIN, patience=patience,
+                                first=fewer)
+            self.cost_log.append((p, found.trials, found.exhausted))
+            if np.array_equal(self.x[p], start):
+                return False
+            # where one agent fewer fails (judged here when the search only assumed it), as the descent records
+            outcome, again = {}, False
+            for g in range(self.G):
+                name = base.groups[g].name
+                if self.x[p, g] <= floor[g]:
+                    outcome[name] = {"fails_at": None, "time": "", "reason": "at floor"}
+                    continue
+                key = (self.x[p] - np.eye(self.G, dtype=np.int64)[g]).tobytes()
+                if key not in failures:
+                    verdict = judge(self.x[p] - np.eye(self.G, dtype=np.int64)[g])
+                    if verdict:             # one fewer passes after all (the assumption failed): search again
+                        again = True
+                        break
+                    if verdict is None:     # out of evaluations
                         continue
-                    trial = self.x.copy()
-                    trial[p, g] -= 1
-                    trial[p, h] += m
-                    ev2 = self._try(trial, p)
-                    if not ev2.fail.any():
-                        self.x, self.ev = trial, ev2
-                        self.note("swap")
-                        return True
-        return False
+                q, why = failures[key]
+                outcome[name] = {"fails_at": q, "time": hhmm(q * base.interval_s), "reason": why}
+            if not again:
+                self.one_fewer[p] = outcome
+                return True
 
     def _descend_at(self, p: int, changed_at: list) -> dict:
         """Take agents from interval p while the day still passes (with costs, also swap agents for cheaper
@@ -1088,22 +1125,17 @@ class _Search:
         return None
 
     def cost_pass(self, verify) -> None:
-        """Step 4 (with costs), from the descended plan, in time order: swap agents for cheaper ones (one
-        for one, else one for two) while the day still passes, and after each swap take agents again, the
-        most expensive first. Every kept change lowers the cost, so the plan never costs more than the
-        plan with the fewest agents."""
+        """Step 4 (with costs), from the descended plan, in time order: in each interval, the cheapest
+        headcount that passes with the other intervals as they are (:meth:`_swap_at`). Every kept change
+        lowers the cost, so the plan never costs more than the plan with the fewest agents."""
         check = list(range(self.P)) if verify is True else list(verify)
         self.phase = "cost"
         self.descent.update(done=0, total=len(check), evals_at_start=self.E.count)
-        changed_at: list = []
+        self.cost_log = []          # (interval, rows judged, exhausted) per search
         for p in check:
             if not self.measured[p] or self.E.count >= self.max_evaluations:
                 continue
-            if self._swap_at(p):
-                changed_at.append(p)
-                outcome = self._descend_at(p, changed_at)
-                if outcome is not None:
-                    self.one_fewer[p] = outcome
+            self._swap_at(p)
             self.descent["done"] += 1
 
     def descend(self, verify) -> None:
