@@ -888,6 +888,11 @@ def _folder_info(search: _Search, started: float) -> dict:
             "simulated_here": E.simulated, "wall_s": round(time.perf_counter() - started, 3)}
 
 
+#: The repair gives up on an interval that has failed this many rounds in a row (agents doubling) when
+#: its bounds have not moved in the last three: more agents do not help there (too few replications for
+#: the rule, or callers no agent can reach). The plan then reports it as failing.
+STUCK_ROUNDS = 6
+
 #: A removal or swap at interval p is kept when intervals p .. p + WINDOW - 1 pass; the whole day is
 #: simulated once at the end (:meth:`_Search.confirm`).
 WINDOW = 6
@@ -923,6 +928,7 @@ class _Search:
         self.curves = ErlangCurves(self.baseline.load, targets["within_s"])
         self.history: list = []
         self.window = WINDOW        # descent and cost pass: keep a change that passes this many intervals
+        self.hopeless = np.zeros(P, dtype=bool)   # intervals the repair gave up on (more agents did not help)
         self.one_fewer: list = [None] * P
         self.x = None
         self.ev = None
@@ -1012,17 +1018,28 @@ class _Search:
         self.phase = "repair"
         E, x, ev = self.E, self.x, self.ev
         streak = np.zeros(self.P, dtype=np.int64)
-        while ev.fail.any() and E.count < self.max_evaluations:
+        seen: dict = {}             # interval -> its (service level bound, abandonment bound) by failing round
+        while (ev.fail & ~self.hopeless).any() and E.count < self.max_evaluations:
             x = x.copy()
-            for p in np.flatnonzero(ev.fail):
+            for p in np.flatnonzero(ev.fail & ~self.hopeless):
                 streak[p] += 1
+                past = seen.setdefault(int(p), [])
+                past.append((np.nan_to_num(ev.sl[1][p], nan=1.0), np.nan_to_num(ev.ab[2][p], nan=0.0)))
+                if streak[p] > STUCK_ROUNDS and past[-1][0] <= past[-4][0] + 1e-3 and past[-1][1] >= past[-4][1] - 1e-3:
+                    self.hopeless[p] = True         # more agents stopped helping: leave it failing
+                    self.note("gave up")
+                    self.history[-1].update(interval=int(p), time=hhmm(p * self.base.interval_s), reason=ev.reason[p])
+                    continue
                 k = max(1, math.ceil(self.shortfall(ev, p) - 1e-9))
                 if streak[p] > 2:                      # the curve keeps underestimating: double
                     k = max(k, 2 ** (streak[p] - 2))
                 for g in E.groups_to_add(ev, p, x, min(k, 256)):
                     x[p, g] += 1
             streak[~ev.fail] = 0
-            first = int(np.flatnonzero((x != self.x).any(axis=1))[0])
+            changed = np.flatnonzero((x != self.x).any(axis=1))
+            if not changed.size:            # every failing interval given up on
+                break
+            first = int(changed[0])
             ev = E.check(self.ev, x, first, whole=True)     # the day up to the first change is the plan's
             self.x, self.ev = x, ev
             self.note("repair")
