@@ -1113,9 +1113,9 @@ class _Search:
                 self.one_fewer[p] = outcome
                 return True
 
-    def _descend_at(self, p: int, changed_at: list) -> dict:
-        """Take agents from interval p while the day still passes (with costs, also swap agents for cheaper
-        ones); return where one fewer fails, per group."""
+    def _descend_at(self, p: int, changed_at: list, swap: bool = True) -> dict:
+        """Take agents from interval p while the day still passes (with costs and ``swap``, also swap agents
+        for cheaper ones); return where one fewer fails, per group."""
         E, base = self.E, self.base
         while E.count < self.max_evaluations:
             outcome = {}
@@ -1135,7 +1135,7 @@ class _Search:
                 for g in range(self.G):
                     if self.x[p, g] <= self.floor[p, g]:
                         outcome[base.groups[g].name] = {"fails_at": None, "time": "", "reason": "at floor"}
-                if self._swap_at(p):
+                if swap and self._swap_at(p):
                     changed_at.append(p)
                     continue
                 return outcome
@@ -1149,10 +1149,16 @@ class _Search:
         self.phase = "cost"
         self.descent.update(done=0, total=len(check), evals_at_start=self.E.count)
         self.cost_log = []          # (interval, rows judged, exhausted) per search
+        moved = False               # an earlier interval changed: later one-fewer records are stale
         for p in check:
             if not self.measured[p] or self.E.count >= self.max_evaluations:
                 continue
-            self._swap_at(p)
+            before = self.x[p].copy()
+            if not self._swap_at(p) and moved:      # one agent fewer, again, on the plan as it is now
+                outcome = self._descend_at(p, [], swap=False)
+                if outcome is not None:
+                    self.one_fewer[p] = outcome
+            moved = moved or not np.array_equal(before, self.x[p])
             self.descent["done"] += 1
 
     def descend(self, verify) -> None:

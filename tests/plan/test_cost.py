@@ -149,6 +149,19 @@ def test_cost_plan_never_costs_more_than_the_fewest_agents(case):
     c = np.array([cost[g["name"]] for g in groups])
     assert plan.passed.all() and plan.cost <= plan_cost(fewest, c) + 1e-9
     assert fewest.cost is None
+    # where the plan says one agent fewer fails, a whole-day simulation of the final plan agrees
+    t = plan.targets
+    E = _Evaluator(plan.scenario, plan.seed, plan.replications, plan.engine, plan.check_level, t["service_level"],
+                   t["abandon_max"], t["occupancy_max"], plan.measured)
+    for p in range(plan.agents.shape[0]):
+        for g, name in enumerate(plan.group_names):
+            q = (plan.one_fewer[p] or {}).get(name, {}).get("fails_at")
+            if q is None:
+                continue
+            trial = plan.agents.copy()
+            trial[p, g] -= 1
+            ev = E(trial)
+            assert ev.fail.any() and int(np.flatnonzero(ev.fail)[0]) == q, (p, name)
 
 
 def test_costs_from_the_scenario_and_clear_errors():
