@@ -615,7 +615,7 @@ def _split(total: int, shares: np.ndarray, floor: np.ndarray) -> np.ndarray:
 def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s: float | None = None,
           abandon_max: float | None | str = SCENARIO, occupancy_max: float | None = None, *,
           seed: int = 1, replications: int = 20, confidence: float | None = 0.95, joint: bool = True,
-          engine: str = "kernel", verify: bool | Sequence[int] = True, max_evaluations: int = 1000,
+          engine: str = "kernel", verify: bool | Sequence[int] = True, max_evaluations: int = 5000,
           progress: Callable[[SearchProgress], None] | None = None, workers: int | None = None,
           scheduler=None, shrinkage: float | dict[str, float] | None = None,
           out_dir: str | os.PathLike | None = None, resume: bool = False,
@@ -674,8 +674,9 @@ def staff(scenario: Scenario, target_sl: float | None | str = SCENARIO, within_s
         Check (and improve) minimality interval by interval: True for every
         interval, a sequence for those intervals, False to skip.
     max_evaluations : int
-        Stop searching after this many simulations (the plan then says whether
-        every interval passes).
+        Stop searching after this many candidates (the plan then says whether
+        every interval passes). Most candidates are checks of a few intervals:
+        Quanzhou's cheapest plan takes about 1,000-1,500.
     progress : callable, optional
         Called with a :class:`SearchProgress` after every evaluation (phase,
         evaluations, simulated days, the descent's intervals done and an ETA).
