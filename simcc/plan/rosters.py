@@ -25,7 +25,8 @@ The model
   the requirement (heavy), agent-intervals above it (light), agent
   preferences not met (preferred start ranges, preferred days off), and the
   largest number of nights and of weekend days any one agent of a group works
-  (fair sharing of unpopular shifts).
+  (fair sharing of unpopular shifts). Large rosters, improved block by block,
+  end with trades of unpopular shifts between agents (:func:`_share`).
 
 Coverage is soft, so a roster always exists unless some agent's own rules
 contradict each other; then :func:`diagnose` re-solves that agent alone with
@@ -585,6 +586,15 @@ class _Setup:
     def weekday(self, d: int) -> int:
         return self.date(d).weekday()
 
+    def unpopular(self, kind: str) -> tuple:
+        """For ``nights``, per template: does it touch 22:00-06:00; for ``weekends``, per date: is it a
+        Saturday or Sunday (cached: counting them is the inner loop of fair sharing)."""
+        cache = self.__dict__.setdefault("_unpopular", {})
+        if kind not in cache:
+            cache[kind] = (tuple(_works_at_night(tp.start_min, tp.end_min) for tp in self.templates)
+                           if kind == "nights" else tuple(self.weekday(d) >= 5 for d in range(self.days)))
+        return cache[kind]
+
 
 def _abs_windows(setup: _Setup, windows) -> list[tuple[int, int]]:
     """Unavailable / study windows as minutes from the first date's midnight, over the horizon."""
@@ -994,7 +1004,7 @@ _EXTRA: dict = {}
 #: Above this many agent-date-shift variables the roster is improved block by block (module docs).
 FULL_MODEL_MAX = 40_000
 BLOCK_AGENTS = 16
-FAIR_SHARE_S = 5.0          # seconds of the time limit kept for trading night shifts between agents
+FAIR_SHARE_S = 8.0          # seconds of the time limit kept for trading unpopular shifts between agents
 
 
 def _agent_covers(setup: _Setup, dom: _AgentDomain) -> dict:
@@ -1005,9 +1015,10 @@ def _agent_covers(setup: _Setup, dom: _AgentDomain) -> dict:
 
 
 def _fair_count(setup: _Setup, kind: str, plan) -> int:
+    hit = setup.unpopular(kind)
     if kind == "nights":
-        return sum(1 for d, t in plan if _works_at_night(setup.templates[t].start_min, setup.templates[t].end_min))
-    return sum(1 for d, t in plan if setup.weekday(d) >= 5)
+        return sum(hit[t] for d, t in plan)
+    return sum(hit[d] for d, t in plan)
 
 
 def _pref_misses(setup: _Setup, a: Agent, plan) -> int:
@@ -1228,7 +1239,7 @@ def solve_roster(scenario, agents, rules=None, weeks: int = 4, requirement=None,
         queue: list = []
         rounds = 0
         objective, cov = _objective(setup, covers, plans)
-        share_s = min(FAIR_SHARE_S, 0.2 * float(time_limit_s)) if "nights" in setup.rules.fairness else 0.0
+        share_s = min(FAIR_SHARE_S, 0.25 * float(time_limit_s)) if setup.rules.fairness else 0.0
         while time.perf_counter() < deadline - 0.5 - share_s:
             if not queue:
                 for members in by_group.values():
@@ -1255,7 +1266,7 @@ def solve_roster(scenario, agents, rules=None, weeks: int = 4, requirement=None,
             if value <= objective:
                 plans, objective, cov = trial, value, trial_cov
         if share_s:
-            plans = _share_nights(setup, doms, covers, plans, until=deadline - 0.2)
+            plans = _share(setup, doms, covers, plans, until=deadline - 0.2)
         name = "FEASIBLE"
         bound = _counting_bound(setup, doms)
         method = f"CP-SAT on blocks of up to {BLOCK_AGENTS} agents of a group, the others fixed ({rounds} blocks)"
@@ -1273,22 +1284,30 @@ def solve_roster(scenario, agents, rules=None, weeks: int = 4, requirement=None,
                         source, {"asked": asked, "met": met}, method)
 
 
-def _nights(setup: _Setup, plan) -> int:
-    return _fair_count(setup, "nights", plan)
+def _share(setup: _Setup, doms, covers, plans, until: float) -> dict:
+    """Spread unpopular shifts (the rules' ``fairness`` kinds: nights, weekend days) after the solver.
 
+    The agent of a group with the most of a kind trades with an agent of the same group who has at least
+    two fewer. Three trades, nearest first:
 
-def _share_nights(setup: _Setup, doms, covers, plans, until: float) -> dict:
-    """Spread night shifts after the solver: the agent of a group (and subgroup) with the most nights
-    trades a week of shifts, or one date's shift, with an agent of the same group and subgroup who has at
-    least two fewer. Both agents keep their days and hours, so coverage is unchanged; a trade is kept
-    when the independent checker finds both agents' rows valid, neither ends with as many nights as the
-    giver had, and no wish is lost."""
+    * a whole week of shifts;
+    * one date's shift each (a night shift for a day shift on the same date);
+    * two dates of one week: the giver's shift on a date the taker rests, for the taker's shift on a date
+      the giver rests (a weekend day for a weekday).
+
+    Both agents keep their hours in every week and the group's coverage does not change (the two shifts
+    traded are the same for both agents). A trade is kept when the independent checker finds both agents'
+    rows valid, neither ends with as many of the kind as the giver had, neither goes above the group's
+    most of another kind, and no wish is lost. Every trade lowers the sum of squared counts, so the
+    trading ends; kinds take turns, the most of a kind anywhere first."""
+    kinds = list(setup.rules.fairness)
     weeks = max(1, setup.days // 7)
     plans = {ai: set(plan) for ai, plan in plans.items()}
-    pools: dict = {}
+    pool_of: dict = {}
     for ai, a in enumerate(setup.agents):
         if ai in plans:
-            pools.setdefault((a.group, a.subgroup), []).append(ai)
+            pool_of.setdefault(a.group, []).append(ai)
+    pool_of = {ai: members for members in pool_of.values() for ai in members}
 
     def valid(ai, plan) -> bool:
         a, dom = setup.agents[ai], doms[ai]
@@ -1298,46 +1317,85 @@ def _share_nights(setup: _Setup, doms, covers, plans, until: float) -> dict:
     def same_cover(ai, bi, keys) -> bool:
         return all(k in covers[ai] and k in covers[bi] and covers[ai][k] == covers[bi][k] for k in keys)
 
-    def trades(ai, bi):
+    def trades(ai, bi, kind):
+        """(the giver's shifts out, the taker's shifts out): each takes the other's. Single shifts only
+        where the giver's is of ``kind`` and the taker's is not."""
         pa, pb = plans[ai], plans[bi]
-        for w in range(weeks):                      # a whole week first, then single dates
+        hit = setup.unpopular(kind)
+        is_hit = (lambda k: hit[k[1]]) if kind == "nights" else (lambda k: hit[k[0]])
+        for w in range(weeks):                      # a whole week
             days = range(7 * w, 7 * w + 7)
-            wa = {k for k in pa if k[0] in days}
-            wb = {k for k in pb if k[0] in days}
-            yield (pa - wa) | wb, (pb - wb) | wa, wa | wb
-        for d in range(setup.days):
-            ka = [k for k in pa if k[0] == d]
-            kb = [k for k in pb if k[0] == d]
-            if len(ka) == 1 and len(kb) == 1 and ka != kb:
-                yield (pa - set(ka)) | set(kb), (pb - set(kb)) | set(ka), set(ka) | set(kb)
+            yield {k for k in pa if k[0] in days}, {k for k in pb if k[0] in days}
+        on_a = {k[0]: k for k in pa if is_hit(k)}
+        on_b = {k[0]: k for k in pb}
+        for d, ka in sorted(on_a.items()):
+            kb = on_b.get(d)
+            if kb is not None and not is_hit(kb):   # one date each (a night shift for a day shift)
+                yield {ka}, {kb}
+            if kb is not None:
+                continue
+            w = d // 7                              # two dates of one week (a weekend day for a weekday)
+            for d2 in range(7 * w, min(7 * w + 7, setup.days)):
+                kb = on_b.get(d2)
+                if kb is not None and not is_hit(kb) and not any(k[0] == d2 for k in pa):
+                    yield {ka}, {kb}
 
-    count = {ai: _nights(setup, plans[ai]) for members in pools.values() for ai in members}
-    pool_of = {ai: members for members in pools.values() for ai in members}
-    stuck: set = set()
-    while time.perf_counter() < until:
-        givers = [ai for ai in count if ai not in stuck]
-        if not givers:
-            break
-        ai = max(givers, key=lambda x: (count[x], -x))      # the most nights anywhere first
-        takers = sorted((bi for bi in pool_of[ai] if count[bi] <= count[ai] - 2), key=lambda x: (count[x], x))
+    wishes = {ai for ai in pool_of if setup.agents[ai].prefers_start or setup.agents[ai].prefers_off}
+    count = {kind: {ai: _fair_count(setup, kind, plans[ai]) for ai in pool_of} for kind in kinds}
+
+    def group_max(kind, ai) -> int:
+        return max(count[kind][x] for x in pool_of[ai])
+
+    def squares(kind, ai, bi, moved) -> int:
+        """The change in the sum of squared counts when ``moved`` of a kind go from ``bi`` to ``ai``."""
+        x, y = count[kind][ai], count[kind][bi]
+        return (x + moved) ** 2 + (y - moved) ** 2 - x * x - y * y
+
+    stuck: dict = {kind: set() for kind in kinds}
+    turn = 0
+    since = 0                                       # trades since every giver was last tried
+    while time.perf_counter() < until and kinds:
+        live = [k for k in kinds if len(stuck[k]) < len(pool_of)]
+        if not live:                                # a giver found stuck may have a trade now
+            if not since:
+                break
+            stuck, since = {kind: set() for kind in kinds}, 0
+            continue
+        kind = live[turn % len(live)]
+        turn += 1
+        c = count[kind]
+        ai = max((x for x in c if x not in stuck[kind]), key=lambda x: (c[x], -x))
+        others = {k: group_max(k, ai) for k in kinds if k != kind}
+        takers = sorted((bi for bi in pool_of[ai] if c[bi] <= c[ai] - 2), key=lambda x: (c[x], x))
         traded = False
         for bi in takers:
-            for na, nb, keys in trades(ai, bi):
-                if max(_nights(setup, na), _nights(setup, nb)) >= count[ai] or not same_cover(ai, bi, keys):
+            for out_a, out_b in trades(ai, bi, kind):
+                delta = _fair_count(setup, kind, out_b) - _fair_count(setup, kind, out_a)
+                if delta >= 0 or c[bi] - delta >= c[ai]:
                     continue
+                moved = {k: _fair_count(setup, k, out_b) - _fair_count(setup, k, out_a) for k in others}
+                if any(count[k][ai] + moved[k] > top or count[k][bi] - moved[k] > top for k, top in others.items()):
+                    continue
+                if sum(squares(k, ai, bi, m) for k, m in moved.items()) + squares(kind, ai, bi, delta) >= 0:
+                    continue
+                if not same_cover(ai, bi, out_a | out_b):
+                    continue
+                na, nb = (plans[ai] - out_a) | out_b, (plans[bi] - out_b) | out_a
                 a, b = setup.agents[ai], setup.agents[bi]
-                if (_pref_misses(setup, a, na) + _pref_misses(setup, b, nb)
+                if ({ai, bi} & wishes and _pref_misses(setup, a, na) + _pref_misses(setup, b, nb)
                         > _pref_misses(setup, a, plans[ai]) + _pref_misses(setup, b, plans[bi])):
                     continue
                 if valid(ai, na) and valid(bi, nb):
                     plans[ai], plans[bi] = na, nb
-                    count[ai], count[bi] = _nights(setup, na), _nights(setup, nb)
+                    for k in kinds:
+                        count[k][ai], count[k][bi] = _fair_count(setup, k, na), _fair_count(setup, k, nb)
                     traded = True
+                    since += 1
                     break
             if traded or time.perf_counter() >= until:
                 break
         if not traded:
-            stuck.add(ai)
+            stuck[kind].add(ai)
     return plans
 
 

@@ -336,24 +336,41 @@ def test_solver_keeps_whole_rest_days_with_night_shifts():
     assert any(r["start"] == "22:00" for r in res.rows)
 
 
-def test_large_rosters_trade_nights_fairly(monkeypatch):
-    """On the block path (large instances) night shifts are traded between agents of a group after the
-    solver (with no fairness weight, so the solver alone leaves them uneven): the most nights per agent and
-    the spread fall, no hard rule breaks and the coverage is no worse."""
+@pytest.mark.parametrize("kind", ["nights", "weekends"])
+def test_large_rosters_trade_unpopular_shifts_fairly(monkeypatch, kind):
+    """On the block path (large instances) night shifts and weekend days are traded between agents of a
+    group after the solver (with no fairness weight, so the solver alone leaves them uneven): the most per
+    agent and the spread fall, no hard rule breaks, every agent keeps its hours and the coverage is the
+    same interval by interval."""
     scn = scenario()
     rules = dict(TINY_RULES, shifts=dict(TINY_RULES["shifts"], earliest_start="06:00", latest_start="22:00"),
                  defaults=dict(TINY_RULES["defaults"], hours_per_week={"min": 24, "max": 24}),
-                 fairness=["nights"], weights=dict(TINY_RULES["weights"], fairness=0))
+                 fairness=[kind], weights=dict(TINY_RULES["weights"], fairness=0))
     day_req = np.ones((24, 1), dtype=np.int64)      # one agent round the clock
     agents = [R.Agent(f"A{i}", "desk", None, line=i + 2) for i in range(8)]
     monkeypatch.setattr(R, "FULL_MODEL_MAX", 0)    # the block path, as for hundreds of agents
+    traded = []
+    real = R._share
+
+    def share(setup, doms, covers, plans, until):
+        out = real(setup, doms, covers, plans, until)
+        traded.append((plans, out))
+        return out
 
     def solve(share_s):
         monkeypatch.setattr(R, "FAIR_SHARE_S", share_s)
         return R.solve_roster(scn, agents, rules, 2, day_req, time_limit_s=6, workers=1, seed=1)
 
-    plain, shared = solve(0.0), solve(3.0)
-    nights = lambda res: [res.shifts_of("nights").get(a.agent, 0) for a in agents]  # noqa: E731
+    plain = solve(0.0)
+    monkeypatch.setattr(R, "_share", share)
+    shared = solve(3.0)
+    counts = lambda res: [res.shifts_of(kind).get(a.agent, 0) for a in agents]  # noqa: E731
     assert shared.violations == [] and shared.shortfall_hours <= plain.shortfall_hours
     spread = lambda n: max(n) - min(n)  # noqa: E731
-    assert max(nights(shared)) < max(nights(plain)) and spread(nights(shared)) < spread(nights(plain))
+    fair = -(-sum(counts(shared)) // len(agents))      # the fair share, rounded up
+    assert spread(counts(shared)) < spread(counts(plain)) and max(counts(shared)) <= max(fair, max(counts(plain)) - 1)
+    (before, after), = traded                       # the trading itself: same coverage, same hours per week
+    assert any(before[ai] != after[ai] for ai in before)
+    assert all(len(before[ai]) == len(after[ai]) and
+               [d // 7 for d, _ in sorted(before[ai])] == [d // 7 for d, _ in sorted(after[ai])] for ai in before)
+    assert sorted(k for p in before.values() for k in p) == sorted(k for p in after.values() for k in p)
