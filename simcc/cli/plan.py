@@ -17,6 +17,7 @@ from ..plan import shifts as shifts_mod
 from ..plan import staff as staff_fn
 from ..plan import study as study_fn
 from ..plan import trunks as trunks_fn
+from ..plan.shiftsearch import select_shifts
 from ..run.kpis import format_value
 from ..run.simulation import DEFAULT_SEED
 from .app import (
@@ -344,6 +345,11 @@ def shifts(
     replications: int = typer.Option(20, "--replications", "-r", min=2, help="Replications per simulation."),
     verify: bool = typer.Option(False, "--verify/--no-verify", help="Full staffing descent and minimality check "
                                                                     "first (slower)."),
+    select: bool = typer.Option(False, "--select", help="Staff with the full descent, cover, then take shifts away "
+                                                        "by simulation while every interval still meets the "
+                                                        "targets (staffing and shifts together); prints both "
+                                                        "answers."),
+    cost: Optional[str] = typer.Option(None, "--cost", help=COST_HELP),
     fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
@@ -351,7 +357,22 @@ def shifts(
 ):
     """A roster: agents per shift template that covers the required agents in every interval."""
     scn = load_scenario(scenario, debug)
+    if select and headcount:
+        fail("--select needs the staffing found by simulation (leave out --headcount)")
+    if cost is not None and not select:
+        fail("--cost weighs the shifts --select takes away (give --select too)")
     with user_errors(debug):
+        if select:
+            temps = shifts_mod.templates(scn.n_intervals, scn.interval_minutes, length_hours=shift_hours,
+                                         start_every_min=start_every, break_after_min=break_after,
+                                         break_min=break_minutes)
+            with _search_progress() as tick:
+                plan = staff_fn(scn, seed=seed, replications=replications, verify=True, progress=tick,
+                                workers=workers, scheduler=scheduler, cost=_cost(cost),
+                                **_staff_args(scn, target, abandon_max, None))
+            sel = select_shifts(plan, temps)
+            emit(sel, fmt, lambda: _print_selection(sel))
+            return
         kw = None if headcount else _staff_args(scn, target, abandon_max, None)
         temps = shifts_mod.templates(scn.n_intervals, scn.interval_minutes, length_hours=shift_hours,
                                      start_every_min=start_every, break_after_min=break_after, break_min=break_minutes)
@@ -385,6 +406,23 @@ def shifts(
         print_table(["interval", *rosters], rows, title="Coverage per interval (required / scheduled / surplus)")
         say(f"Method: {next(iter(rosters.values())).method}.")
     emit(result, fmt, table)
+
+
+def _print_selection(sel) -> None:
+    s = sel.summary()
+    money = sel.cost_per_hour is not None
+    rows = [["two steps: cover the staffing curve", str(s["two_step_agents"]), f"{s['two_step_paid_hours']:,.1f}",
+             *([f"{s['two_step_cost']:,.1f}"] if money else []), "yes" if s["two_step_passes"] else "NO"],
+            ["shifts selected by simulation", str(s["joint_agents"]), f"{s['joint_paid_hours']:,.1f}",
+             *([f"{s['joint_cost']:,.1f}"] if money else []), "yes" if s["joint_passes"] else "NO"]]
+    print_table(["answer", "shifts", "paid hours", *(["cost"] if money else []), "every interval passes"], rows,
+                title=f"Staffing and shifts together: saves {sel.saving:.1%}")
+    print_table(["group", "shift", "two steps", "selected"],
+                [[r["group"], r["shift"], str(r["two_step"]), str(r["joint"])] for r in sel.shifts()])
+    say(f"Removals tried {s['removals_tried']}, kept {s['removals_kept']}; shifts added where the covering "
+        f"failed {s['shifts_added']}; {s['evaluations']} candidates, {s['simulated_days']:,} replication-days, "
+        f"{s['wall_s']:.1f} s.")
+    say(f"Rule: {s['rule']}.")
 
 
 @app.command()

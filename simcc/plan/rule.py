@@ -22,7 +22,10 @@ def share_arg(x, name):
     """A share given in Python: strictly between 0 and 1 (a percent given by mistake gets a hint)."""
     if x is None:
         return None
-    x = float(x)
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a share strictly between 0 and 1 (0.9 for 90%), not {x!r}") from None
     if not 0 < x < 1:
         hint = f" (give a share: {x / 100:g} for {x:g}%)" if 1 <= x < 100 else ""
         raise ValueError(f"{name} must be a share strictly between 0 and 1, not {x!r}{hint}")
