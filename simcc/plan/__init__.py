@@ -2,7 +2,8 @@
 
 ``staffing`` (:func:`staff`: the fewest agents per interval and group),
 ``trunking`` (:func:`trunks`: the fewest trunk lines), ``shifts`` (shift
-rosters that cover a staffing curve), ``rosters`` (named agents on shifts
+rosters that cover a staffing curve), ``shiftsearch`` (shifts selected by
+simulation, :func:`~simcc.plan.shiftsearch.select_shifts`), ``rosters`` (named agents on shifts
 over weeks with CP-SAT; imported on its own as ``simcc.plan.rosters``),
 ``baseline`` (the pooled Erlang answers), ``rule`` (the confidence rule and
 targets), ``studies`` (every answer for the HTML report), ``evalstore`` (a
