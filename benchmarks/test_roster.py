@@ -3,7 +3,7 @@
 Run: python -m pytest benchmarks/test_roster.py --benchmark-columns=min,median,max
 extra_info: solve_s (greedy start and CP-SAT blocks within the time limit), shortfall_pct (of required
 agent-hours), surplus agent-hours, the solver status, objective and bound, and the hard-rule violations the
-independent checker found (must be 0).
+independent checker found (must be 0), and per group the most nights and weekend days any agent works.
 """
 import pytest
 
@@ -25,4 +25,6 @@ def test_roster_quanzhou_313_agents_4_weeks(benchmark):
     benchmark.extra_info.update(agents=summary["agents"], days=summary["days"], status=summary["status"],
                                 solve_s=summary["solve_s"], shortfall_pct=round(summary["shortfall_pct"], 3),
                                 surplus_agent_hours=summary["surplus_agent_hours"],
-                                objective=summary["objective"], bound=summary["bound"], method=summary["method"])
+                                objective=summary["objective"], bound=summary["bound"], method=summary["method"],
+                                most_nights={g: v["nights"]["max"] for g, v in summary["groups"].items()},
+                                most_weekend_days={g: v["weekends"]["max"] for g, v in summary["groups"].items()})

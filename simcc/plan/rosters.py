@@ -1288,12 +1288,12 @@ def _share(setup: _Setup, doms, covers, plans, until: float) -> dict:
     """Spread unpopular shifts (the rules' ``fairness`` kinds: nights, weekend days) after the solver.
 
     The agent of a group with the most of a kind trades with an agent of the same group who has at least
-    two fewer. Three trades, nearest first:
+    two fewer. Three trades, smallest first:
 
-    * a whole week of shifts;
     * one date's shift each (a night shift for a day shift on the same date);
     * two dates of one week: the giver's shift on a date the taker rests, for the taker's shift on a date
-      the giver rests (a weekend day for a weekday).
+      the giver rests (a weekend day for a weekday);
+    * a whole week of shifts.
 
     Both agents keep their hours in every week and the group's coverage does not change (the two shifts
     traded are the same for both agents). A trade is kept when the independent checker finds both agents'
@@ -1323,10 +1323,8 @@ def _share(setup: _Setup, doms, covers, plans, until: float) -> dict:
         pa, pb = plans[ai], plans[bi]
         hit = setup.unpopular(kind)
         is_hit = (lambda k: hit[k[1]]) if kind == "nights" else (lambda k: hit[k[0]])
-        for w in range(weeks):                      # a whole week
-            days = range(7 * w, 7 * w + 7)
-            yield {k for k in pa if k[0] in days}, {k for k in pb if k[0] in days}
         on_a = {k[0]: k for k in pa if is_hit(k)}
+        days_a = {k[0] for k in pa}
         on_b = {k[0]: k for k in pb}
         for d, ka in sorted(on_a.items()):
             kb = on_b.get(d)
@@ -1337,11 +1335,15 @@ def _share(setup: _Setup, doms, covers, plans, until: float) -> dict:
             w = d // 7                              # two dates of one week (a weekend day for a weekday)
             for d2 in range(7 * w, min(7 * w + 7, setup.days)):
                 kb = on_b.get(d2)
-                if kb is not None and not is_hit(kb) and not any(k[0] == d2 for k in pa):
+                if kb is not None and not is_hit(kb) and d2 not in days_a:
                     yield {ka}, {kb}
+        for w in range(weeks):                      # a whole week
+            days = range(7 * w, 7 * w + 7)
+            yield {k for k in pa if k[0] in days}, {k for k in pb if k[0] in days}
 
     wishes = {ai for ai in pool_of if setup.agents[ai].prefers_start or setup.agents[ai].prefers_off}
     count = {kind: {ai: _fair_count(setup, kind, plans[ai]) for ai in pool_of} for kind in kinds}
+    misses = {ai: _pref_misses(setup, setup.agents[ai], plans[ai]) for ai in pool_of}
 
     def group_max(kind, ai) -> int:
         return max(count[kind][x] for x in pool_of[ai])
@@ -1383,12 +1385,13 @@ def _share(setup: _Setup, doms, covers, plans, until: float) -> dict:
                 na, nb = (plans[ai] - out_a) | out_b, (plans[bi] - out_b) | out_a
                 a, b = setup.agents[ai], setup.agents[bi]
                 if ({ai, bi} & wishes and _pref_misses(setup, a, na) + _pref_misses(setup, b, nb)
-                        > _pref_misses(setup, a, plans[ai]) + _pref_misses(setup, b, plans[bi])):
+                        > misses[ai] + misses[bi]):
                     continue
                 if valid(ai, na) and valid(bi, nb):
                     plans[ai], plans[bi] = na, nb
                     for k in kinds:
                         count[k][ai], count[k][bi] = _fair_count(setup, k, na), _fair_count(setup, k, nb)
+                    misses[ai], misses[bi] = _pref_misses(setup, a, na), _pref_misses(setup, b, nb)
                     traded = True
                     since += 1
                     break
