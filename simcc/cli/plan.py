@@ -349,6 +349,11 @@ def shifts(
                                                         "by simulation while every interval still meets the "
                                                         "targets (staffing and shifts together); prints both "
                                                         "answers."),
+    over: str = typer.Option("interval", "--over", help="With --select: the targets hold in every interval "
+                                                         "(interval) or for the whole day's calls (day)."),
+    interval_floor: Optional[str] = typer.Option(None, "--interval-floor", help="With --over day: no interval's "
+                                                                              "mean service level below this, "
+                                                                              "e.g. 80%."),
     cost: Optional[str] = typer.Option(None, "--cost", help=COST_HELP),
     fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
@@ -361,6 +366,13 @@ def shifts(
         fail("--select needs the staffing found by simulation (leave out --headcount)")
     if cost is not None and not select:
         fail("--cost weighs the shifts --select takes away (give --select too)")
+    if over not in ("interval", "day"):
+        fail(f"--over must be interval or day, not {over!r}")
+    if (over != "interval" or interval_floor is not None) and not select:
+        fail("--over and --interval-floor go with --select")
+    if interval_floor is not None and over != "day":
+        fail("--interval-floor goes with --over day (the interval rule already holds every interval)")
+    floor = None if interval_floor is None else parse_share(interval_floor, "--interval-floor")
     with user_errors(debug):
         if select:
             temps = shifts_mod.templates(scn.n_intervals, scn.interval_minutes, length_hours=shift_hours,
@@ -370,7 +382,7 @@ def shifts(
                 plan = staff_fn(scn, seed=seed, replications=replications, verify=True, progress=tick,
                                 workers=workers, scheduler=scheduler, cost=_cost(cost),
                                 **_staff_args(scn, target, abandon_max, None))
-            sel = select_shifts(plan, temps)
+            sel = select_shifts(plan, temps, over=over, interval_floor=floor)
             emit(sel, fmt, lambda: _print_selection(sel))
             return
         kw = None if headcount else _staff_args(scn, target, abandon_max, None)
@@ -411,11 +423,16 @@ def shifts(
 def _print_selection(sel) -> None:
     s = sel.summary()
     money = sel.cost_per_hour is not None
-    rows = [["two steps: cover the staffing curve", str(s["two_step_agents"]), f"{s['two_step_paid_hours']:,.1f}",
-             *([f"{s['two_step_cost']:,.1f}"] if money else []), "yes" if s["two_step_passes"] else "NO"],
-            ["shifts selected by simulation", str(s["joint_agents"]), f"{s['joint_paid_hours']:,.1f}",
-             *([f"{s['joint_cost']:,.1f}"] if money else []), "yes" if s["joint_passes"] else "NO"]]
-    print_table(["answer", "shifts", "paid hours", *(["cost"] if money else []), "every interval passes"], rows,
+    rows = []
+    for label, who in (("two steps: cover the staffing curve", "two_step"), ("shifts selected by simulation", "joint")):
+        rows.append([label, str(s[f"{who}_agents"]), f"{s[f'{who}_paid_hours']:,.1f}",
+                     *([f"{s[f'{who}_cost']:,.1f}"] if money else []), "yes" if s[f"{who}_passes"] else "NO",
+                     format_value("service_level", s[f"{who}_day_service_level"]),
+                     format_value("service_level", s[f"{who}_worst_interval_service_level"]),
+                     format_value("abandon_rate", s[f"{who}_worst_interval_abandon_rate"])])
+    passes = "every interval passes" if sel.over == "interval" else "the day passes"
+    print_table(["answer", "shifts", "paid hours", *(["cost"] if money else []), passes, "day SL",
+                 "worst interval SL", "worst interval abandonment"], rows,
                 title=f"Staffing and shifts together: saves {sel.saving:.1%}")
     print_table(["group", "shift", "two steps", "selected"],
                 [[r["group"], r["shift"], str(r["two_step"]), str(r["joint"])] for r in sel.shifts()])

@@ -56,6 +56,8 @@ import numpy as np
 
 from ..jsonsafe import jsonable
 from ..run.export import csv_text
+from ..run.kpis import DAY_KPIS, INTERVAL_KPIS
+from .rule import failing
 from .shifts import ShiftTemplate, _hhmm, _matrix, cover, templates
 from .staffing import StaffingPlan, _Evaluator
 from .stepping import EarlyFail
@@ -78,8 +80,8 @@ class ShiftSelection:
         The agents on the phones per interval and group those shifts give.
     required : ndarray [P, G]
         The staffing plan's curve.
-    two_step_passed, joint_passed : ndarray [P] of bool
-        The rule per interval on the search seed.
+    two_step_passed, joint_passed : bool
+        Does the answer meet the rule (``over``: every interval, or the whole day) on the search seed.
     removals : list of dict
         Every change tried, in order: group, shift, ``added`` (a shift added because the two-step answer
         failed somewhere; ``for`` the interval), ``kept``, and for a removal not kept the first failing
@@ -90,6 +92,12 @@ class ShiftSelection:
     cost_per_hour : ndarray [G] or None
     interval_min : int
     rule : str
+    over : str
+        ``"interval"`` or ``"day"``: what the targets were applied to.
+    two_step_kpis, joint_kpis : dict
+        Mean service level and abandonment per interval (``service_level``, ``abandon_rate``), of the day
+        (``day_service_level``, ``day_abandon_rate``) and of the worst measured interval
+        (``worst_interval_service_level``, ``worst_interval_abandon_rate``), on the search seed.
     """
 
     templates: list
@@ -99,8 +107,8 @@ class ShiftSelection:
     two_step_headcount: np.ndarray
     joint_headcount: np.ndarray
     required: np.ndarray
-    two_step_passed: np.ndarray
-    joint_passed: np.ndarray
+    two_step_passed: bool
+    joint_passed: bool
     removals: list
     evaluations: int
     days: float
@@ -109,6 +117,9 @@ class ShiftSelection:
     rule: str
     cost_per_hour: np.ndarray | None = None
     scenario: object = field(default=None, repr=False)
+    over: str = "interval"
+    two_step_kpis: dict = field(default_factory=dict, repr=False)
+    joint_kpis: dict = field(default_factory=dict, repr=False)
 
     def _paid(self, counts: np.ndarray) -> np.ndarray:
         """Paid hours per group."""
@@ -154,7 +165,9 @@ class ShiftSelection:
             "two_step_paid_hours": self.two_step_paid_hours, "joint_paid_hours": self.joint_paid_hours,
             "two_step_cost": self.two_step_cost, "joint_cost": self.joint_cost, "saving": self.saving,
             "required_agent_hours": float(self.required.sum() * self.interval_min / 60),
-            "two_step_passes": bool(self.two_step_passed.all()), "joint_passes": bool(self.joint_passed.all()),
+            "over": self.over, "two_step_passes": bool(self.two_step_passed), "joint_passes": bool(self.joint_passed),
+            **{f"{who}_{k}": v for who, kp in (("two_step", self.two_step_kpis), ("joint", self.joint_kpis))
+               for k, v in kp.items() if not isinstance(v, np.ndarray)},
             "shifts_added": sum(r["added"] for r in self.removals),
             "removals_tried": sum(not r["added"] for r in self.removals),
             "removals_kept": sum(r["kept"] and not r["added"] for r in self.removals),
@@ -176,7 +189,10 @@ class ShiftSelection:
         return jsonable({"summary": self.summary(), "shifts": self.shifts(), "removals": self.removals,
                          "headcount": {"required": self.required.tolist(),
                                        "two_step": self.two_step_headcount.tolist(),
-                                       "joint": self.joint_headcount.tolist()}})
+                                       "joint": self.joint_headcount.tolist()},
+                         "per_interval": {f"{who}_{k}": kp[k].tolist() for who, kp in
+                                          (("two_step", self.two_step_kpis), ("joint", self.joint_kpis))
+                                          for k in ("service_level", "abandon_rate") if k in kp}})
 
     def to_csv(self) -> str:
         rows = [[r["group"], r["shift"], r["start"], r["hours"], r["two_step"], r["joint"]] for r in self.shifts()]
@@ -188,11 +204,16 @@ class ShiftSelection:
                 f"(two steps: {s['two_step_agents']}, {s['two_step_paid_hours']:,.1f}; saves {self.saving:.1%})>")
 
 
-def _evaluator(plan: StaffingPlan, progress) -> _Evaluator:
-    """An evaluator with the plan's own rule: seed, replications, confidence level, targets, engine."""
+def _evaluator(plan: StaffingPlan, progress, floor: float | None = None) -> _Evaluator:
+    """An evaluator with the plan's own rule: seed, replications, confidence level, targets, engine. With
+    ``floor``, its interval rule is instead: every interval's mean service level at least ``floor``."""
     t = plan.targets
-    E = _Evaluator(plan.scenario, plan.seed, plan.replications, plan.engine, plan.check_level, t["service_level"],
-                   t["abandon_max"], t["occupancy_max"], plan.measured, progress, run_options=plan.run_options)
+    if floor is None:
+        level, sl, amax, occ = plan.check_level, t["service_level"], t["abandon_max"], t["occupancy_max"]
+    else:
+        level, sl, amax, occ = None, floor, None, None
+    E = _Evaluator(plan.scenario, plan.seed, plan.replications, plan.engine, level, sl, amax, occ, plan.measured,
+                   progress, run_options=plan.run_options)
     E.set_stepper(int(plan.run_options.get("workers") or 0) or _cores())
     return E
 
@@ -202,8 +223,53 @@ def _cores() -> int:
     return default_workers()
 
 
+def _day_rule(plan: StaffingPlan):
+    """The plan's targets applied to the whole day: (a function ev -> fails?, the rule in words).
+
+    Per replication the day's service level and abandonment (as :attr:`simcc.Result.day` counts them,
+    after the warm-up); each line's one-sided bound at the plan's confidence, Bonferroni over the lines
+    when the plan's rule holds for all its checks at once."""
+    t = plan.targets
+    if t["occupancy_max"] is not None:
+        raise ValueError("over='day' judges the day's service level and abandonment; staff without "
+                         "occupancy_max")
+    lines = [k for k in ("service_level", "abandon_max") if t[k] is not None]
+    level = plan.confidence
+    if level is not None and plan.n_checks > 1 and len(lines) > 1:
+        level = 1 - (1 - level) / len(lines)
+    names = list(DAY_KPIS)
+
+    def fails(ev, E) -> bool:
+        day = ev.day if ev.day is not None else E.result(ev).day
+        rows = np.zeros((day.shape[0], 1, len(INTERVAL_KPIS)))
+        for k in ("service_level", "abandon_rate", "occupancy"):
+            rows[:, 0, INTERVAL_KPIS.index(k)] = day[:, names.index(k)]
+        return bool(failing(rows, t, level, np.ones(1, dtype=bool)).any())
+
+    words = "; ".join(([f"service level >= {100 * t['service_level']:g}% within {t['within_s']:g} s"]
+                       if t["service_level"] is not None else []) +
+                      ([f"abandonment <= {100 * t['abandon_max']:g}%"] if t["abandon_max"] is not None else []))
+    how = ("plain means" if level is None else
+           f"one-sided bound at {100 * level:g}% over {plan.replications} replications")
+    return fails, f"the whole day: {words} ({how}); seed {plan.seed}, common random numbers for every candidate"
+
+
+def _kpis(ev, E, measured) -> dict:
+    """Mean service level and abandonment per interval and of the day, and the worst measured interval."""
+    day = ev.day if ev.day is not None else E.result(ev).day
+    names = list(DAY_KPIS)
+    sl, ab = np.asarray(ev.sl[0], dtype=float), np.asarray(ev.ab[0], dtype=float)
+    with np.errstate(invalid="ignore"):
+        return {"service_level": sl, "abandon_rate": ab,
+                "day_service_level": float(np.nanmean(day[:, names.index("service_level")])),
+                "day_abandon_rate": float(np.nanmean(day[:, names.index("abandon_rate")])),
+                "worst_interval_service_level": float(np.nanmin(np.where(measured, sl, np.nan))),
+                "worst_interval_abandon_rate": float(np.nanmax(np.where(measured, ab, np.nan)))}
+
+
 def select_shifts(plan: StaffingPlan, shift_templates: Sequence[ShiftTemplate] | None = None, *,
-                  max_evaluations: int = 5000, time_limit_s: float = 60.0,
+                  over: str = "interval", interval_floor: float | None = None, max_evaluations: int = 5000,
+                  time_limit_s: float = 60.0,
                   progress: Callable[[int], None] | None = None, **template_options) -> ShiftSelection:
     """Shifts per group, selected by simulation against the plan's targets (module docs: the method).
 
@@ -215,6 +281,13 @@ def select_shifts(plan: StaffingPlan, shift_templates: Sequence[ShiftTemplate] |
     shift_templates : sequence of ShiftTemplate, optional
         The shifts that may be used; default :func:`simcc.plan.shifts.templates` with ``template_options``
         (``length_hours``, ``start_every_min``, ``break_after_min``, ``break_min``, ...).
+    over : str
+        ``"interval"`` (default): the plan's rule, every interval meets the targets. ``"day"``: the
+        targets hold for the whole day's calls (each line's one-sided bound over the replications of the
+        day's figure); single intervals may then fall below them, and the result says how far.
+    interval_floor : float, optional
+        With ``over="day"``: every interval's mean service level must also be at least this share (0.8:
+        no interval below 80%), so that the day's target is not met by giving up one part of the day.
     max_evaluations : int
         Stop trying removals after this many candidates.
     time_limit_s : float
@@ -229,12 +302,22 @@ def select_shifts(plan: StaffingPlan, shift_templates: Sequence[ShiftTemplate] |
     Raises
     ------
     ValueError
-        A plan with shrinkage (select shifts for the on-phone curve, then roster for shrinkage), or
-        templates that do not fit the scenario's intervals.
+        A plan with shrinkage (select shifts for the on-phone curve, then roster for shrinkage), a plan
+        that fails some interval, ``over="day"`` with an occupancy line, or templates that do not fit the
+        scenario's intervals.
     """
     t0 = time.perf_counter()
     if not isinstance(plan, StaffingPlan):
         raise ValueError("select_shifts needs a StaffingPlan from simcc.plan.staff")
+    if over not in ("interval", "day"):
+        raise ValueError(f"over must be 'interval' or 'day', not {over!r}")
+    if interval_floor is not None:
+        if over != "day":
+            raise ValueError("interval_floor goes with over='day' (the interval rule already holds every interval)")
+        if plan.targets["service_level"] is None:
+            raise ValueError("interval_floor is a service level: staff with a service-level target")
+        if not 0 < float(interval_floor) < 1:
+            raise ValueError(f"interval_floor must be a share strictly between 0 and 1, not {interval_floor!r}")
     if not plan.passed[plan.measured].all():
         raise ValueError("the staffing plan fails some intervals (see plan.passed); select shifts for a plan "
                          "that meets the targets")
@@ -254,7 +337,19 @@ def select_shifts(plan: StaffingPlan, shift_templates: Sequence[ShiftTemplate] |
         x[g] = cover(plan.agents[:, g], temps, scn.interval_minutes, wrap=wrap, time_limit_s=time_limit_s).counts
     two_step = x.copy()
     head = (A @ x.T).astype(np.int64)                          # [P, G]
-    E = _evaluator(plan, progress)
+    if over == "day":
+        day_fails, rule = _day_rule(plan)
+        if interval_floor is not None:
+            rule += f"; and every interval's mean service level >= {100 * interval_floor:g}%"
+    else:
+        rule = plan.rule
+    E = _evaluator(plan, progress, interval_floor)
+
+    def fails(ev) -> bool:
+        if over == "interval":
+            return bool(ev.fail.any())
+        return day_fails(ev, E) or (interval_floor is not None and bool(ev.fail.any()))
+
     removals: list = []
     try:
         ev = E(head)
@@ -262,11 +357,15 @@ def select_shifts(plan: StaffingPlan, shift_templates: Sequence[ShiftTemplate] |
         cost = plan.cost_per_hour
         paid = np.array([t.paid_min for t in temps], dtype=np.float64)
         added = 0
-        while ev.fail.any() and added < 2 * P and E.count < max_evaluations:
+        while fails(ev) and added < 2 * P and E.count < max_evaluations:
             # more agents than the passing curve, yet an interval fails: noise of another service order
             # (common random numbers keep it small, not zero); add the shift that covers the first failing
-            # interval and most of the rest of the day, in the group furthest short there
-            q = int(np.flatnonzero(ev.fail)[0])
+            # interval (the day: the interval with the lowest service level) and most of the rest of the
+            # day, in the group furthest short there
+            if over == "day":
+                q = int(np.nanargmin(np.where(plan.measured, np.nan_to_num(ev.sl[0], nan=1.0), np.inf)))
+            else:
+                q = int(np.flatnonzero(ev.fail)[0])
             g = E.groups_to_add(ev, q, head, 1)[0]
             s = max((s for s in range(len(temps)) if A[q, s]), key=lambda s: (int(A[q:, s].sum()), -s))
             trial = head.copy()
@@ -277,7 +376,7 @@ def select_shifts(plan: StaffingPlan, shift_templates: Sequence[ShiftTemplate] |
             added += 1
             removals.append({"group": plan.group_names[g], "shift": temps[s].name, "kept": True, "added": True,
                              "for": _hhmm(q * scn.interval_minutes), "reason": ev.reason[q] or two_step_ev.reason[q]})
-        if not ev.fail.any():
+        if not fails(ev):
             def order():
                 surplus = head - plan.agents
                 cands = [(g, s) for g in range(G) for s in range(len(temps)) if x[g, s] > 0]
@@ -289,12 +388,14 @@ def select_shifts(plan: StaffingPlan, shift_templates: Sequence[ShiftTemplate] |
                     trial = head.copy()
                     trial[:, g] -= A[:, s]
                     p = int(np.flatnonzero(A[:, s])[0])
-                    out = E.check(ev, trial, p)
-                    kept = not out.fail.any()
+                    out = E.check(ev, trial, p, whole=over == "day")
+                    kept = not fails(out)
                     rec = {"group": plan.group_names[g], "shift": temps[s].name, "kept": kept, "added": False}
-                    if not kept:
+                    if not kept and over == "interval":
                         q = int(np.flatnonzero(out.fail)[0])
                         rec.update(fails_at=q, time=_hhmm(q * scn.interval_minutes), reason=out.reason[q])
+                    elif not kept:
+                        rec.update(fails_at=None, time=None, reason="the day")
                     removals.append(rec)
                     if not kept:
                         break
@@ -303,8 +404,8 @@ def select_shifts(plan: StaffingPlan, shift_templates: Sequence[ShiftTemplate] |
         if isinstance(ev, EarlyFail):       # pragma: no cover - only passing candidates are kept
             raise AssertionError("a kept removal must have been simulated to the end of its day")
         return ShiftSelection(temps, tuple(plan.group_names), two_step, x, (A @ two_step.T).astype(np.int64), head,
-                              plan.agents.copy(), ~two_step_ev.fail, ~ev.fail, removals, E.count, E.days,
-                              time.perf_counter() - t0, scn.interval_minutes, plan.rule, cost,
-                              E.scenario(head))
+                              plan.agents.copy(), not fails(two_step_ev), not fails(ev), removals, E.count, E.days,
+                              time.perf_counter() - t0, scn.interval_minutes, rule, cost, E.scenario(head), over,
+                              _kpis(two_step_ev, E, plan.measured), _kpis(ev, E, plan.measured))
     finally:
         E.close()

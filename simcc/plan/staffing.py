@@ -86,6 +86,7 @@ class _Eval:
     type_deficit: np.ndarray    # [P, K] calls short of the targets, pooled over replications
     group_occ: np.ndarray       # [P, G]
     intervals: np.ndarray | None = None   # [R, P, KPI] per-replication interval KPIs (what the rule reads)
+    day: np.ndarray | None = None         # [R, DAY_KPIS] per-replication day KPIs (None when not simulated here)
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ class _Evaluator:
         if isinstance(out, tuple):
             iv, res, days = out
             ev = self._judge(agents, None, iv, *self._diagnostics(res, *agents.shape))
+            ev.day = getattr(res, "day", None)
             self.cache[key] = ev
             if self.store is not None:
                 self.store.put(skey, {"agents": agents, "intervals": ev.intervals,
@@ -232,6 +234,7 @@ class _Evaluator:
             res = self.simulate(agents)
             P = agents.shape[0]
             ev = self._judge(agents, res, res.intervals, *self._diagnostics(res, P, agents.shape[1]))
+            ev.day = res.day
             if self.store is not None:
                 self.store.put(skey, {"agents": agents, "intervals": ev.intervals,
                                       "type_deficit": ev.type_deficit, "group_occ": ev.group_occ})

@@ -215,7 +215,8 @@ class Stepper:
         for r, d in enumerate(days):
             acc.add(r, day_raw(d), volumes[r])
         iv = np.stack([acc.interval_rows[r] for r in range(self.R)])
-        return iv, SimpleNamespace(totals=acc.totals, intervals=iv), spent + self.R * (P - p) / P
+        day = np.stack([acc.day_rows[r] for r in range(self.R)])
+        return iv, SimpleNamespace(totals=acc.totals, intervals=iv, day=day), spent + self.R * (P - p) / P
 
 
 def _days_since(days, p, P) -> float:
