@@ -23,11 +23,12 @@ replications and confidence, so every candidate meets the same callers):
    added first, one at a time: in the group furthest short at the first
    failing interval, the shift that covers it and most of the rest of the day,
    until every interval passes.
-2. **Removals.** One shift of one group at a time, the shift whose intervals
-   have the most surplus first (then the most expensive). The headcount loses
-   one agent in every interval that shift is on the phones. A removal that
-   passes every interval is kept and the same shift is tried again; one that
-   fails is not tried again. Removing more shifts never makes a failed
+2. **Removals.** Shifts of one kind (group and template) at a time, the kind
+   whose intervals have the most surplus first (then the most expensive). The
+   headcount loses one agent per shift taken in every interval that shift is
+   on the phones. A removal that passes is kept and the same kind is tried
+   again, twice as many at once; one that fails is tried again with half as
+   many, and a kind is left when one shift of it fails. Removing more shifts never makes a failed
    removal pass (more agents never make a day fail, as the cost search of
    :func:`simcc.plan.staff` also assumes), so one sweep finds a plan from
    which no single shift can go.
@@ -83,7 +84,8 @@ class ShiftSelection:
     two_step_passed, joint_passed : bool
         Does the answer meet the rule (``over``: every interval, or the whole day) on the search seed.
     removals : list of dict
-        Every change tried, in order: group, shift, ``added`` (a shift added because the two-step answer
+        Every change tried, in order: group, shift, ``count`` (shifts taken away at once), ``added`` (a
+        shift added because the two-step answer
         failed somewhere; ``for`` the interval), ``kept``, and for a removal not kept the first failing
         interval and why.
     evaluations, days : int, float
@@ -171,6 +173,7 @@ class ShiftSelection:
             "shifts_added": sum(r["added"] for r in self.removals),
             "removals_tried": sum(not r["added"] for r in self.removals),
             "removals_kept": sum(r["kept"] and not r["added"] for r in self.removals),
+            "shifts_removed": sum(r.get("count", 1) for r in self.removals if r["kept"] and not r["added"]),
             "evaluations": self.evaluations, "simulated_days": round(self.days, 1), "wall_s": round(self.wall_s, 1),
             "rule": self.rule, "groups": groups})
 
@@ -384,13 +387,16 @@ def select_shifts(plan: StaffingPlan, shift_templates: Sequence[ShiftTemplate] |
                                                     -(paid[c[1]] * (1.0 if cost is None else cost[c[0]])),
                                                     c[0], c[1]))
             for g, s in order():
+                k = 1                       # shifts of this kind to take away at once: doubles while it passes
                 while x[g, s] > 0 and E.count < max_evaluations:
+                    m = int(min(k, x[g, s]))
                     trial = head.copy()
-                    trial[:, g] -= A[:, s]
+                    trial[:, g] -= m * A[:, s]
                     p = int(np.flatnonzero(A[:, s])[0])
                     out = E.check(ev, trial, p, whole=over == "day")
                     kept = not fails(out)
-                    rec = {"group": plan.group_names[g], "shift": temps[s].name, "kept": kept, "added": False}
+                    rec = {"group": plan.group_names[g], "shift": temps[s].name, "count": m, "kept": kept,
+                           "added": False}
                     if not kept and over == "interval":
                         q = int(np.flatnonzero(out.fail)[0])
                         rec.update(fails_at=q, time=_hhmm(q * scn.interval_minutes), reason=out.reason[q])
@@ -398,8 +404,12 @@ def select_shifts(plan: StaffingPlan, shift_templates: Sequence[ShiftTemplate] |
                         rec.update(fails_at=None, time=None, reason="the day")
                     removals.append(rec)
                     if not kept:
-                        break
-                    x[g, s] -= 1
+                        if m == 1:
+                            break
+                        k = max(1, m // 2)  # too many at once: fewer, down to one
+                        continue
+                    x[g, s] -= m
+                    k = 2 * m
                     head, ev = trial, out
         if isinstance(ev, EarlyFail):       # pragma: no cover - only passing candidates are kept
             raise AssertionError("a kept removal must have been simulated to the end of its day")
