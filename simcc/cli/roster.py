@@ -18,8 +18,9 @@ def roster(
                                                       "prefers."),
     weeks: int = typer.Option(4, "--weeks", min=1, max=52, help="Weeks to roster (7 dates each)."),
     rules: Optional[Path] = typer.Option(None, "--rules", help="Rules YAML (default: the built-in defaults)."),
-    plan: Optional[Path] = typer.Option(None, "--plan", help="Staffing plan to cover (simcc staff --format json); "
-                                                             "default: the scenario's headcount."),
+    plan: Optional[Path] = typer.Option(None, "--plan", help="Staffing plan to cover (simcc staff --format json, "
+                                                             "or the shifts of simcc shifts --select --format "
+                                                             "json); default: the scenario's headcount."),
     time_limit: float = typer.Option(30.0, "--time-limit", min=0.1, help="Solver time limit, seconds."),
     seed: int = typer.Option(0, "--seed", help="Solver random seed."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Solver threads (default: every "

@@ -517,7 +517,8 @@ def requirement_from_scenario(scenario) -> np.ndarray:
 
 
 def requirement_from_plan(plan, scenario) -> np.ndarray:
-    """Agents [interval, group] from a staffing plan (``simcc staff --format json``: a path or the parsed dict).
+    """Agents [interval, group] from a staffing plan (``simcc staff --format json``: a path or the parsed dict),
+    or from the shifts ``simcc shifts --select --format json`` selected (the agents on them per interval).
 
     With shrinkage in the plan, the agents to roster per group are
     ``ceil(on the phones / (1 - shrinkage))``.
@@ -532,11 +533,15 @@ def requirement_from_plan(plan, scenario) -> np.ndarray:
             raise RosterInputError(f"cannot read the staffing plan {name}: {exc}") from None
     else:
         name = "plan"
-    iv = plan.get("intervals") if isinstance(plan, dict) else None
-    if not isinstance(iv, dict) or "required" not in iv:
-        raise RosterInputError(f"{name}: not a staffing plan (expected the JSON of simcc staff --format json)")
     groups = [g.name for g in scenario.groups]
     P = scenario.n_intervals
+    selected = plan.get("headcount") if isinstance(plan, dict) else None
+    if isinstance(selected, dict) and "joint" in selected:
+        return _selected_headcount(plan, selected["joint"], groups, P, name)
+    iv = plan.get("intervals") if isinstance(plan, dict) else None
+    if not isinstance(iv, dict) or "required" not in iv:
+        raise RosterInputError(f"{name}: not a staffing plan (expected the JSON of simcc staff --format json, "
+                               "or of simcc shifts --select --format json)")
     cols = [iv["required"]] if len(groups) == 1 else [iv.get(f"agents_{g}") for g in groups]
     for g, c in zip(groups, cols):
         if not isinstance(c, list) or len(c) != P:
@@ -551,6 +556,22 @@ def requirement_from_plan(plan, scenario) -> np.ndarray:
         if share:
             req[:, g] = np.ceil(req[:, g] / (1 - share) - 1e-9)
     return np.round(req).astype(np.int64)
+
+
+def _selected_headcount(data: dict, joint, groups: list, P: int, name: str) -> np.ndarray:
+    """Agents [interval, group] on the shifts ``simcc shifts --select`` selected (its ``headcount.joint``)."""
+    found = list((data.get("summary") or {}).get("groups") or {})
+    if found != groups:
+        raise RosterInputError(f"{name}: the selected shifts are for groups {found}, the scenario has {groups}")
+    ok = (isinstance(joint, list) and len(joint) == P and
+          all(isinstance(row, list) and len(row) == len(groups) for row in joint))
+    if not ok:
+        raise RosterInputError(f"{name}: headcount.joint: expected {P} rows of {len(groups)} agent counts")
+    bad = [x for row in joint for x in row
+           if not isinstance(x, (int, float)) or isinstance(x, bool) or not math.isfinite(x) or x < 0]
+    if bad:
+        raise RosterInputError(f"{name}: headcount.joint: {bad[0]!r} is not an agent count")
+    return np.round(np.array(joint, dtype=np.float64)).astype(np.int64)
 
 
 def _days_requirement(day_req: np.ndarray, rules: Rules, days: int) -> np.ndarray:

@@ -315,6 +315,28 @@ def test_a_staffing_plan_is_the_requirement_with_its_shrinkage(tmp_path):
         R.requirement_from_plan({"intervals": {"required": [1, 2]}}, scn)
 
 
+def test_selected_shifts_are_a_requirement_too(tmp_path):
+    """simcc shifts --select --format json can be the roster's --plan: the agents on the selected shifts."""
+    from simcc.plan import staff
+    from simcc.plan.shiftsearch import select_shifts
+    scn = scenario()
+    sel = select_shifts(staff(scn, target_sl=0.8, within_s=20, replications=10), length_hours=8, start_every_min=60)
+    data = json.loads(simcc.run.export.render(sel, "json"))
+    assert R.requirement_from_plan(data, scn).tolist() == sel.joint_headcount.tolist()
+    p = write(tmp_path, "shifts.json", json.dumps(data))
+    assert R.requirement_from_plan(p, scn).tolist() == sel.joint_headcount.tolist()
+    data["summary"]["groups"] = {"other": {}}
+    with pytest.raises(R.RosterInputError, match="for groups"):
+        R.requirement_from_plan(data, scn)
+    data["summary"]["groups"] = {"desk": {}}
+    data["headcount"]["joint"] = [[1]] * 3
+    with pytest.raises(R.RosterInputError, match="expected 24 rows of 1"):
+        R.requirement_from_plan(data, scn)
+    data["headcount"]["joint"] = [[-1]] * 24
+    with pytest.raises(R.RosterInputError, match="not an agent count"):
+        R.requirement_from_plan(data, scn)
+
+
 def test_whole_rest_days_count_the_night_running_into_them():
     rules = dict(CHECK_RULES, subgroups=dict(CHECK_RULES["subgroups"], whole={"whole_rest_days": True}))
     agents = [R.Agent("A4", "desk", 40.0, "whole", line=5), R.Agent("A1", "desk", 40.0, None, line=2)]
