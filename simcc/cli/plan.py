@@ -382,7 +382,8 @@ def shifts(
                 plan = staff_fn(scn, seed=seed, replications=replications, verify=True, progress=tick,
                                 workers=workers, scheduler=scheduler, cost=_cost(cost),
                                 **_staff_args(scn, target, abandon_max, None))
-            sel = select_shifts(plan, temps, over=over, interval_floor=floor)
+            with _status("selecting shifts") as tick:
+                sel = select_shifts(plan, temps, over=over, interval_floor=floor, progress=tick)
             emit(sel, fmt, lambda: _print_selection(sel))
             return
         kw = None if headcount else _staff_args(scn, target, abandon_max, None)
@@ -417,6 +418,9 @@ def shifts(
                          *[f"{r.required[p]} / {r.coverage[p]} / {r.surplus[p]:+d}" for r in rosters.values()]])
         print_table(["interval", *rosters], rows, title="Coverage per interval (required / scheduled / surplus)")
         say(f"Method: {next(iter(rosters.values())).method}.")
+        if not headcount:
+            say("The covering is not simulated: --select simulates it and takes away the shifts the targets do "
+                "not need.")
     emit(result, fmt, table)
 
 
