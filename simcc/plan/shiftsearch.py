@@ -238,7 +238,8 @@ def _day_rule(plan: StaffingPlan):
                          "occupancy_max")
     lines = [k for k in ("service_level", "abandon_max") if t[k] is not None]
     level = plan.confidence
-    if level is not None and plan.n_checks > 1 and len(lines) > 1:
+    joint = level is not None and plan.check_level is not None and plan.check_level > level + 1e-12
+    if joint and len(lines) > 1:            # the plan's rule holds all its checks at once: so does the day's
         level = 1 - (1 - level) / len(lines)
     names = list(DAY_KPIS)
 
