@@ -1316,11 +1316,13 @@ def _share(setup: _Setup, doms, covers, plans, until: float) -> dict:
       the giver rests (a weekend day for a weekday);
     * a whole week of shifts.
 
-    Both agents keep their hours in every week and the group's coverage does not change (the two shifts
-    traded are the same for both agents). A trade is kept when the independent checker finds both agents'
-    rows valid, neither ends with as many of the kind as the giver had, neither goes above the group's
-    most of another kind, and no wish is lost. Every trade lowers the sum of squared counts, so the
-    trading ends; kinds take turns, the most of a kind anywhere first."""
+    Both agents keep their number of shifts in every week (the checker, their weekly hours) and the
+    group's coverage does not change (a shift traded covers the same intervals for either agent). A trade
+    is kept when the independent checker finds both agents' rows valid, neither ends with as many of the
+    kind as the giver had, neither goes above the group's most of another kind, the sum of squared counts
+    of all kinds falls, and no wish is lost. That sum falls with every trade, so the trading ends; kinds
+    take turns, the most of a kind anywhere first, and a giver that found no trade is tried again after
+    trades elsewhere."""
     kinds = list(setup.rules.fairness)
     weeks = max(1, setup.days // 7)
     plans = {ai: set(plan) for ai, plan in plans.items()}
