@@ -60,7 +60,8 @@ def failing(iv, targets, confidence, measured) -> np.ndarray:
     return fail & measured
 
 
-def rule_text(targets, confidence, replications, seed, level=None, n_checks=1) -> str:
+def target_lines(targets) -> str:
+    """The targets in words: "service level >= 90% within 15 s; abandonment <= 5%"."""
     parts = []
     if targets.get("service_level") is not None:
         parts.append(f"service level >= {100 * targets['service_level']:g}% within {targets['within_s']:g} s")
@@ -68,7 +69,11 @@ def rule_text(targets, confidence, replications, seed, level=None, n_checks=1) -
         parts.append(f"abandonment <= {100 * targets['abandon_max']:g}%")
     if targets.get("occupancy_max") is not None:
         parts.append(f"occupancy <= {100 * targets['occupancy_max']:g}%")
-    lines = "; ".join(parts)
+    return "; ".join(parts)
+
+
+def rule_text(targets, confidence, replications, seed, level=None, n_checks=1) -> str:
+    lines = target_lines(targets)
     level = confidence if level is None else level
     if confidence is None:
         how = f"on the mean of {replications} replications"
